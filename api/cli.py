@@ -1,0 +1,190 @@
+"""The ``zhangban`` console command: serve, migrate, seed, demo and catalogue maintenance."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from core.errors import DomainError
+from core.settings import ConfigurationError, Settings, get_settings
+
+
+def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``work`` with this process's database connections open."""
+    from core.db import close_db, init_db
+
+    async def run() -> Any:
+        await init_db(settings)
+        try:
+            return await work()
+        finally:
+            await close_db()
+
+    return asyncio.run(run())
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from api.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    if settings.is_embedded and not settings.redis_url and workers > 1:
+        print(
+            "the embedded profile keeps Redis in process: run one worker, "
+            "or set ZB_REDIS_URL to share a real Redis between workers",
+            file=sys.stderr,
+        )
+        return 2
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    app.prepare(host=host, port=port, workers=workers, access_log=False, single_process=workers == 1)
+    Sanic.serve(primary=app, app_loader=loader)
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from core.db import migrate
+
+    applied = asyncio.run(migrate(settings.effective_database_url))
+    print(f"migrations applied: {len(applied)}" + "".join(f"\n  {name}" for name in applied))
+    return 0
+
+
+def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
+    from core.db import make_migrations
+
+    result = asyncio.run(make_migrations(args.database_url or settings.effective_database_url, args.name))
+    print(f"migration: {result or 'no changes'}")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from catalog import service as catalog
+
+    async def work() -> Any:
+        return await catalog.seed_demo(cache=None)
+
+    report = _with_db(settings, work)
+    print("demo catalogue: already present, left as it is" if report is None else
+          f"demo catalogue seeded: {json.dumps(report, ensure_ascii=False)}")
+    return 0
+
+
+def cmd_catalog_import(settings: Settings, args: argparse.Namespace) -> int:
+    from catalog import service as catalog
+
+    document = catalog.load_catalog_file(Path(args.file))
+
+    async def work() -> Any:
+        return await catalog.import_catalog(
+            document=document, publish_items=not args.draft, actor="cli", cache=_cli_cache(settings)
+        )
+
+    report = _with_db(settings, work)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+def cmd_catalog_export(settings: Settings, args: argparse.Namespace) -> int:
+    import yaml
+
+    from catalog import service as catalog
+
+    document = _with_db(settings, catalog.export_catalog)
+    if args.format == "json":
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+    else:
+        text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
+
+
+def _cli_cache(settings: Settings) -> Any:
+    """The shared cache, so an import from the command line invalidates what servers cached."""
+    from core.cache import GenerationalCache
+    from core.redis import create_redis
+
+    if not settings.redis_url:
+        return None  # the in-process stand-in of a server is not reachable from here
+    return GenerationalCache(
+        create_redis(settings), "catalog", ttl_s=settings.cache_ttl_s, local_s=settings.local_cache_s
+    )
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from api.demo import run_demo
+
+    return run_demo(settings, base_url=args.base_url)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zhangban", description="掌办 government-services backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(
+        handler=cmd_migrate
+    )
+    make = sub.add_parser("makemigrations", help="write a migration for model changes (developers)")
+    make.add_argument("name", nargs="?", default="update")
+    make.add_argument("--database-url", help="database of the dialect to write for")
+    make.set_defaults(handler=cmd_makemigrations)
+
+    sub.add_parser("seed", help="load the demo catalogue into an empty catalogue").set_defaults(
+        handler=cmd_seed
+    )
+
+    demo = sub.add_parser("demo", help="walk the main flow over HTTP as a phone would")
+    demo.add_argument("--base-url", help="use this running server instead of starting one")
+    demo.set_defaults(handler=cmd_demo)
+
+    cat = sub.add_parser("catalog", help="catalogue maintenance").add_subparsers(
+        dest="catalog_command", required=True
+    )
+    imp = cat.add_parser("import", help="validate and import a YAML or JSON catalogue (all or nothing)")
+    imp.add_argument("file")
+    imp.add_argument("--draft", action="store_true", help="create drafts instead of publishing")
+    imp.set_defaults(handler=cmd_catalog_import)
+    exp = cat.add_parser("export", help="write the published catalogue")
+    exp.add_argument("--output", "-o", default="-")
+    exp.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    exp.set_defaults(handler=cmd_catalog_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        settings.check()
+        return int(args.handler(settings, args))
+    except ConfigurationError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(json.dumps({"error": {"code": exc.code, "message": exc.message,
+                                    "details": exc.details}}, ensure_ascii=False, indent=2),
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

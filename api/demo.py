@@ -1,0 +1,145 @@
+"""``zhangban demo``: the main flow walked over HTTP, as the mini-program would, one line a step.
+
+Without ``--base-url`` it starts its own embedded server (a fresh database in a temporary folder,
+migrated and seeded) and stops it afterwards, so it never touches the operator's data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from core.settings import Settings
+
+STEPS = (
+    "browse", "login", "realname", "upload", "submit", "correction", "accept", "review",
+    "decide", "pay", "notify", "dispatch", "deliver", "evaluate",
+)
+
+
+class StepFailed(Exception):
+    pass
+
+
+@dataclass
+class DemoContext:
+    client: httpx.Client
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        response = self.client.get(path, **kwargs)
+        return self._json(response, path)
+
+    @staticmethod
+    def _json(response: httpx.Response, path: str) -> Any:
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                raise StepFailed(f"{path}: {response.status_code} {error['code']} {error['message']}")
+            except (ValueError, KeyError):
+                raise StepFailed(f"{path}: HTTP {response.status_code}") from None
+        return response.json()
+
+
+def step_browse(ctx: DemoContext) -> None:
+    page = ctx.get("/api/v1/items", params={"q": "sfz"})
+    names = [item["name"] for item in page["items"]]
+    if not any("身份证" in name for name in names):
+        raise StepFailed(f"searching 'sfz' found no ID-card item: {names}")
+    code = next(item["code"] for item in page["items"] if "身份证" in item["name"])
+    guide = ctx.get(f"/api/v1/items/{code}")
+    if not guide.get("materials") or not guide.get("departments"):
+        raise StepFailed(f"guide {code} lacks materials or departments")
+    ctx.state["item_code"] = code
+
+
+#: The steps built so far; the others print ``not built`` and do not fail the run.
+BUILT: dict[str, Callable[[DemoContext], None]] = {"browse": step_browse}
+
+
+def walk(client: httpx.Client, out: Callable[[str], None] = print) -> bool:
+    ctx = DemoContext(client)
+    ok = True
+    for name in STEPS:
+        step = BUILT.get(name)
+        if step is None:
+            out(f"step {name}: not built")
+            continue
+        if not ok:
+            out(f"step {name}: FAILED an earlier step failed")
+            continue
+        try:
+            step(ctx)
+            out(f"step {name}: ok")
+        except (StepFailed, httpx.HTTPError, KeyError, ValueError) as exc:
+            out(f"step {name}: FAILED {exc}")
+            ok = False
+    return ok
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StepFailed(f"demo server exited with code {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise StepFailed("demo server did not become ready in time")
+
+
+@contextlib.contextmanager
+def embedded_server() -> Iterator[str]:
+    """A private embedded server on a free port, with its own database in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="zhangban-demo-") as var_dir:
+        port = _free_port()
+        env = {
+            key: value for key, value in os.environ.items()
+            if not key.startswith("ZB_")
+        } | {"ZB_PROFILE": "embedded", "ZB_VAR_DIR": var_dir, "ZB_PORT": str(port),
+             "ZB_ACCESS_LOG": "false", "ZB_LOG_LEVEL": "WARNING"}
+        command = [sys.executable, "-m", "api.cli"]
+        for setup in (["migrate"], ["seed"]):
+            subprocess.run(command + setup, env=env, check=True, stdout=subprocess.DEVNULL)
+        log_path = os.path.join(var_dir, "server.log")
+        with open(log_path, "wb") as log_file:
+            process = subprocess.Popen(command + ["serve"], env=env, stdout=log_file, stderr=log_file)
+            base_url = f"http://127.0.0.1:{port}"
+            try:
+                _wait_ready(base_url, process)
+                yield base_url
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def run_demo(settings: Settings, *, base_url: str | None) -> int:
+    try:
+        if base_url:
+            with httpx.Client(base_url=base_url, timeout=30) as client:
+                return 0 if walk(client) else 1
+        with embedded_server() as url, httpx.Client(base_url=url, timeout=30) as client:
+            return 0 if walk(client) else 1
+    except (StepFailed, subprocess.CalledProcessError) as exc:
+        print(f"demo could not start: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,59 @@
+"""Liveness and readiness probes for the orchestrator and the load balancer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from api.schemas import ErrorEnvelope, Health, Readiness
+from core.db import ping_db
+from core.errors import ServiceUnavailable
+from core.redis import ping_redis
+
+log = logging.getLogger("zhangban.health")
+bp = Blueprint("health")
+CHECK_TIMEOUT_S = 2.0
+
+
+@bp.get("/healthz")
+@openapi.definition(
+    summary="Process alive", tag="health", response=[openapi.definitions.Response(Health, 200)]
+)
+async def healthz(request: Request) -> HTTPResponse:
+    return json({"status": "ok"})
+
+
+@bp.get("/readyz")
+@openapi.definition(
+    summary="Dependencies reachable (database, Redis, object store when configured)",
+    tag="health",
+    response=[
+        openapi.definitions.Response(Readiness, 200),
+        openapi.definitions.Response(ErrorEnvelope, 503),
+    ],
+)
+async def readyz(request: Request) -> HTTPResponse:
+    checks = {
+        "database": ping_db(),
+        "redis": ping_redis(request.app.ctx.redis),
+    }
+    results: dict[str, str] = {}
+    for name, probe in checks.items():
+        try:
+            await asyncio.wait_for(probe, CHECK_TIMEOUT_S)
+            results[name] = "ok"
+        except Exception as exc:  # a probe reports any failure; it must never raise itself
+            log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
+            results[name] = f"failed: {type(exc).__name__}"
+    if all(value == "ok" for value in results.values()):
+        return json({"status": "ready", "checks": results})
+    failed = [name for name, value in results.items() if value != "ok"]
+    raise ServiceUnavailable(
+        "服务暂时不可用，请稍后再试。",
+        code="service.not_ready",
+        details={"failed": failed, "checks": results},
+    )

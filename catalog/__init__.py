@@ -1,0 +1,1 @@
+"""Service items (事项), their guides (办事指南), departments, themes and search."""

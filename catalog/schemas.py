@@ -1,0 +1,251 @@
+"""Shapes of the catalogue: the import/export file format and the published guide (办事指南).
+
+The import file and the admin API validate through these same models, so a guide that can be
+imported can be published and the other way round. Field names are the public API contract.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
+PHONE_PATTERN = r"^[0-9+() -]{5,32}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AdminLevel(str, Enum):
+    province = "province"
+    city = "city"
+    county = "county"
+    town = "town"
+    village = "village"
+
+
+class Audience(str, Enum):
+    person = "person"
+    company = "company"
+    both = "both"
+
+
+class ItemKind(str, Enum):
+    administrative_licence = "administrative_licence"  # 行政许可
+    administrative_confirmation = "administrative_confirmation"  # 行政确认
+    administrative_payment = "administrative_payment"  # 行政给付
+    administrative_registration = "administrative_registration"  # 行政登记 (other powers)
+    public_service = "public_service"  # 公共服务
+    other = "other"
+
+
+class HandlingMode(str, Enum):
+    fully_online = "fully_online"  # 全程网办
+    online_then_pickup = "online_then_pickup"  # 网上申请、窗口领取
+    on_site = "on_site"  # 到现场办理
+
+
+class DeliveryMethod(str, Enum):
+    window_pickup = "window_pickup"
+    express = "express"
+    electronic = "electronic"
+
+
+class ThemeCategory(str, Enum):
+    life_event = "life_event"  # 个人生命周期
+    business_event = "business_event"  # 企业生命周期
+    special_group = "special_group"  # 特殊群体
+
+
+class Requirement(str, Enum):
+    required = "required"
+    conditional = "conditional"
+
+
+class MaterialForm(str, Enum):
+    original = "original"
+    copy = "copy"
+    original_and_copy = "original_and_copy"
+
+
+class FileFormat(str, Enum):
+    jpg = "jpg"
+    png = "png"
+    heic = "heic"
+    webp = "webp"
+    pdf = "pdf"
+
+
+class DepartmentIn(Strict):
+    """A department (实施机构) as imported."""
+
+    code: str = Field(pattern=CODE_PATTERN, description="unique department code")
+    name: str = Field(min_length=2, max_length=64)
+    level: AdminLevel
+    parent: str | None = Field(None, description="code of the parent department, if any")
+    region_code: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 region code")
+    address: str = Field("", max_length=200)
+    hours: str = Field("", max_length=200, description="office hours as published")
+    phone: str = Field("", max_length=32)
+
+
+class ThemeIn(Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=32)
+    category: ThemeCategory
+    description: str = Field("", max_length=200)
+
+
+class Material(Strict):
+    """One required or conditional document (申请材料)."""
+
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=2, max_length=100)
+    requirement: Requirement = Requirement.required
+    condition: str | None = Field(
+        None, max_length=200, description="when a conditional material is needed, in Chinese"
+    )
+    formats: list[FileFormat] = Field(
+        default_factory=lambda: [FileFormat.jpg, FileFormat.png, FileFormat.pdf], min_length=1
+    )
+    max_files: int = Field(1, ge=1, le=20)
+    form: MaterialForm = MaterialForm.original
+    elicence_accepted: bool = Field(False, description="an e-licence may stand in for it")
+    watermark: bool = Field(False, description="stamp '仅供办理…使用' across uploaded photos")
+    notes: str = Field("", max_length=500)
+    sample_url: str | None = Field(None, max_length=300)
+
+    @model_validator(mode="after")
+    def _condition_matches_requirement(self) -> Material:
+        if self.requirement is Requirement.conditional and not self.condition:
+            raise ValueError("条件性材料必须说明适用情形 (condition)")
+        if self.requirement is Requirement.required and self.condition:
+            raise ValueError("必需材料不应填写适用情形 (condition)")
+        return self
+
+
+class Fee(Strict):
+    amount_fen: int = Field(0, ge=0, le=10_000_000_000, description="integer fen; 0 = free")
+    basis: str = Field("", max_length=500, description="legal basis of the fee")
+    description: str = Field("", max_length=300)
+
+    @model_validator(mode="after")
+    def _paid_needs_basis(self) -> Fee:
+        if self.amount_fen > 0 and not self.basis:
+            raise ValueError("收费事项必须填写收费依据 (basis)")
+        return self
+
+
+class ResultInfo(Strict):
+    name: str = Field(min_length=2, max_length=100, description="name of the result document")
+    sample_url: str | None = Field(None, max_length=300)
+
+
+class ProcessStep(Strict):
+    name: str = Field(min_length=1, max_length=50)
+    description: str = Field("", max_length=300)
+
+
+class ReviewStep(Strict):
+    """A department's examination step; parallel items list one per department."""
+
+    name: str = Field(min_length=1, max_length=50)
+    role: str = Field("reviewer", pattern=r"^(reviewer|approver)$")
+
+
+class Guide(Strict):
+    """The whole published guide of one item version (办事指南)."""
+
+    code: str = Field(pattern=CODE_PATTERN, description="one code per item everywhere")
+    name: str = Field(min_length=2, max_length=100)
+    kind: ItemKind
+    legal_basis: list[str] = Field(min_length=1)
+    lead_department: str = Field(pattern=CODE_PATTERN)
+    parallel_departments: list[str] = Field(
+        default_factory=list, description="other departments in parallel approval (并联审批)"
+    )
+    audience: Audience
+    statutory_limit_days: int = Field(ge=0, le=365, description="法定办结时限, working days")
+    promised_limit_days: int = Field(ge=0, le=365, description="承诺办结时限, working days")
+    result: ResultInfo
+    fee: Fee = Field(default_factory=Fee)
+    materials: list[Material] = Field(default_factory=list)
+    form_schema: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON Schema the application form is validated against",
+    )
+    process_steps: list[ProcessStep] = Field(min_length=1)
+    review_steps: list[ReviewStep] = Field(
+        default_factory=lambda: [ReviewStep(name="审查"), ReviewStep(name="决定", role="approver")]
+    )
+    handling_mode: HandlingMode
+    min_realname_level: int = Field(1, ge=0, le=2, description="0 WeChat, 1 ID checked, 2 face")
+    appointment: bool = False
+    online_payment: bool = False
+    express_delivery: bool = False
+    delivery_methods: list[DeliveryMethod] = Field(min_length=1)
+    handling_place: str = Field("", max_length=200)
+    handling_hours: str = Field("", max_length=200)
+    enquiry_phone: str = Field(pattern=PHONE_PATTERN)
+    complaint_phone: str = Field(pattern=PHONE_PATTERN)
+    themes: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list, description="extra search words")
+    summary: str = Field("", max_length=500)
+
+    @field_validator("form_schema")
+    @classmethod
+    def _form_schema_is_json_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(value)
+        except SchemaError as exc:
+            raise ValueError(f"申请表单不是有效的 JSON Schema：{exc.message}") from exc
+        if value.get("type") != "object":
+            raise ValueError("申请表单的顶层类型必须为 object")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Guide:
+        problems: list[str] = []
+        if self.promised_limit_days > self.statutory_limit_days:
+            problems.append("承诺办结时限不能长于法定办结时限")
+        codes = [m.code for m in self.materials]
+        if len(codes) != len(set(codes)):
+            problems.append("材料编码重复")
+        if self.lead_department in self.parallel_departments:
+            problems.append("牵头部门不应同时列为并联部门")
+        if len(set(self.parallel_departments)) != len(self.parallel_departments):
+            problems.append("并联部门重复")
+        if self.fee.amount_fen > 0 and not self.online_payment and self.handling_mode is (
+            HandlingMode.fully_online
+        ):
+            problems.append("全程网办的收费事项必须支持网上缴费")
+        if DeliveryMethod.express in self.delivery_methods and not self.express_delivery:
+            problems.append("提供快递送达时 express_delivery 必须为 true")
+        if self.express_delivery and DeliveryMethod.express not in self.delivery_methods:
+            problems.append("express_delivery 为 true 时送达方式必须包含 express")
+        if problems:
+            raise ValueError("；".join(problems))
+        return self
+
+
+class CatalogFile(Strict):
+    """The import/export document: departments, themes and item guides (YAML or JSON)."""
+
+    format_version: int = Field(1, ge=1, le=1)
+    departments: list[DepartmentIn] = Field(default_factory=list)
+    themes: list[ThemeIn] = Field(default_factory=list)
+    items: list[Guide] = Field(default_factory=list)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def has_control_characters(text: str) -> bool:
+    return bool(_CONTROL.search(text))

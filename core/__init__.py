@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database and Redis set-up, errors, logging, paging, caching."""

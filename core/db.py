@@ -1,0 +1,126 @@
+"""Database setup: Tortoise ORM configuration and aerich migrations.
+
+The server never generates schemas: ``zhangban migrate`` applies the aerich migrations once,
+before any worker starts, so several workers can start together without racing on DDL.
+
+aerich writes SQL for one dialect, so each dialect has its own folder under ``migrations/``,
+generated from the same models (``zhangban makemigrations``); a test checks that both folders are
+in step with the models.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+
+from core.settings import Settings
+
+log = logging.getLogger("zhangban.db")
+
+#: Model modules of every context, named as strings so that ``core`` imports none of them.
+MODEL_MODULES: list[str] = ["catalog.models"]
+
+MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
+APP_LABEL = "models"
+#: PostgreSQL advisory lock key that serialises concurrent ``zhangban migrate`` runs.
+_MIGRATE_LOCK_KEY = 0x7A62_6D69
+
+
+def tortoise_config(database_url: str, *, with_aerich: bool = False) -> dict[str, Any]:
+    modules = list(MODEL_MODULES)
+    if with_aerich:
+        modules.append("aerich.models")
+    return {
+        "connections": {"default": database_url},
+        "apps": {APP_LABEL: {"models": modules, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def dialect_of(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgres"
+
+
+def migrations_dir(database_url: str) -> Path:
+    return MIGRATIONS_ROOT / dialect_of(database_url)
+
+
+def _ensure_sqlite_folder(database_url: str) -> None:
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        path = Path(database_url.removeprefix("sqlite://").split("?", 1)[0])
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+async def init_db(settings: Settings) -> None:
+    """Open the connections of this process (one pool per worker)."""
+    url = settings.effective_database_url
+    _ensure_sqlite_folder(url)
+    # Request handlers run in tasks the server creates, not in the listener's context: the
+    # global fallback makes this process's connections visible to all of them.
+    await Tortoise.init(config=tortoise_config(url, with_aerich=True), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def ping_db() -> None:
+    """Raise if the database does not answer a trivial query."""
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def migrate(database_url: str) -> list[str]:
+    """Apply every pending migration for the dialect of ``database_url``; return their names."""
+    from aerich import Command
+
+    _ensure_sqlite_folder(database_url)
+    config = tortoise_config(database_url, with_aerich=True)
+    # aerich looks in ``<location>/<app>``: here ``migrations/<dialect>/models``.
+    command = Command(tortoise_config=config, app=APP_LABEL, location=str(migrations_dir(database_url)))
+    await command.init()
+    try:
+        async with _migration_lock(database_url):
+            applied = await command.upgrade(run_in_transaction=True)
+    finally:
+        await command.aclose()
+    for name in applied:
+        log.info("migration applied", extra={"migration": name})
+    return applied
+
+
+@asynccontextmanager
+async def _migration_lock(database_url: str) -> AsyncIterator[None]:
+    if dialect_of(database_url) != "postgres":
+        yield
+        return
+    conn = connections.get("default")
+    await conn.execute_query(f"SELECT pg_advisory_lock({_MIGRATE_LOCK_KEY})")
+    try:
+        yield
+    finally:
+        await conn.execute_query(f"SELECT pg_advisory_unlock({_MIGRATE_LOCK_KEY})")
+
+
+async def make_migrations(database_url: str, name: str) -> str | None:
+    """Write a new migration for the dialect of ``database_url`` (developer tool)."""
+    from aerich import Command
+
+    _ensure_sqlite_folder(database_url)
+    location = migrations_dir(database_url)
+    config = tortoise_config(database_url, with_aerich=True)
+    command = Command(tortoise_config=config, app=APP_LABEL, location=str(location))
+    try:
+        existing = list((location / APP_LABEL).glob("*.py")) if location.exists() else []
+        if not existing:
+            await command.init_migrations(safe=True)
+            return "initial"
+        await command.init(offline=True)
+        return await command.migrate(name, no_input=True, offline=True)
+    finally:
+        await command.aclose()

@@ -1,0 +1,99 @@
+"""The ``DomainError`` tree: every failure a user can see, with a stable code and a Chinese message.
+
+The HTTP edge turns any ``DomainError`` into the one error envelope::
+
+    {"error": {"code": "catalog.item_not_found", "message": "…", "details": {...}}}
+
+Codes are stable English identifiers clients may branch on; messages are Chinese because the
+mini-program shows them as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a client is meant to read."""
+
+    status: int = 400
+    code: str = "request.invalid"
+    message: str = "请求有误，请检查后重试。"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if message is not None:
+            self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.details: dict[str, Any] = details or {}
+        self.headers: dict[str, str] = headers or {}
+        super().__init__(f"{self.code}: {self.message}")
+
+
+class ValidationFailed(DomainError):
+    """Input that does not have the required shape; ``details.fields`` names each failing field."""
+
+    status = 400
+    code = "request.validation_failed"
+    message = "提交的信息不完整或格式不正确，请按提示修改。"
+
+    def __init__(self, fields: list[dict[str, Any]], message: str | None = None) -> None:
+        super().__init__(message, details={"fields": fields})
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    message = "您要找的内容不存在。"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    message = "操作与当前状态冲突，请刷新后重试。"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "auth.forbidden"
+    message = "您没有权限进行此操作。"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "auth.unauthenticated"
+    message = "请先登录。"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+    message = "操作过于频繁，请稍后再试。"
+
+    def __init__(self, retry_after_s: int, message: str | None = None) -> None:
+        super().__init__(
+            message,
+            details={"retry_after_s": retry_after_s},
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service.unavailable"
+    message = "服务暂时不可用，请稍后再试。"
+
+
+def field_error(field: str, message: str, code: str = "invalid") -> dict[str, Any]:
+    """One entry of ``details.fields``: where, what went wrong (Chinese) and a stable code."""
+    return {"field": field, "code": code, "message": message}
