@@ -1,0 +1,257 @@
+"""Turn the raw wrk outputs of bench/catalog.sh into the results table and a JSON file.
+
+    python bench/wrk_report.py --raw DIR --out bench/results/catalog-<ts>.json [--meta k=v ...]
+
+DIR holds one file per wrk run, named ``<endpoint>.<round>.txt`` (endpoints: hello, guide,
+search). For each endpoint the table shows the median over the rounds of req/s and of p99, and
+the median over the rounds of the ratio to the hello-world req/s *of the same round*.
+
+Exit status: 0 when every run is usable (whether or not the targets are met), 3 when a run is
+broken: wrk printed no result, zero requests, connect errors, or any non-2xx/3xx response.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Endpoint -> (minimum ratio to hello-world req/s, maximum p99 in ms); None = no target.
+TARGETS: dict[str, tuple[float | None, float | None]] = {
+    "hello": (None, None),
+    "guide": (0.50, 20.0),
+    "search": (0.25, 20.0),
+}
+LABELS = {
+    "hello": "hello-world (GET /)",
+    "guide": "guide (GET /api/v1/items/<code>)",
+    "search": "search (GET /api/v1/items?...)",
+}
+
+#: wrk prints durations with these units (see wrk's units.c: us, ms, s, m, h).
+_TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_TIME = r"([0-9.]+)(us|ms|s|m|h)"
+
+
+class WrkParseError(ValueError):
+    pass
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * _TIME_UNITS_MS[unit]
+
+
+@dataclass
+class WrkRun:
+    endpoint: str
+    round: int
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    non_2xx_3xx: int = 0
+    socket_errors: dict[str, int] = field(default_factory=dict)
+
+
+def parse_wrk(text: str, endpoint: str, round_no: int) -> WrkRun:
+    """The figures of one ``wrk --latency`` output; raises WrkParseError if it has none."""
+    rps = re.search(r"^Requests/sec:\s+([0-9.]+)\s*$", text, re.M)
+    total = re.search(r"^\s*(\d+) requests in " + _TIME, text, re.M)
+    p50 = re.search(r"^\s*50(?:\.000)?%\s+" + _TIME + r"\s*$", text, re.M)
+    p99 = re.search(r"^\s*99(?:\.000)?%\s+" + _TIME + r"\s*$", text, re.M)
+    latency = re.search(r"^\s*Latency\s+" + _TIME + r"\s+" + _TIME + r"\s+" + _TIME, text, re.M)
+    missing = [
+        name
+        for name, match in (("Requests/sec", rps), ("requests in", total), ("50%", p50),
+                            ("99%", p99), ("Latency", latency))
+        if match is None
+    ]
+    if missing:
+        raise WrkParseError(f"{endpoint} round {round_no}: no {', '.join(missing)} in wrk output")
+    assert rps and total and p50 and p99 and latency
+    non_2xx = re.search(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", text, re.M)
+    sock = re.search(
+        r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text, re.M
+    )
+    return WrkRun(
+        endpoint=endpoint,
+        round=round_no,
+        requests=int(total.group(1)),
+        seconds=to_ms(total.group(2), total.group(3)) / 1000.0,
+        rps=float(rps.group(1)),
+        p50_ms=to_ms(p50.group(1), p50.group(2)),
+        p99_ms=to_ms(p99.group(1), p99.group(2)),
+        max_ms=to_ms(latency.group(5), latency.group(6)),
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=(
+            dict(zip(("connect", "read", "write", "timeout"), map(int, sock.groups()), strict=True))
+            if sock else {}
+        ),
+    )
+
+
+def fmt_ms(ms: float) -> str:
+    return f"{ms:.2f} ms" if ms < 100 else f"{ms:.0f} ms"
+
+
+def build(raw: Path) -> tuple[dict[str, list[WrkRun]], list[str], list[str]]:
+    """Runs per endpoint, the problems that make the measurement unusable, and warnings."""
+    runs: dict[str, list[WrkRun]] = {name: [] for name in TARGETS}
+    broken: list[str] = []
+    warnings: list[str] = []
+    for path in sorted(raw.glob("*.txt")):
+        match = re.fullmatch(r"(\w+)\.(\d+)\.txt", path.name)
+        if not match or match.group(1) not in runs:
+            continue
+        endpoint, round_no = match.group(1), int(match.group(2))
+        try:
+            run = parse_wrk(path.read_text(errors="replace"), endpoint, round_no)
+        except WrkParseError as exc:
+            broken.append(str(exc))
+            continue
+        runs[endpoint].append(run)
+        where = f"{endpoint} round {round_no}"
+        if run.requests == 0:
+            broken.append(f"{where}: zero requests completed")
+        if run.non_2xx_3xx:
+            broken.append(f"{where}: {run.non_2xx_3xx} non-2xx/3xx responses")
+        if run.socket_errors.get("connect"):
+            broken.append(f"{where}: {run.socket_errors['connect']} connect errors")
+        others = {k: v for k, v in run.socket_errors.items() if k != "connect" and v}
+        if others:
+            warnings.append(f"{where}: socket errors {others}")
+    for endpoint, found in runs.items():
+        if not found:
+            broken.append(f"{endpoint}: no usable wrk run")
+    rounds = {name: {r.round for r in found} for name, found in runs.items()}
+    if len({frozenset(s) for s in rounds.values()}) > 1:
+        warnings.append(f"endpoints have different rounds: {rounds}")
+    return runs, broken, warnings
+
+
+def summarise(runs: dict[str, list[WrkRun]]) -> list[dict[str, Any]]:
+    hello_by_round = {r.round: r.rps for r in runs.get("hello", [])}
+    rows: list[dict[str, Any]] = []
+    for endpoint, (min_ratio, max_p99) in TARGETS.items():
+        found = runs.get(endpoint, [])
+        if not found:
+            continue
+        rps = statistics.median(r.rps for r in found)
+        p99 = statistics.median(r.p99_ms for r in found)
+        ratios = [r.rps / hello_by_round[r.round] for r in found if hello_by_round.get(r.round)]
+        ratio = statistics.median(ratios) if ratios else None
+        checks: list[bool] = []
+        target_parts: list[str] = []
+        if min_ratio is not None:
+            target_parts.append(f"ratio >= {min_ratio:.2f}")
+            checks.append(ratio is not None and ratio >= min_ratio)
+        if max_p99 is not None:
+            target_parts.append(f"p99 < {max_p99:g} ms")
+            checks.append(p99 < max_p99)
+        verdict = "reference" if not checks else ("PASS" if all(checks) else "FAIL")
+        rows.append(
+            {
+                "endpoint": endpoint,
+                "label": LABELS[endpoint],
+                "rps_median": round(rps, 2),
+                "p99_ms_median": round(p99, 3),
+                "ratio_to_hello_median": round(ratio, 4) if ratio is not None else None,
+                "ratio_per_round": [round(x, 4) for x in ratios],
+                "rps_per_round": [r.rps for r in sorted(found, key=lambda r: r.round)],
+                "p99_ms_per_round": [
+                    round(r.p99_ms, 3) for r in sorted(found, key=lambda r: r.round)
+                ],
+                "target": " and ".join(target_parts) or "-",
+                "target_min_ratio": min_ratio,
+                "target_max_p99_ms": max_p99,
+                "ratio_ok": None if min_ratio is None else checks[0],
+                "p99_ok": None if max_p99 is None else checks[-1],
+                "verdict": verdict,
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("endpoint", "req/s", "p99", "ratio to hello", "target", "result")
+    body = []
+    for row in rows:
+        ratio = row["ratio_to_hello_median"]
+        verdict = row["verdict"]
+        if verdict == "FAIL":
+            missed = [name for name, ok in (("ratio", row["ratio_ok"]), ("p99", row["p99_ok"]))
+                      if ok is False]
+            verdict = f"FAIL ({', '.join(missed)})"
+        body.append(
+            (
+                row["label"],
+                f"{row['rps_median']:,.0f}",
+                fmt_ms(row["p99_ms_median"]),
+                "1.00" if row["endpoint"] == "hello" else (f"{ratio:.2f}" if ratio else "-"),
+                row["target"],
+                verdict,
+            )
+        )
+    widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
+    aligns = ["<", ">", ">", ">", "<", "<"]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(head), rule, *(line(b) for b in body)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--raw", type=Path, required=True, help="folder of <endpoint>.<round>.txt")
+    parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    parser.add_argument("--meta", action="append", default=[], help="key=value to record")
+    args = parser.parse_args(argv)
+
+    runs, broken, warnings = build(args.raw)
+    rows = summarise(runs)
+    meta = dict(item.split("=", 1) for item in args.meta if "=" in item)
+    document = {
+        "benchmark": "catalog",
+        "meta": meta,
+        "results": rows,
+        "runs": [asdict(r) for found in runs.values() for r in found],
+        "raw_wrk_output": {
+            p.name: p.read_text(errors="replace") for p in sorted(args.raw.glob("*.txt"))
+        },
+        "warnings": warnings,
+        "broken": broken,
+        "all_targets_met": all(r["verdict"] != "FAIL" for r in rows) and not broken,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    rounds = max((len(found) for found in runs.values()), default=0)
+    print()
+    print(f"Catalogue benchmark: medians of {rounds} round(s); ratio = median of per-round "
+          "req/s / hello-world req/s")
+    print(table(rows))
+    print()
+    failed = [r["endpoint"] for r in rows if r["verdict"] == "FAIL"]
+    if failed:
+        print(f"TARGETS: FAIL ({', '.join(failed)} missed; see the table)")
+    elif rows:
+        print("TARGETS: PASS")
+    for warning in warnings:
+        print(f"WARNING: {warning}")
+    for problem in broken:
+        print(f"BROKEN: {problem}", file=sys.stderr)
+    print(f"results: {args.out}")
+    return 3 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Test set-up: one application per session on the chosen profile, clean tables per test.
+
+``ZB_TEST_PROFILE`` picks the profile of the run:
+
+* ``embedded`` (default): a SQLite file in a temporary folder and the in-process Redis stand-in;
+* ``postgres``: a fresh database on the real PostgreSQL server and the real Redis server that
+  ``scripts/services.sh`` started (``ZB_TEST_DATABASE_URL``, ``ZB_TEST_REDIS_URL``).
+
+The two never share a process: Tortoise's SQL dialect sticks once chosen. The schema always comes
+from the migrations (``core.db.migrate``), never from ``generate_schemas``, so every run also
+tests the migrations of its dialect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from pydantic import BaseModel, Field
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, json
+from tortoise import Tortoise, connections
+
+from api.app import create_app
+from api.params import body
+from core.db import migrate
+from core.settings import Settings
+
+PROFILE = os.environ.get("ZB_TEST_PROFILE", "embedded")
+Sanic.test_mode = True
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"zhangban test profile: {PROFILE}"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    if PROFILE == "embedded":
+        yield f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    import asyncpg
+
+    base = os.environ.get("ZB_TEST_DATABASE_URL")
+    admin = os.environ.get("ZB_TEST_PG_ADMIN_URL")
+    if not base or not admin:
+        pytest.exit("ZB_TEST_PROFILE=postgres needs scripts/services.sh (run: make test)", 2)
+    name = f"zb_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin_sql(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    yield _with_database(base, name)
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(test_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    redis_url = os.environ.get("ZB_TEST_REDIS_URL", "") if PROFILE == "postgres" else ""
+    return Settings(
+        profile="embedded",
+        var_dir=Path(tmp_path_factory.mktemp("var")),
+        database_url=test_database_url,
+        redis_url=redis_url,
+        secret_key="test-secret-key-which-is-long-enough-0123456789",
+        log_level="WARNING",
+        access_log=False,
+        local_cache_s=0.0,
+    )
+
+
+class AppRunner:
+    """Drives the app's ASGI lifespan, so its real start-up and shutdown listeners run once."""
+
+    def __init__(self, app: Sanic) -> None:
+        self.app = app
+        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self._events.put(message)
+
+    async def start(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+        self._task = asyncio.create_task(self.app(scope, self._inbox.get, self._send))  # type: ignore[arg-type]
+        await self._inbox.put({"type": "lifespan.startup"})
+        message = await asyncio.wait_for(self._events.get(), 30)
+        if message["type"] != "lifespan.startup.complete":
+            raise RuntimeError(f"app failed to start: {message}")
+
+    async def stop(self) -> None:
+        await self._inbox.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(self._events.get(), 30)
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 30)
+
+
+class EchoBody(BaseModel):
+    name: str = Field(min_length=2, max_length=10)
+    count: int = Field(ge=1, le=5)
+
+
+def _add_probe_routes(application: Sanic) -> None:
+    """Routes that exist only in tests, to drive the error envelope's generic paths."""
+
+    @application.post("/__test__/echo")
+    async def echo(request: Request) -> HTTPResponse:
+        data = body(request, EchoBody)
+        return json(data.model_dump())
+
+    @application.get("/__test__/boom")
+    async def boom(request: Request) -> HTTPResponse:
+        raise RuntimeError("secret internals /etc/passwd")
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Sanic]:
+    applied = await migrate(settings.effective_database_url)
+    assert applied, "a fresh test database must have migrations to apply"
+    application = create_app(settings, name=f"zhangban_test_{uuid.uuid4().hex[:6]}")
+    _add_probe_routes(application)
+    runner = AppRunner(application)
+    await runner.start()
+    yield application
+    await runner.stop()
+
+
+@pytest.fixture(scope="session")
+async def http(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://zhangban.test") as client:
+        yield client
+
+
+def _model_tables() -> list[str]:
+    return [
+        model._meta.db_table
+        for model in Tortoise.apps["models"].values()
+        if model._meta.db_table != "aerich"
+    ]
+
+
+@pytest.fixture
+async def clean(app: Sanic) -> Sanic:
+    """Every table and Redis emptied: each test starts from nothing and builds what it needs."""
+    conn = connections.get("default")
+    tables = _model_tables()
+    if PROFILE == "postgres":
+        await conn.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+    else:
+        deletes = "".join(f'DELETE FROM "{t}";' for t in tables)
+        await conn.execute_script(f"PRAGMA foreign_keys = OFF;{deletes}PRAGMA foreign_keys = ON;")
+    await app.ctx.redis.flushdb()
+    return app
+
+
+@pytest.fixture
+async def client(clean: Sanic, http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The application over HTTP, on clean state."""
+    return http
