@@ -47,7 +47,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
-    app.prepare(host=host, port=port, workers=workers, access_log=False, single_process=workers == 1)
+    app.prepare(
+        host=host, port=port, workers=workers, access_log=False, single_process=workers == 1
+    )
     Sanic.serve(primary=app, app_loader=loader)
     return 0
 
@@ -63,7 +65,9 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
     from core.db import make_migrations
 
-    result = asyncio.run(make_migrations(args.database_url or settings.effective_database_url, args.name))
+    result = asyncio.run(
+        make_migrations(args.database_url or settings.effective_database_url, args.name)
+    )
     print(f"migration: {result or 'no changes'}")
     return 0
 
@@ -75,8 +79,11 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         return await catalog.seed_demo(cache=None)
 
     report = _with_db(settings, work)
-    print("demo catalogue: already present, left as it is" if report is None else
-          f"demo catalogue seeded: {json.dumps(report, ensure_ascii=False)}")
+    print(
+        "demo catalogue: already present, left as it is"
+        if report is None
+        else f"demo catalogue seeded: {json.dumps(report, ensure_ascii=False)}"
+    )
     return 0
 
 
@@ -120,7 +127,10 @@ def _cli_cache(settings: Settings) -> Any:
     if not settings.redis_url:
         return None  # the in-process stand-in of a server is not reachable from here
     return GenerationalCache(
-        create_redis(settings), "catalog", ttl_s=settings.cache_ttl_s, local_s=settings.local_cache_s
+        create_redis(settings),
+        "catalog",
+        ttl_s=settings.cache_ttl_s,
+        local_s=settings.local_cache_s,
     )
 
 
@@ -131,7 +141,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zhangban", description="掌办 government-services backend")
+    parser = argparse.ArgumentParser(
+        prog="zhangban", description="掌办 government-services backend"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the HTTP API")
@@ -159,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     cat = sub.add_parser("catalog", help="catalogue maintenance").add_subparsers(
         dest="catalog_command", required=True
     )
-    imp = cat.add_parser("import", help="validate and import a YAML or JSON catalogue (all or nothing)")
+    imp = cat.add_parser(
+        "import", help="validate and import a YAML or JSON catalogue (all or nothing)"
+    )
     imp.add_argument("file")
     imp.add_argument("--draft", action="store_true", help="create drafts instead of publishing")
     imp.set_defaults(handler=cmd_catalog_import)
@@ -180,9 +194,14 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     except DomainError as exc:
-        print(json.dumps({"error": {"code": exc.code, "message": exc.message,
-                                    "details": exc.details}}, ensure_ascii=False, indent=2),
-              file=sys.stderr)
+        print(
+            json.dumps(
+                {"error": {"code": exc.code, "message": exc.message, "details": exc.details}},
+                ensure_ascii=False,
+                indent=2,
+            ),
+            file=sys.stderr,
+        )
         return 1
 
 

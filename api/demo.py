@@ -22,8 +22,20 @@ import httpx
 from core.settings import Settings
 
 STEPS = (
-    "browse", "login", "realname", "upload", "submit", "correction", "accept", "review",
-    "decide", "pay", "notify", "dispatch", "deliver", "evaluate",
+    "browse",
+    "login",
+    "realname",
+    "upload",
+    "submit",
+    "correction",
+    "accept",
+    "review",
+    "decide",
+    "pay",
+    "notify",
+    "dispatch",
+    "deliver",
+    "evaluate",
 )
 
 
@@ -45,7 +57,9 @@ class DemoContext:
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]
-                raise StepFailed(f"{path}: {response.status_code} {error['code']} {error['message']}")
+                raise StepFailed(
+                    f"{path}: {response.status_code} {error['code']} {error['message']}"
+                )
             except (ValueError, KeyError):
                 raise StepFailed(f"{path}: HTTP {response.status_code}") from None
         return response.json()
@@ -110,17 +124,21 @@ def embedded_server() -> Iterator[str]:
     """A private embedded server on a free port, with its own database in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="zhangban-demo-") as var_dir:
         port = _free_port()
-        env = {
-            key: value for key, value in os.environ.items()
-            if not key.startswith("ZB_")
-        } | {"ZB_PROFILE": "embedded", "ZB_VAR_DIR": var_dir, "ZB_PORT": str(port),
-             "ZB_ACCESS_LOG": "false", "ZB_LOG_LEVEL": "WARNING"}
+        env = {key: value for key, value in os.environ.items() if not key.startswith("ZB_")} | {
+            "ZB_PROFILE": "embedded",
+            "ZB_VAR_DIR": var_dir,
+            "ZB_PORT": str(port),
+            "ZB_ACCESS_LOG": "false",
+            "ZB_LOG_LEVEL": "WARNING",
+        }
         command = [sys.executable, "-m", "api.cli"]
         for setup in (["migrate"], ["seed"]):
-            subprocess.run(command + setup, env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([*command, *setup], env=env, check=True, stdout=subprocess.DEVNULL)
         log_path = os.path.join(var_dir, "server.log")
         with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(command + ["serve"], env=env, stdout=log_file, stderr=log_file)
+            process = subprocess.Popen(
+                [*command, "serve"], env=env, stdout=log_file, stderr=log_file
+            )
             base_url = f"http://127.0.0.1:{port}"
             try:
                 _wait_ready(base_url, process)

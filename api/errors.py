@@ -56,7 +56,11 @@ async def handle_sanic_error(request: Request, exc: SanicException) -> HTTPRespo
         allowed = getattr(exc, "allowed_methods", None) or []
         headers = {"Allow": ", ".join(sorted(allowed))} if allowed else None
         return envelope(
-            405, "http.method_not_allowed", "不支持此操作方式。", {"method": request.method}, headers
+            405,
+            "http.method_not_allowed",
+            "不支持此操作方式。",
+            {"method": request.method},
+            headers,
         )
     if isinstance(exc, PayloadTooLarge):
         return envelope(413, "http.payload_too_large", "提交的内容过大，请精简后重试。")

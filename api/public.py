@@ -51,8 +51,14 @@ def _check_code(code: str, field: str) -> None:
     parameter=[
         openapi.definitions.Parameter(name, schema, location="query")
         for name, schema in (
-            ("q", str), ("department", str), ("audience", str), ("theme", str),
-            ("handling_mode", str), ("paid", bool), ("cursor", str), ("limit", int),
+            ("q", str),
+            ("department", str),
+            ("audience", str),
+            ("theme", str),
+            ("handling_mode", str),
+            ("paid", bool),
+            ("cursor", str),
+            ("limit", int),
         )
     ],
     response=[

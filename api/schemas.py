@@ -101,7 +101,7 @@ class GuideOut(Guide):
     model_config = ConfigDict(extra="allow")
     version: int
     published_at: str | None
-    departments: list[GuideDepartment]  # type: ignore[assignment]
+    departments: list[GuideDepartment]
     themes: list[ThemeRef]  # type: ignore[assignment]
 
 
@@ -130,4 +130,3 @@ class ThemeOut(BaseModel):
 
 class ThemeList(BaseModel):
     themes: list[ThemeOut]
-

@@ -8,13 +8,14 @@ under), only marked retired when a newer version is published.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 
-class VersionStatus(str, Enum):
+class VersionStatus(StrEnum):
     draft = "draft"
     published = "published"
     retired = "retired"
@@ -85,9 +86,10 @@ class ItemVersion(Model):
     item: fields.ForeignKeyRelation[Item] = fields.ForeignKeyField(
         "models.Item", related_name="versions", on_delete=fields.RESTRICT
     )
+    item_id: int  # the column behind ``item``, declared for type checkers
     number = fields.IntField()
     status = fields.CharField(max_length=16, default=VersionStatus.draft.value, db_index=True)
-    guide = fields.JSONField()
+    guide: dict[str, Any] = fields.JSONField()
     created_by = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

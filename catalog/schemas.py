@@ -7,7 +7,7 @@ imported can be published and the other way round. Field names are the public AP
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,7 +20,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class AdminLevel(str, Enum):
+class AdminLevel(StrEnum):
     province = "province"
     city = "city"
     county = "county"
@@ -28,13 +28,13 @@ class AdminLevel(str, Enum):
     village = "village"
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     person = "person"
     company = "company"
     both = "both"
 
 
-class ItemKind(str, Enum):
+class ItemKind(StrEnum):
     administrative_licence = "administrative_licence"  # 行政许可
     administrative_confirmation = "administrative_confirmation"  # 行政确认
     administrative_payment = "administrative_payment"  # 行政给付
@@ -43,36 +43,36 @@ class ItemKind(str, Enum):
     other = "other"
 
 
-class HandlingMode(str, Enum):
+class HandlingMode(StrEnum):
     fully_online = "fully_online"  # 全程网办
     online_then_pickup = "online_then_pickup"  # 网上申请、窗口领取
     on_site = "on_site"  # 到现场办理
 
 
-class DeliveryMethod(str, Enum):
+class DeliveryMethod(StrEnum):
     window_pickup = "window_pickup"
     express = "express"
     electronic = "electronic"
 
 
-class ThemeCategory(str, Enum):
+class ThemeCategory(StrEnum):
     life_event = "life_event"  # 个人生命周期
     business_event = "business_event"  # 企业生命周期
     special_group = "special_group"  # 特殊群体
 
 
-class Requirement(str, Enum):
+class Requirement(StrEnum):
     required = "required"
     conditional = "conditional"
 
 
-class MaterialForm(str, Enum):
+class MaterialForm(StrEnum):
     original = "original"
     copy = "copy"
     original_and_copy = "original_and_copy"
 
 
-class FileFormat(str, Enum):
+class FileFormat(StrEnum):
     jpg = "jpg"
     png = "png"
     heic = "heic"
@@ -222,8 +222,10 @@ class Guide(Strict):
             problems.append("牵头部门不应同时列为并联部门")
         if len(set(self.parallel_departments)) != len(self.parallel_departments):
             problems.append("并联部门重复")
-        if self.fee.amount_fen > 0 and not self.online_payment and self.handling_mode is (
-            HandlingMode.fully_online
+        if (
+            self.fee.amount_fen > 0
+            and not self.online_payment
+            and self.handling_mode is (HandlingMode.fully_online)
         ):
             problems.append("全程网办的收费事项必须支持网上缴费")
         if DeliveryMethod.express in self.delivery_methods and not self.express_delivery:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 MAX_QUERY_CHARS = 50
 _SEPARATORS = re.compile(r"[\s,，、;；:：/|()（）\[\]【】\"'“”‘’·.。!?！？-]+")

@@ -313,9 +313,15 @@ async def _check_references(guide: Guide, prefix: str = "") -> list[dict[str, An
     known = set(await Department.filter(code__in=dept_codes).values_list("code", flat=True))
     for code in dept_codes:
         if code not in known:
-            errors.append(field_error(f"{prefix}lead_department" if code == guide.lead_department
-                                      else f"{prefix}parallel_departments",
-                                      f"部门 {code} 不存在。", "unknown_department"))
+            errors.append(
+                field_error(
+                    f"{prefix}lead_department"
+                    if code == guide.lead_department
+                    else f"{prefix}parallel_departments",
+                    f"部门 {code} 不存在。",
+                    "unknown_department",
+                )
+            )
     known_themes = set(await Theme.filter(code__in=guide.themes).values_list("code", flat=True))
     for code in guide.themes:
         if code not in known_themes:
@@ -368,11 +374,16 @@ async def publish(*, code: str, number: int, cache: GenerationalCache | None) ->
         )
         if not moved:
             raise VersionNotDraft(details={"status": version.status})
-        await ItemVersion.filter(
-            item_id=version.item_id, status=VersionStatus.published.value  # type: ignore[attr-defined]
-        ).exclude(id=version.id).update(status=VersionStatus.retired.value, retired_at=now)
+        await (
+            ItemVersion.filter(
+                item_id=version.item_id,
+                status=VersionStatus.published.value,
+            )
+            .exclude(id=version.id)
+            .update(status=VersionStatus.retired.value, retired_at=now)
+        )
         lead = await Department.get(code=guide.lead_department)
-        await Item.filter(id=version.item_id).update(  # type: ignore[attr-defined]
+        await Item.filter(id=version.item_id).update(
             **_projection(guide, lead.name), published_version_id=version.id, is_published=True
         )
     if cache is not None:
@@ -396,7 +407,7 @@ async def retire(*, code: str, number: int, cache: GenerationalCache | None) -> 
                 code="catalog.version_not_published",
                 details={"status": version.status},
             )
-        await Item.filter(id=version.item_id, published_version_id=version.id).update(  # type: ignore[attr-defined]
+        await Item.filter(id=version.item_id, published_version_id=version.id).update(
             is_published=False, published_version_id=None
         )
     if cache is not None:
@@ -481,11 +492,17 @@ async def validate_catalog(document: Any) -> CatalogFile:
     dept_codes = [d.code for d in parsed.departments]
     theme_codes = [t.code for t in parsed.themes]
     item_codes = [i.code for i in parsed.items]
-    for label, codes in (("departments", dept_codes), ("themes", theme_codes), ("items", item_codes)):
+    for label, codes in (
+        ("departments", dept_codes),
+        ("themes", theme_codes),
+        ("items", item_codes),
+    ):
         seen: set[str] = set()
         for index, code in enumerate(codes):
             if code in seen:
-                errors.append(field_error(f"{label}[{index}].code", f"编码 {code} 重复。", "duplicate"))
+                errors.append(
+                    field_error(f"{label}[{index}].code", f"编码 {code} 重复。", "duplicate")
+                )
             seen.add(code)
 
     existing_depts = set(await Department.all().values_list("code", flat=True))
@@ -495,21 +512,33 @@ async def validate_catalog(document: Any) -> CatalogFile:
     for index, dept in enumerate(parsed.departments):
         if dept.parent and dept.parent not in all_depts:
             errors.append(
-                field_error(f"departments[{index}].parent", f"上级部门 {dept.parent} 不存在。", "unknown_department")
+                field_error(
+                    f"departments[{index}].parent",
+                    f"上级部门 {dept.parent} 不存在。",
+                    "unknown_department",
+                )
             )
         if dept.parent == dept.code:
-            errors.append(field_error(f"departments[{index}].parent", "部门不能是自己的上级。", "cycle"))
+            errors.append(
+                field_error(f"departments[{index}].parent", "部门不能是自己的上级。", "cycle")
+            )
     for index, item in enumerate(parsed.items):
         for code in [item.lead_department, *item.parallel_departments]:
             if code not in all_depts:
                 errors.append(
-                    field_error(f"items[{index}].lead_department" if code == item.lead_department
-                                else f"items[{index}].parallel_departments",
-                                f"部门 {code} 不存在。", "unknown_department")
+                    field_error(
+                        f"items[{index}].lead_department"
+                        if code == item.lead_department
+                        else f"items[{index}].parallel_departments",
+                        f"部门 {code} 不存在。",
+                        "unknown_department",
+                    )
                 )
         for code in item.themes:
             if code not in all_themes:
-                errors.append(field_error(f"items[{index}].themes", f"主题 {code} 不存在。", "unknown_theme"))
+                errors.append(
+                    field_error(f"items[{index}].themes", f"主题 {code} 不存在。", "unknown_theme")
+                )
     if errors:
         raise ImportInvalid(_label_errors(document, errors))
     return parsed
@@ -520,8 +549,14 @@ async def import_catalog(
 ) -> dict[str, Any]:
     """Import a catalogue document: all or nothing. Unchanged items are left as they are."""
     parsed = await validate_catalog(document)
-    report = {"departments": 0, "themes": 0, "items_created": 0, "versions_created": 0,
-              "unchanged": 0, "published": 0}
+    report = {
+        "departments": 0,
+        "themes": 0,
+        "items_created": 0,
+        "versions_created": 0,
+        "unchanged": 0,
+        "published": 0,
+    }
     now = datetime.now(UTC)
     async with in_transaction():
         for dept in parsed.departments:
@@ -536,8 +571,10 @@ async def import_catalog(
             item, created = await Item.get_or_create(code=guide.code)
             report["items_created"] += int(created)
             latest = await ItemVersion.filter(item=item).order_by("-number").first()
-            if latest is not None and latest.guide == body and (
-                latest.status == VersionStatus.published.value or not publish_items
+            if (
+                latest is not None
+                and latest.guide == body
+                and (latest.status == VersionStatus.published.value or not publish_items)
             ):
                 report["unchanged"] += 1
                 continue
@@ -547,7 +584,9 @@ async def import_catalog(
                 version = latest
             else:
                 version = await ItemVersion.create(
-                    item=item, number=(latest.number + 1 if latest else 1), guide=body,
+                    item=item,
+                    number=(latest.number + 1 if latest else 1),
+                    guide=body,
                     created_by=actor,
                 )
                 report["versions_created"] += 1
@@ -560,7 +599,8 @@ async def import_catalog(
                 )
                 await Item.filter(id=item.id).update(
                     **_projection(guide, dept_names[guide.lead_department]),
-                    published_version_id=version.id, is_published=True,
+                    published_version_id=version.id,
+                    is_published=True,
                 )
                 report["published"] += 1
     if cache is not None:
@@ -614,4 +654,3 @@ async def catalog_is_empty() -> bool:
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-

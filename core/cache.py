@@ -58,7 +58,8 @@ class GenerationalCache:
             self._local.move_to_end(key)
             return local
         redis_key = f"{self._namespace}:{generation}:{key}"
-        value = await self._redis.get(redis_key)
+        cached = await self._redis.get(redis_key)
+        value = cached if isinstance(cached, bytes) else None
         if value is None:
             value = await build()
             await self._redis.set(redis_key, value, ex=self._ttl_s)

@@ -82,7 +82,9 @@ async def migrate(database_url: str) -> list[str]:
     _ensure_sqlite_folder(database_url)
     config = tortoise_config(database_url, with_aerich=True)
     # aerich looks in ``<location>/<app>``: here ``migrations/<dialect>/models``.
-    command = Command(tortoise_config=config, app=APP_LABEL, location=str(migrations_dir(database_url)))
+    command = Command(
+        tortoise_config=config, app=APP_LABEL, location=str(migrations_dir(database_url))
+    )
     await command.init()
     try:
         async with _migration_lock(database_url):

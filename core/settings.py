@@ -58,7 +58,6 @@ class Settings(BaseSettings):
     )
     page_size_default: int = Field(20, description="list page size when none is asked for")
     page_size_max: int = Field(100, description="largest page size a client may ask for")
-    demo_seed: bool = Field(True, description="seed the demo catalogue on first start (embedded)")
 
     @property
     def is_embedded(self) -> bool:

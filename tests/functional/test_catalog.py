@@ -39,11 +39,15 @@ async def world(clean: Sanic) -> dict[str, Any]:
             themes=[birth["code"]],
         ),
         "lost": factories.guide(
-            lead_department=police["code"], name="居民身份证补领", audience="both",
+            lead_department=police["code"],
+            name="居民身份证补领",
+            audience="both",
             handling_mode="on_site",
         ),
         "marry": factories.guide(
-            lead_department=civil["code"], name="结婚登记", themes=[birth["code"]],
+            lead_department=civil["code"],
+            name="结婚登记",
+            themes=[birth["code"]],
         ),
         "company": factories.guide(
             lead_department=civil["code"],
@@ -55,7 +59,9 @@ async def world(clean: Sanic) -> dict[str, Any]:
             delivery_methods=["express", "electronic"],
         ),
     }
-    await load(clean, departments=[police, civil], themes=[birth, start], items=list(items.values()))
+    await load(
+        clean, departments=[police, civil], themes=[birth, start], items=list(items.values())
+    )
     return {"police": police, "civil": civil, "birth": birth, "start": start, "items": items}
 
 
@@ -69,7 +75,8 @@ async def test_search_finds_id_card_items_by_chinese_pinyin_and_initials(
     client: httpx.AsyncClient, world: dict[str, Any], query: str
 ) -> None:
     assert names(await client.get("/api/v1/items", params={"q": query})) == {
-        "居民身份证换领", "居民身份证补领"
+        "居民身份证换领",
+        "居民身份证补领",
     }
 
 
@@ -96,15 +103,18 @@ async def test_filters(client: httpx.AsyncClient, world: dict[str, Any]) -> None
     police, civil = world["police"]["code"], world["civil"]["code"]
     get = client.get
     assert names(await get("/api/v1/items", params={"department": civil})) == {
-        "结婚登记", "企业设立登记"
+        "结婚登记",
+        "企业设立登记",
     }
     # a parallel department finds the items it takes part in
     assert "企业设立登记" in names(await get("/api/v1/items", params={"department": police}))
     assert names(await get("/api/v1/items", params={"audience": "company"})) == {
-        "企业设立登记", "居民身份证补领"
+        "企业设立登记",
+        "居民身份证补领",
     }
     assert names(await get("/api/v1/items", params={"theme": world["birth"]["code"]})) == {
-        "居民身份证换领", "结婚登记"
+        "居民身份证换领",
+        "结婚登记",
     }
     assert names(await get("/api/v1/items", params={"paid": "true"})) == {"居民身份证换领"}
     assert "居民身份证换领" not in names(await get("/api/v1/items", params={"paid": "false"}))
@@ -162,7 +172,9 @@ async def test_forged_cursor_is_refused(client: httpx.AsyncClient, world: dict[s
     page = (await client.get("/api/v1/items", params={"limit": 1})).json()
     forged = page["next_cursor"][:-2] + ("AA" if not page["next_cursor"].endswith("AA") else "BB")
     error = assert_envelope(
-        await client.get("/api/v1/items", params={"cursor": forged}), 400, "request.validation_failed"
+        await client.get("/api/v1/items", params={"cursor": forged}),
+        400,
+        "request.validation_failed",
     )
     assert error["details"]["fields"][0]["code"] == "invalid_cursor"
 
@@ -172,7 +184,8 @@ async def test_unknown_department_or_theme_filter_is_404(
 ) -> None:
     assert_envelope(
         await client.get("/api/v1/items", params={"department": "NOPE"}),
-        404, "catalog.department_not_found",
+        404,
+        "catalog.department_not_found",
     )
     assert_envelope(
         await client.get("/api/v1/items", params={"theme": "nope"}), 404, "catalog.theme_not_found"
@@ -185,16 +198,37 @@ async def test_guide_has_every_element(client: httpx.AsyncClient, world: dict[st
     assert response.status_code == 200
     guide = response.json()
     for key in (
-        "code", "name", "kind", "legal_basis", "lead_department", "parallel_departments",
-        "audience", "statutory_limit_days", "promised_limit_days", "result", "fee", "materials",
-        "form_schema", "process_steps", "handling_mode", "min_realname_level", "appointment",
-        "online_payment", "express_delivery", "delivery_methods", "handling_place",
-        "handling_hours", "enquiry_phone", "complaint_phone", "version",
+        "code",
+        "name",
+        "kind",
+        "legal_basis",
+        "lead_department",
+        "parallel_departments",
+        "audience",
+        "statutory_limit_days",
+        "promised_limit_days",
+        "result",
+        "fee",
+        "materials",
+        "form_schema",
+        "process_steps",
+        "handling_mode",
+        "min_realname_level",
+        "appointment",
+        "online_payment",
+        "express_delivery",
+        "delivery_methods",
+        "handling_place",
+        "handling_hours",
+        "enquiry_phone",
+        "complaint_phone",
+        "version",
     ):
         assert key in guide, key
     assert guide["version"] == 1
     assert [(d["code"], d["role"]) for d in guide["departments"]] == [
-        (world["civil"]["code"], "lead"), (world["police"]["code"], "parallel")
+        (world["civil"]["code"], "lead"),
+        (world["police"]["code"], "parallel"),
     ]
     assert guide["departments"][0]["name"] == "测试市民政局"
     assert guide["themes"] == [{"code": world["start"]["code"], "name": "开办企业"}]
@@ -243,7 +277,9 @@ async def test_retired_item_leaves_the_catalogue(
 ) -> None:
     item = world["items"]["marry"]
     await catalog.retire(code=item["code"], number=1, cache=clean.ctx.catalog_cache)
-    assert_envelope(await client.get(f"/api/v1/items/{item['code']}"), 404, "catalog.item_not_found")
+    assert_envelope(
+        await client.get(f"/api/v1/items/{item['code']}"), 404, "catalog.item_not_found"
+    )
     assert "结婚登记" not in names(await client.get("/api/v1/items"))
 
 
@@ -261,16 +297,20 @@ async def test_departments_and_themes(client: httpx.AsyncClient, world: dict[str
     )
     assert_envelope(
         await client.get("/api/v1/departments", params={"parent": "NOPE"}),
-        404, "catalog.department_not_found",
+        404,
+        "catalog.department_not_found",
     )
     assert_envelope(
         await client.get("/api/v1/departments", params={"level": "galaxy"}),
-        400, "request.validation_failed",
+        400,
+        "request.validation_failed",
     )
     themes = (await client.get("/api/v1/themes", params={"category": "business_event"})).json()
     assert [t["name"] for t in themes["themes"]] == ["开办企业"]
     assert_envelope(
-        await client.get("/api/v1/themes", params={"category": "x"}), 400, "request.validation_failed"
+        await client.get("/api/v1/themes", params={"category": "x"}),
+        400,
+        "request.validation_failed",
     )
 
 
@@ -280,7 +320,8 @@ async def test_search_uses_a_constant_number_of_queries(
     """Page size does not change how many queries a search runs (it is one query)."""
     dept = factories.department()
     await load(
-        clean, departments=[dept],
+        clean,
+        departments=[dept],
         items=[factories.guide(lead_department=dept["code"]) for _ in range(30)],
     )
     counts = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 
 
-
 def assert_envelope(response: httpx.Response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
