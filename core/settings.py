@@ -18,7 +18,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Default secrets are only good for the embedded profile; production refuses them.
-DEFAULT_SECRET = "embedded-only-change-me"
+DEFAULT_SECRET = "embedded-only-default-secret-change-me-in-production"
+#: The embedded profile's field-encryption key (base64 of 16 bytes); production refuses it.
+DEFAULT_FIELD_KEY = "MDEyMzQ1Njc4OWFiY2RlZg=="
 
 
 class ConfigurationError(RuntimeError):
@@ -59,6 +61,61 @@ class Settings(BaseSettings):
     page_size_default: int = Field(20, description="list page size when none is asked for")
     page_size_max: int = Field(100, description="largest page size a client may ask for")
 
+    # --- identity (issue: WeChat login, real name, tokens) ---------------------------------
+    wechat_appid: str = Field("wx-sandbox-appid", description="mini-program AppID")
+    wechat_secret: str = Field(DEFAULT_SECRET, description="mini-program AppSecret")
+    wechat_api_base: str = Field(
+        "",
+        description="WeChat API base; default: the mounted sandbox on embedded, "
+        "https://api.weixin.qq.com in production",
+    )
+    sandbox_enabled: bool | None = Field(
+        None,
+        description="mount the sandbox/ peers (WeChat…) in this server; default: on for embedded",
+    )
+    jwt_keys: str = Field(
+        "k1:" + DEFAULT_SECRET,
+        description="token signing keys as kid:secret[,kid:secret…]; old kids keep verifying",
+    )
+    jwt_current_kid: str = Field("k1", description="kid that signs new tokens")
+    access_ttl_s: int = Field(900, description="citizen access-token lifetime")
+    refresh_ttl_s: int = Field(30 * 86400, description="citizen refresh-token lifetime")
+    staff_access_ttl_s: int = Field(600, description="staff access-token lifetime")
+    staff_refresh_ttl_s: int = Field(12 * 3600, description="staff refresh-token lifetime")
+    revocation_check_s: float = Field(
+        1.0, description="how often a worker re-reads revoked sessions from Redis (seconds)"
+    )
+    field_keys: str = Field(
+        "1:" + DEFAULT_FIELD_KEY,
+        description="SM4 keys for personal data at rest as version:base64(16 bytes)[,…]",
+    )
+    field_key_current: int = Field(1, description="key version that encrypts new writes")
+    lookup_key: str = Field(DEFAULT_SECRET, description="key of the SM3 lookup hashes")
+    realname_provider: Literal["sandbox"] = Field(
+        "sandbox", description="L1 identity check provider (only the sandbox exists yet)"
+    )
+    company_registry_provider: Literal["sandbox"] = Field(
+        "sandbox", description="company registry provider (only the sandbox exists yet)"
+    )
+    allow_sandbox_providers: bool = Field(
+        False, description="production only: accept sandbox providers (staging, never live)"
+    )
+    realname_daily_limit: int = Field(5, description="real-name attempts per user per day")
+    login_limit_per_min: int = Field(20, description="logins per openid or per IP per minute")
+    phone_bind_daily_limit: int = Field(10, description="phone bindings per user per day")
+
+    @property
+    def sandbox_mounted(self) -> bool:
+        return self.is_embedded if self.sandbox_enabled is None else self.sandbox_enabled
+
+    @property
+    def effective_wechat_api_base(self) -> str:
+        if self.wechat_api_base:
+            return self.wechat_api_base.rstrip("/")
+        if self.sandbox_mounted:
+            return f"http://127.0.0.1:{self.port}/sandbox/wechat"
+        return "https://api.weixin.qq.com"
+
     @property
     def is_embedded(self) -> bool:
         return self.profile == "embedded"
@@ -92,8 +149,42 @@ class Settings(BaseSettings):
                 found.append("ZB_SECRET_KEY must be set to a secret of at least 32 characters")
             if not self.public_base_url:
                 found.append("ZB_PUBLIC_BASE_URL is required in production")
+            if self.wechat_secret == DEFAULT_SECRET or self.wechat_appid == "wx-sandbox-appid":
+                found.append("ZB_WECHAT_APPID and ZB_WECHAT_SECRET must be set")
+            if DEFAULT_SECRET in self.jwt_keys:
+                found.append("ZB_JWT_KEYS must be set (kid:secret, secrets of 32+ characters)")
+            if DEFAULT_FIELD_KEY in self.field_keys:
+                found.append("ZB_FIELD_KEYS must be set (version:base64 of 16 random bytes)")
+            if self.lookup_key == DEFAULT_SECRET or len(self.lookup_key) < 32:
+                found.append("ZB_LOOKUP_KEY must be set to a secret of at least 32 characters")
+            if self.sandbox_mounted:
+                found.append("ZB_SANDBOX_ENABLED must be false in production")
+            if not self.allow_sandbox_providers:
+                found.append(
+                    "ZB_REALNAME_PROVIDER / ZB_COMPANY_REGISTRY_PROVIDER: only sandbox providers "
+                    "exist yet; set ZB_ALLOW_SANDBOX_PROVIDERS=true for a staging deployment"
+                )
+        found.extend(self._key_problems())
         if self.page_size_default > self.page_size_max:
             found.append("ZB_PAGE_SIZE_DEFAULT must not exceed ZB_PAGE_SIZE_MAX")
+        return found
+
+    def _key_problems(self) -> list[str]:
+        found: list[str] = []
+        from core.keys import parse_field_keys, parse_jwt_keys
+
+        try:
+            jwt = parse_jwt_keys(self.jwt_keys)
+            if self.jwt_current_kid not in jwt:
+                found.append("ZB_JWT_CURRENT_KID must name one of ZB_JWT_KEYS")
+        except ValueError as exc:
+            found.append(f"ZB_JWT_KEYS: {exc}")
+        try:
+            field = parse_field_keys(self.field_keys)
+            if self.field_key_current not in field:
+                found.append("ZB_FIELD_KEY_CURRENT must name one of ZB_FIELD_KEYS")
+        except ValueError as exc:
+            found.append(f"ZB_FIELD_KEYS: {exc}")
         return found
 
     def check(self) -> None:
