@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from sanic import Sanic
 from sanic_ext import Extend
 
+from api.admin import bp as admin_bp
 from api.errors import install_error_handlers
 from api.health import bp as health_bp
+from api.identity import bp as identity_bp
 from api.middleware import install_middleware
 from api.public import bp as public_bp
+from auth.providers.sandbox import SandboxCompanyRegistry, SandboxRealnameProvider
+from auth.providers.wechat import WeChatClient
+from auth.service import AuthDeps
+from auth.tokens import TokenService
 from core.cache import GenerationalCache
+from core.crypto import FieldCipher
 from core.db import close_db, init_db
 from core.logging import configure_logging
 from core.redis import create_redis
@@ -53,6 +61,15 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     install_error_handlers(app)
     app.blueprint(health_bp)
     app.blueprint(public_bp)
+    app.blueprint(identity_bp)
+    app.blueprint(admin_bp)
+    if settings.sandbox_mounted:
+        # The embedded profile talks to these local peers over real HTTP, like to WeChat.
+        from sandbox.app import mount_sandbox
+
+        app.ctx.sandbox = mount_sandbox(
+            app, appid=settings.wechat_appid, secret=settings.wechat_secret
+        )
 
     @app.before_server_start
     async def open_resources(app: Sanic) -> None:
@@ -61,10 +78,27 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
         app.ctx.catalog_cache = GenerationalCache(
             app.ctx.redis, "catalog", ttl_s=settings.cache_ttl_s, local_s=settings.local_cache_s
         )
+        app.ctx.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, connect=3.0),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        sandbox_base = settings.effective_sandbox_base_url
+        app.ctx.auth = AuthDeps(
+            settings=settings,
+            redis=app.ctx.redis,
+            wechat=WeChatClient(settings=settings, redis=app.ctx.redis, http=app.ctx.http),
+            tokens=TokenService.from_settings(settings, app.ctx.redis),
+            cipher=FieldCipher.from_settings(settings),
+            realname=SandboxRealnameProvider(base_url=sandbox_base, http=app.ctx.http),
+            registry=SandboxCompanyRegistry(base_url=sandbox_base, http=app.ctx.http),
+        )
         log.info("worker ready", extra={"profile": settings.profile, "dialect": settings.dialect})
 
     @app.after_server_stop
     async def close_resources(app: Sanic) -> None:
+        http = getattr(app.ctx, "http", None)
+        if http is not None:
+            await http.aclose()
         redis = getattr(app.ctx, "redis", None)
         if redis is not None:
             await redis.aclose()

@@ -20,8 +20,8 @@ def query(request: Request, model: type[M]) -> M:
     return parse(model, data)
 
 
-def body(request: Request, model: type[M]) -> M:
-    """The JSON body as ``model``; a body that is not JSON is named as such."""
+def json_object(request: Request) -> dict[str, Any]:
+    """The JSON body, which must be an object; a body that is not JSON is named as such."""
     try:
         data = request.json
     except BadRequest:
@@ -31,4 +31,11 @@ def body(request: Request, model: type[M]) -> M:
         ) from None
     if data is None:
         raise ValidationFailed([field_error("body", "请求内容不能为空。", "missing")])
-    return parse(model, data)
+    if not isinstance(data, dict):
+        raise ValidationFailed([field_error("body", "请求内容应为 JSON 对象。", "not_object")])
+    return data
+
+
+def body(request: Request, model: type[M]) -> M:
+    """The JSON body as ``model``."""
+    return parse(model, json_object(request))

@@ -1,1 +1,1 @@
-"""Identities: users, WeChat login, real-name levels, tokens, companies, mandates, staff, permissions."""
+"""Identities: WeChat login, real-name levels, tokens, companies, mandates, staff, permissions."""

@@ -68,7 +68,7 @@ class Staff(Model):
     username = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=64)
     department_code = fields.CharField(max_length=64, db_index=True)
-    roles: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    roles: list[str] = fields.JSONField(default=list)
     active = fields.BooleanField(default=True)
     openid = fields.CharField(max_length=64, null=True, unique=True)
     #: keyed hash of the one-time WeChat binding code, and when it stops working.
@@ -126,7 +126,7 @@ class CompanyAgent(Model):
         "models.User", related_name="agencies", null=True, on_delete=fields.RESTRICT
     )
     user_id: int | None
-    scopes: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    scopes: list[str] = fields.JSONField(default=list)
     invite_code_hash = fields.CharField(max_length=64, null=True, unique=True)
     invite_expires_at = fields.DatetimeField(null=True)
     accepted_at = fields.DatetimeField(null=True)
@@ -150,7 +150,7 @@ class Mandate(Model):
     )
     agent_id: int
     #: item codes the mandate covers; empty = every item.
-    item_codes: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    item_codes: list[str] = fields.JSONField(default=list)
     ends_on = fields.DateField()
     ended_at = fields.DatetimeField(null=True)
     ended_by = fields.CharField(max_length=16, null=True)  # principal / agent

@@ -63,7 +63,10 @@ class GenerationalCache:
         if value is None:
             value = await build()
             await self._redis.set(redis_key, value, ex=self._ttl_s)
-        self._remember(key, value)
+        # An invalidation during the awaits above made ``value`` stale: serve it this once,
+        # but do not keep it, or this worker would go on serving it until the next change.
+        if self._generation == generation:
+            self._remember(key, value)
         return value
 
     def _remember(self, key: str, value: bytes) -> None:

@@ -22,7 +22,7 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 # 18-character resident ID numbers (last char may be X) and 11-digit mainland mobile numbers,
 # standing alone (not inside a longer run of digits such as a timestamp or an amount).
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_PHONE = re.compile(r"(?<!\d)((?:\+?86)?1[3-9]\d)\d{4}(\d{4})(?!\d)")
 # JWTs (three base64url parts, the first starting with eyJ) and bearer credentials.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")

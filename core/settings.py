@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         None,
         description="mount the sandbox/ peers (WeChat…) in this server; default: on for embedded",
     )
+    sandbox_base_url: str = Field(
+        "", description="base URL of the sandbox peers (default: mounted in this server)"
+    )
     jwt_keys: str = Field(
         "k1:" + DEFAULT_SECRET,
         description="token signing keys as kid:secret[,kid:secret…]; old kids keep verifying",
@@ -109,11 +112,16 @@ class Settings(BaseSettings):
         return self.is_embedded if self.sandbox_enabled is None else self.sandbox_enabled
 
     @property
+    def effective_sandbox_base_url(self) -> str:
+        """Where the sandbox peers answer: this server itself when they are mounted here."""
+        return (self.sandbox_base_url or f"http://127.0.0.1:{self.port}/sandbox").rstrip("/")
+
+    @property
     def effective_wechat_api_base(self) -> str:
         if self.wechat_api_base:
             return self.wechat_api_base.rstrip("/")
-        if self.sandbox_mounted:
-            return f"http://127.0.0.1:{self.port}/sandbox/wechat"
+        if self.sandbox_mounted or self.sandbox_base_url:
+            return f"{self.effective_sandbox_base_url}/wechat"
         return "https://api.weixin.qq.com"
 
     @property

@@ -45,7 +45,8 @@ def _message(error: Any) -> str:
     ctx = error.get("ctx") or {}
     if kind in _MESSAGES:
         if kind == "enum" and "expected" in ctx:
-            return f"取值不在允许范围内，可选：{ctx['expected']}。"
+            options = str(ctx["expected"]).replace(" or ", ", ")
+            return f"取值不在允许范围内，可选：{options}。"
         return _MESSAGES[kind]
     if kind == "string_too_short":
         return f"至少需要 {ctx.get('min_length')} 个字符。"

@@ -1,0 +1,261 @@
+"""The WeChat mini-program server API: login, phone number, face verification, access token.
+
+One access token serves the whole deployment. It lives in Redis, is obtained with
+``stable_token`` (which, unlike ``/cgi-bin/token``, does not invalidate the token other servers
+hold), and is refreshed by one caller at a time under a Redis lock. A call answered with 40001 or
+42001 refreshes once and is retried once.
+
+``jscode2session`` goes through wechatpy, which is synchronous (requests): it runs in a thread so
+the event loop never blocks. wechatpy 1.8.18 has no phone-number or face-verification API, so
+those, and ``stable_token``, are called with the async HTTP client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from core.errors import DomainError, RateLimited, ServiceUnavailable
+from core.settings import Settings
+
+log = logging.getLogger("zhangban.wechat")
+
+TOKEN_INVALID_CODES = frozenset({40001, 42001})
+#: Refresh this long before WeChat's own expiry, so no request carries a dying token.
+TOKEN_MARGIN_S = 300
+LOCK_TTL_MS = 10_000
+
+
+class LoginCodeInvalid(DomainError):
+    status = 400
+    code = "auth.login_code_invalid"
+    message = "登录凭证无效或已使用，请重新打开小程序登录。"
+
+
+class PhoneCodeInvalid(DomainError):
+    status = 400
+    code = "auth.phone_code_invalid"
+    message = "手机号授权已失效，请重新授权。"
+
+
+class WeChatUnavailable(ServiceUnavailable):
+    code = "wechat.unavailable"
+    message = "微信服务暂时繁忙，请稍后再试。"
+
+
+class WeChatError(Exception):
+    """A WeChat ``errcode`` this adapter does not translate; callers map what they expect."""
+
+    def __init__(self, errcode: int, errmsg: str) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg
+        super().__init__(f"wechat errcode {errcode}: {errmsg}")
+
+
+@dataclass(frozen=True)
+class Session:
+    openid: str
+    session_key: str
+    unionid: str | None
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    phone_number: str
+    pure_phone_number: str
+    country_code: str
+
+
+class WeChatClient:
+    def __init__(self, *, settings: Settings, redis: Redis, http: httpx.AsyncClient) -> None:
+        self._appid = settings.wechat_appid
+        self._secret = settings.wechat_secret
+        self._base = settings.effective_wechat_api_base
+        self._redis = redis
+        self._http = http
+        self._local_lock = asyncio.Lock()
+        self._token_key = f"wechat:access_token:{self._appid}"
+        self._lock_key = f"wechat:access_token_lock:{self._appid}"
+
+    # -- access token ------------------------------------------------------------------------
+
+    async def access_token(self) -> str:
+        cached = await self._cached_token()
+        if cached is not None:
+            return cached
+        return await self._refresh(stale=None)
+
+    async def _cached_token(self) -> str | None:
+        raw = await self._redis.get(self._token_key)
+        if not raw:
+            return None
+        entry = json.loads(raw)
+        if entry["expires_at"] - TOKEN_MARGIN_S <= time.time():
+            return None
+        return str(entry["token"])
+
+    async def _refresh(self, *, stale: str | None) -> str:
+        """Get a fresh token, one caller at a time across every worker.
+
+        ``stale`` is a token WeChat just refused: if the cache already holds another one, a peer
+        refreshed it meanwhile and that one is used; otherwise a forced refresh is asked for.
+        """
+        async with self._local_lock:
+            deadline = time.monotonic() + LOCK_TTL_MS / 1000
+            while True:
+                cached = await self._cached_token()
+                if cached is not None and cached != stale:
+                    return cached
+                if await self._redis.set(self._lock_key, b"1", nx=True, px=LOCK_TTL_MS):
+                    break
+                if time.monotonic() > deadline:
+                    raise WeChatUnavailable(details={"reason": "access token lock timeout"})
+                await asyncio.sleep(0.05)
+            try:
+                cached = await self._cached_token()
+                if cached is not None and cached != stale:
+                    return cached
+                body = {
+                    "grant_type": "client_credential",
+                    "appid": self._appid,
+                    "secret": self._secret,
+                    "force_refresh": stale is not None,
+                }
+                data = await self._post_json("/cgi-bin/stable_token", body)
+                token = str(data["access_token"])
+                entry = {"token": token, "expires_at": time.time() + int(data["expires_in"])}
+                await self._redis.set(
+                    self._token_key, json.dumps(entry), ex=max(int(data["expires_in"]), 1)
+                )
+                log.info("wechat access token refreshed", extra={"forced": stale is not None})
+                return token
+            finally:
+                await self._redis.delete(self._lock_key)
+
+    async def _call_with_token(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        token = await self.access_token()
+        for attempt in range(2):
+            try:
+                return await self._post_json(path, body, params={"access_token": token})
+            except WeChatError as exc:
+                if exc.errcode in TOKEN_INVALID_CODES and attempt == 0:
+                    token = await self._refresh(stale=token)
+                    continue
+                raise
+        raise AssertionError("unreachable")
+
+    # -- transport ---------------------------------------------------------------------------
+
+    async def _post_json(
+        self, path: str, body: dict[str, Any], params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        try:
+            response = await self._http.post(
+                f"{self._base}{path}",
+                params=params,
+                content=json.dumps(body, ensure_ascii=False).encode(),
+                headers={"content-type": "application/json"},
+            )
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("wechat call failed", extra={"path": path, "error": type(exc).__name__})
+            raise WeChatUnavailable() from exc
+        return _checked(data)
+
+    # -- APIs --------------------------------------------------------------------------------
+
+    async def code_to_session(self, code: str) -> Session:
+        """``jscode2session`` through wechatpy (in a thread)."""
+        token = await self.access_token()
+        try:
+            data = await asyncio.to_thread(self._code_to_session_blocking, code, token)
+        except WeChatError as exc:
+            if exc.errcode in (40029, 40163):
+                raise LoginCodeInvalid(details={"errcode": exc.errcode}) from None
+            if exc.errcode == 45011:
+                raise RateLimited(60, "登录过于频繁，请一分钟后再试。") from None
+            raise WeChatUnavailable(details={"errcode": exc.errcode}) from None
+        return Session(
+            openid=str(data["openid"]),
+            session_key=str(data["session_key"]),
+            unionid=data.get("unionid"),
+        )
+
+    def _code_to_session_blocking(self, code: str, token: str) -> dict[str, Any]:
+        from wechatpy import WeChatClient as SdkClient
+        from wechatpy.exceptions import WeChatClientException
+
+        client = SdkClient(self._appid, self._secret, access_token=token, timeout=10)
+        # The SDK's hosts are fixed; point both the client and its wxa API at our base.
+        client.API_BASE_URL = f"{self._base}/cgi-bin/"
+        client.wxa.API_BASE_URL = f"{self._base}/"
+        try:
+            result: dict[str, Any] = client.wxa.code_to_session(code)
+        except WeChatClientException as exc:
+            # Network failures carry no errcode: they count as -1 (busy), like WeChat's own.
+            errcode = int(getattr(exc, "errcode", None) or -1)
+            raise WeChatError(errcode, str(getattr(exc, "errmsg", ""))) from None
+        finally:
+            client._http.close()
+        return result
+
+    async def phone_number(self, code: str) -> PhoneNumber:
+        try:
+            data = await self._call_with_token("/wxa/business/getuserphonenumber", {"code": code})
+        except WeChatError as exc:
+            if exc.errcode in (40029, 40163):
+                raise PhoneCodeInvalid(details={"errcode": exc.errcode}) from None
+            raise WeChatUnavailable(details={"errcode": exc.errcode}) from None
+        info = data["phone_info"]
+        if info.get("watermark", {}).get("appid") not in (None, self._appid):
+            raise PhoneCodeInvalid(details={"reason": "watermark appid"})
+        return PhoneNumber(
+            phone_number=str(info["phoneNumber"]),
+            pure_phone_number=str(info["purePhoneNumber"]),
+            country_code=str(info["countryCode"]),
+        )
+
+    async def face_verify_id(
+        self, *, out_seq_no: str, name: str, id_number: str, openid: str
+    ) -> str:
+        body = {
+            "out_seq_no": out_seq_no,
+            "cert_info": {"cert_type": "IDENTITY_CARD", "cert_name": name, "cert_no": id_number},
+            "openid": openid,
+        }
+        try:
+            data = await self._call_with_token("/cityservice/face/identify/getverifyid", body)
+        except WeChatError as exc:
+            raise WeChatUnavailable(details={"errcode": exc.errcode}) from None
+        return str(data["verify_id"])
+
+    async def face_result(
+        self, *, verify_id: str, out_seq_no: str, cert_hash: str, openid: str
+    ) -> int:
+        """``verify_ret`` of our own server-side query: 10000 means the face matched."""
+        body = {
+            "verify_id": verify_id,
+            "out_seq_no": out_seq_no,
+            "cert_hash": cert_hash,
+            "openid": openid,
+        }
+        try:
+            data = await self._call_with_token("/cityservice/face/identify/queryverifyinfo", body)
+        except WeChatError as exc:
+            raise WeChatUnavailable(details={"errcode": exc.errcode}) from None
+        return int(data["verify_ret"])
+
+
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
+    errcode = int(data.get("errcode", 0) or 0)
+    if errcode:
+        raise WeChatError(errcode, str(data.get("errmsg", "")))
+    return data

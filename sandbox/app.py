@@ -1,0 +1,54 @@
+"""Assembling the peers: mounted inside the embedded server, or served on their own.
+
+The embedded profile mounts them in the application itself (``mount_sandbox``), so one process
+shows the whole flow; tests start them as a separate process (``python -m sandbox``), so the
+adapters cross a real socket to a peer they share nothing with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, json
+
+from sandbox.realname import RealnameSandbox, realname_blueprint
+from sandbox.registry import RegistrySandbox, registry_blueprint
+from sandbox.wechat import WeChatSandbox, wechat_blueprint
+
+
+@dataclass(frozen=True)
+class SandboxPeers:
+    """The state of every mounted peer, for code that drives them in-process (demo, tests)."""
+
+    wechat: WeChatSandbox
+    realname: RealnameSandbox
+    registry: RegistrySandbox
+
+
+def mount_sandbox(app: Sanic, *, appid: str, secret: str) -> SandboxPeers:
+    """Register the peers' blueprints on ``app``, each with fresh state, and return the state."""
+    peers = SandboxPeers(
+        wechat=WeChatSandbox(appid=appid, secret=secret),
+        realname=RealnameSandbox(),
+        registry=RegistrySandbox(),
+    )
+    app.blueprint(wechat_blueprint(peers.wechat))
+    app.blueprint(realname_blueprint(peers.realname))
+    app.blueprint(registry_blueprint(peers.registry))
+    return peers
+
+
+def create_sandbox_app(appid: str, secret: str, *, name: str = "zhangban_sandbox") -> Sanic:
+    """An application serving only the peers (state in ``app.ctx.sandbox``)."""
+    app = Sanic(name, configure_logging=False)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.HEALTH = False
+    app.ctx.sandbox = mount_sandbox(app, appid=appid, secret=secret)
+
+    @app.get("/sandbox/healthz", name="sandbox_healthz")
+    async def healthz(request: Request) -> HTTPResponse:
+        """Lets a test wait until the separate process answers."""
+        return json({"status": "ok"})
+
+    return app
