@@ -134,6 +134,47 @@ def _cli_cache(settings: Settings) -> Any:
     )
 
 
+def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Bootstrap staff accounts (the first admin of a department has no one to create them)."""
+    from auth import service as auth
+    from catalog import service as catalog
+    from core.crypto import FieldCipher
+
+    async def work() -> Any:
+        await catalog.get_department(code=args.department)
+        return await auth.create_staff(
+            deps=None,
+            cipher=FieldCipher.from_settings(settings),
+            username=args.username,
+            name=args.name,
+            department_code=args.department,
+            roles=[r.strip() for r in args.roles.split(",") if r.strip()],
+            created_by="cli",
+        )
+
+    result = _with_db(settings, work)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    print("hand the bind_code to the staff member; it works once, for 24 hours", file=sys.stderr)
+    return 0
+
+
+def cmd_staff_bind_code(settings: Settings, args: argparse.Namespace) -> int:
+    from auth import service as auth
+    from auth.models import Staff
+    from core.crypto import FieldCipher
+
+    async def work() -> Any:
+        staff = await Staff.get_or_none(username=args.username)
+        if staff is None:
+            raise auth.StaffNotFound()
+        return await auth.new_bind_code(
+            cipher=FieldCipher.from_settings(settings), staff_id=staff.id
+        )
+
+    print(json.dumps(_with_db(settings, work), ensure_ascii=False))
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from api.demo import run_demo
 
@@ -167,6 +208,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="walk the main flow over HTTP as a phone would")
     demo.add_argument("--base-url", help="use this running server instead of starting one")
     demo.set_defaults(handler=cmd_demo)
+
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
+        dest="staff_command", required=True
+    )
+    create = staff.add_parser("create", help="create a staff account; prints its binding code")
+    create.add_argument("--username", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--department", required=True, help="department code")
+    create.add_argument(
+        "--roles",
+        required=True,
+        help="comma-separated: clerk, reviewer, approver, dispatcher, supervisor, "
+        "catalog_admin, admin",
+    )
+    create.set_defaults(handler=cmd_staff_create)
+    bind = staff.add_parser("bind-code", help="a new one-time WeChat binding code")
+    bind.add_argument("--username", required=True)
+    bind.set_defaults(handler=cmd_staff_bind_code)
 
     cat = sub.add_parser("catalog", help="catalogue maintenance").add_subparsers(
         dest="catalog_command", required=True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from auth.identifiers import complete_id_number
 from core.settings import Settings
 
 STEPS = (
@@ -49,8 +51,18 @@ class DemoContext:
     state: dict[str, Any] = field(default_factory=dict)
 
     def get(self, path: str, **kwargs: Any) -> Any:
-        response = self.client.get(path, **kwargs)
+        response = self.client.get(path, headers=self._auth(), **kwargs)
         return self._json(response, path)
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.client.post(path, json=body or {}, headers=self._auth())
+        if response.status_code == 204:
+            return {}
+        return self._json(response, path)
+
+    def _auth(self) -> dict[str, str]:
+        token = self.state.get("access_token")
+        return {"authorization": f"Bearer {token}"} if token else {}
 
     @staticmethod
     def _json(response: httpx.Response, path: str) -> Any:
@@ -77,8 +89,38 @@ def step_browse(ctx: DemoContext) -> None:
     ctx.state["item_code"] = code
 
 
+def step_login(ctx: DemoContext) -> None:
+    """wx.login on the phone (the sandbox stands in for WeChat), then our login."""
+    code = ctx.post("/sandbox/wechat/_control/login-code")["code"]
+    tokens = ctx.post("/api/v1/auth/wechat/login", {"code": code})
+    ctx.state["access_token"] = tokens["access_token"]
+    me = ctx.get("/api/v1/me")
+    if me["realname_level"] != 0:
+        raise StepFailed(f"a new user should start at level 0, got {me['realname_level']}")
+    refreshed = ctx.post("/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+    ctx.state["access_token"] = refreshed["access_token"]
+
+
+def step_realname(ctx: DemoContext) -> None:
+    """Level 1 with a name and ID number, then level 2 by WeChat face verification."""
+    body = f"360426{1960 + secrets.randbelow(40)}0101{secrets.randbelow(1000):03d}"
+    id_number = complete_id_number(body)
+    me = ctx.post("/api/v1/me/realname", {"name": "张三", "id_number": id_number})
+    if me["realname_level"] != 1 or id_number in str(me):
+        raise StepFailed("level 1 not reached, or the ID number came back unmasked")
+    verify_id = ctx.post("/api/v1/me/face")["verify_id"]
+    ctx.post("/sandbox/wechat/_control/face-complete", {"verify_id": verify_id})
+    me = ctx.post("/api/v1/me/face/result", {"verify_id": verify_id})
+    if me["realname_level"] != 2:
+        raise StepFailed(f"face verification did not reach level 2: {me['realname_level']}")
+
+
 #: The steps built so far; the others print ``not built`` and do not fail the run.
-BUILT: dict[str, Callable[[DemoContext], None]] = {"browse": step_browse}
+BUILT: dict[str, Callable[[DemoContext], None]] = {
+    "browse": step_browse,
+    "login": step_login,
+    "realname": step_realname,
+}
 
 
 def walk(client: httpx.Client, out: Callable[[str], None] = print) -> bool:
@@ -113,7 +155,7 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout_s: floa
         if process.poll() is not None:
             raise StepFailed(f"demo server exited with code {process.returncode}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}/readyz", timeout=10).status_code == 200:
                 return
         time.sleep(0.2)
     raise StepFailed("demo server did not become ready in time")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -32,6 +32,8 @@ from api.app import create_app
 from api.params import body
 from core.db import migrate
 from core.settings import Settings
+from tests.people import Phone
+from tests.processes import clean_env, free_port, running
 
 PROFILE = os.environ.get("ZB_TEST_PROFILE", "embedded")
 Sanic.test_mode = True
@@ -71,10 +73,32 @@ def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
     asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+SANDBOX_APPID = "wx-test-appid"
+SANDBOX_SECRET = "test-wechat-secret-0123456789abcdef"
+
+
 @pytest.fixture(scope="session")
-def settings(test_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sandbox peers (WeChat, real-name check, registry) as their own real process."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/sandbox"
+    args = ["sandbox", "--port", str(port), "--appid", SANDBOX_APPID, "--secret", SANDBOX_SECRET]
+    log_path = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
+    with running(args, ready_url=f"{base}/healthz", log_path=log_path, env=clean_env()):
+        yield base
+
+
+@pytest.fixture(scope="session")
+def settings(
+    test_database_url: str, tmp_path_factory: pytest.TempPathFactory, sandbox_url: str
+) -> Settings:
     redis_url = os.environ.get("ZB_TEST_REDIS_URL", "") if PROFILE == "postgres" else ""
     return Settings(
+        sandbox_enabled=False,
+        sandbox_base_url=sandbox_url,
+        wechat_appid=SANDBOX_APPID,
+        wechat_secret=SANDBOX_SECRET,
+        revocation_check_s=0.0,
         profile="embedded",
         var_dir=Path(tmp_path_factory.mktemp("var")),
         database_url=test_database_url,
@@ -178,3 +202,16 @@ async def clean(app: Sanic) -> Sanic:
 async def client(clean: Sanic, http: httpx.AsyncClient) -> httpx.AsyncClient:
     """The application over HTTP, on clean state."""
     return http
+
+
+@pytest.fixture
+async def sandbox(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The sandbox peers over real HTTP, for driving their control API."""
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=10) as peer:
+        yield peer
+
+
+@pytest.fixture
+def phone(client: httpx.AsyncClient, sandbox: httpx.AsyncClient) -> Callable[[], Phone]:
+    """A factory of citizens' phones (each a new WeChat user), on clean state."""
+    return lambda: Phone(api=client, sandbox=sandbox)

@@ -1,0 +1,62 @@
+"""Real server processes for tests: started on a free port, awaited, and stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """This environment without any ``ZB_`` setting, plus ``overrides``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZB_")}
+    env.update(overrides)
+    return env
+
+
+@contextmanager
+def running(
+    args: list[str], *, ready_url: str, log_path: Path, env: dict[str, str], timeout_s: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``python -m <args>`` running until the block ends; fails the test if it never answers."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"{args[0]} exited early:\n" + log_path.read_text())
+                try:
+                    if httpx.get(ready_url, timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{args[0]} did not answer:\n" + log_path.read_text())
+                time.sleep(0.1)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
