@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -12,8 +13,11 @@ from api.admin import bp as admin_bp
 from api.errors import install_error_handlers
 from api.health import bp as health_bp
 from api.identity import bp as identity_bp
+from api.jobs import run_cleanup
 from api.middleware import install_middleware
+from api.objects import bp as objects_bp
 from api.public import bp as public_bp
+from api.uploads import bp as uploads_bp
 from auth.providers.sandbox import SandboxCompanyRegistry, SandboxRealnameProvider
 from auth.providers.wechat import WeChatClient
 from auth.service import AuthDeps
@@ -24,6 +28,7 @@ from core.db import close_db, init_db
 from core.logging import configure_logging
 from core.redis import create_redis
 from core.settings import Settings, get_settings
+from storage.factory import create_object_store
 
 log = logging.getLogger("zhangban.app")
 
@@ -63,6 +68,10 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     app.blueprint(public_bp)
     app.blueprint(identity_bp)
     app.blueprint(admin_bp)
+    app.blueprint(uploads_bp)
+    if settings.effective_storage_backend == "local":
+        # The embedded object folder serves presigned POST and GET itself, like S3 would.
+        app.blueprint(objects_bp)
     if settings.sandbox_mounted:
         # The embedded profile talks to these local peers over real HTTP, like to WeChat.
         from sandbox.app import mount_sandbox
@@ -92,6 +101,11 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
             realname=SandboxRealnameProvider(base_url=sandbox_base, http=app.ctx.http),
             registry=SandboxCompanyRegistry(base_url=sandbox_base, http=app.ctx.http),
         )
+        app.ctx.store = create_object_store(settings)
+        await app.ctx.store.ensure_bucket()
+        if settings.is_embedded:
+            # No worker process on the embedded profile: the clean-up job runs in process.
+            app.add_task(_cleanup_loop(app), name="upload-cleanup")
         log.info("worker ready", extra={"profile": settings.profile, "dialect": settings.dialect})
 
     @app.after_server_stop
@@ -105,3 +119,16 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
         await close_db()
 
     return app
+
+
+CLEANUP_INTERVAL_S = 3600
+
+
+async def _cleanup_loop(app: Sanic) -> None:
+    """Hourly clean-up for the embedded profile (one process, so one instance)."""
+    while True:
+        await asyncio.sleep(CLEANUP_INTERVAL_S)
+        try:
+            await run_cleanup(settings=app.ctx.settings, store=app.ctx.store, redis=app.ctx.redis)
+        except Exception:  # the loop must survive one bad run; the next hour tries again
+            log.exception("clean-up failed")

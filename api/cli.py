@@ -175,6 +175,21 @@ def cmd_staff_bind_code(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cleanup(settings: Settings, args: argparse.Namespace) -> int:
+    """The clean-up jobs, for cron until the worker process arrives."""
+    from api.jobs import run_cleanup
+    from core.redis import create_redis
+    from storage.factory import create_object_store
+
+    async def work() -> Any:
+        return await run_cleanup(
+            settings=settings, store=create_object_store(settings), redis=create_redis(settings)
+        )
+
+    print(json.dumps(_with_db(settings, work)))
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from api.demo import run_demo
 
@@ -204,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed", help="load the demo catalogue into an empty catalogue").set_defaults(
         handler=cmd_seed
     )
+
+    sub.add_parser(
+        "cleanup",
+        help="delete uploads never completed or never attached, and expired refresh tokens",
+    ).set_defaults(handler=cmd_cleanup)
 
     demo = sub.add_parser("demo", help="walk the main flow over HTTP as a phone would")
     demo.add_argument("--base-url", help="use this running server instead of starting one")

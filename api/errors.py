@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from redis.exceptions import RedisError
 from sanic import Request, Sanic
 from sanic.exceptions import (
     BadRequest,
@@ -76,6 +77,12 @@ async def handle_sanic_error(request: Request, exc: SanicException) -> HTTPRespo
     return envelope(status, "http.error", "请求无法完成，请稍后重试。")
 
 
+async def handle_redis_error(request: Request, exc: RedisError) -> HTTPResponse:
+    """Redis down is a dependency outage, not a bug: 503, so clients retry later."""
+    log.warning("redis unavailable", extra={"path": request.path, "error": type(exc).__name__})
+    return envelope(503, "service.unavailable", "服务暂时不可用，请稍后再试。")
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> HTTPResponse:
     request_id = _request_id(request)
     log.exception("unhandled error", extra={"path": request.path, "method": request.method})
@@ -90,4 +97,5 @@ async def handle_unexpected(request: Request, exc: Exception) -> HTTPResponse:
 def install_error_handlers(app: Sanic) -> None:
     app.error_handler.add(DomainError, handle_domain_error)
     app.error_handler.add(SanicException, handle_sanic_error)
+    app.error_handler.add(RedisError, handle_redis_error)
     app.error_handler.add(Exception, handle_unexpected)

@@ -27,6 +27,17 @@ async def citizen(request: Request) -> Principal:
     return principal
 
 
+async def optional_citizen(request: Request) -> Principal | None:
+    """Public pages: anonymous is fine, but a token that is sent must be valid.
+
+    A logged-in phone sends its token with every request; checking it here tells the phone at
+    once that its session ended (401 ``auth.token_expired`` → refresh) instead of later.
+    """
+    if "authorization" not in request.headers:
+        return None
+    return await citizen(request)
+
+
 async def citizen_subject(request: Request) -> Subject:
     principal = await citizen(request)
     return Subject(kind="user", id=principal.id)

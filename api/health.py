@@ -40,6 +40,7 @@ async def readyz(request: Request) -> HTTPResponse:
     checks = {
         "database": ping_db(),
         "redis": ping_redis(request.app.ctx.redis),
+        "object_store": request.app.ctx.store.ping(),
     }
     results: dict[str, str] = {}
     for name, probe in checks.items():

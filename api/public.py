@@ -6,6 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 from sanic_ext import openapi
 
+from api import guards
 from api.params import query
 from api.schemas import (
     DepartmentOut,
@@ -65,9 +66,11 @@ def _check_code(code: str, field: str) -> None:
         openapi.definitions.Response(ItemPage, 200),
         _error(400, "bad query, cursor or page size"),
         _error(404, "unknown department or theme"),
+        _error(401, "a token was sent and it is not valid"),
     ],
 )
 async def search_items(request: Request) -> HTTPResponse:
+    await guards.optional_citizen(request)
     settings: Settings = request.app.ctx.settings
     params = query(request, ItemSearchQuery)
     filters = catalog.SearchFilters(
@@ -92,9 +95,14 @@ async def search_items(request: Request) -> HTTPResponse:
 @openapi.definition(
     summary="The whole current guide (办事指南) of an item",
     tag="catalogue",
-    response=[openapi.definitions.Response(GuideOut, 200), _error(404, "unknown item")],
+    response=[
+        openapi.definitions.Response(GuideOut, 200),
+        _error(404, "unknown item"),
+        _error(401, "a token was sent and it is not valid"),
+    ],
 )
 async def get_item(request: Request, code: str) -> HTTPResponse:
+    await guards.optional_citizen(request)
     _check_code(code, "code")
     body = await catalog.get_guide_json(code=code, cache=request.app.ctx.catalog_cache)
     return raw(body, content_type=_JSON, headers=_CACHE_CONTROL)

@@ -206,6 +206,9 @@ class TokenService:
         self._revoked_sessions: dict[str, float] = {}
         self._revoked_subjects: dict[str, float] = {}
         self._generation: int | None = None
+        #: this worker's own revocations, kept until a read of Redis includes them (a read that
+        #: was already in flight when they were published must not drop them).
+        self._own: tuple[int, dict[str, float], dict[str, float]] = (0, {}, {})
         #: when the generation was last checked, and when it is next due (not yet: always due).
         self._synced_at = 0.0
         self._sync_due = 0.0
@@ -362,9 +365,17 @@ class TokenService:
         except BaseException:
             self._synced_at, self._sync_due = previous  # the next request tries again
             raise
-        self._revoked_sessions = {_text(member): float(score) for member, score in sessions}
-        self._revoked_subjects = {_text(member): float(score) for member, score in subjects}
-        self._generation = int(raw) if raw else 0
+        revoked_sessions = {_text(member): float(score) for member, score in sessions}
+        revoked_subjects = {_text(member): float(score) for member, score in subjects}
+        generation = int(raw) if raw else 0
+        own_generation, own_sessions, own_subjects = self._own
+        if own_generation and generation >= own_generation:
+            self._own = (0, {}, {})
+        else:
+            _merge(revoked_sessions, {m: t for m, t in own_sessions.items() if t >= floor})
+            _merge(revoked_subjects, {m: t for m, t in own_subjects.items() if t >= floor})
+        self._revoked_sessions, self._revoked_subjects = revoked_sessions, revoked_subjects
+        self._generation = generation
 
     async def _publish(
         self, now: float, *, sessions: dict[str, float], subjects: dict[str, float]
@@ -378,15 +389,15 @@ class TokenService:
                     pipe.zremrangebyscore(key, "-inf", floor)
                     pipe.expire(key, self._retention_s)
             pipe.incr(GENERATION_KEY)
-            await pipe.execute()
+            generation = int((await pipe.execute())[-1])
         # This worker sees it at once; its generation stays behind, so the next check re-reads
         # everything (including revocations other workers made meanwhile).
-        for local, members in (
-            (self._revoked_sessions, sessions),
-            (self._revoked_subjects, subjects),
-        ):
-            for member, score in members.items():
-                local[member] = max(score, local.get(member, score))
+        _merge(self._revoked_sessions, sessions)
+        _merge(self._revoked_subjects, subjects)
+        _, own_sessions, own_subjects = self._own
+        _merge(own_sessions, sessions)
+        _merge(own_subjects, subjects)
+        self._own = (generation, own_sessions, own_subjects)
 
     async def revoke_session(self, session: str) -> None:
         """Log one session family out: its access and refresh tokens stop working."""
@@ -462,6 +473,11 @@ class TokenService:
         """
         cutoff = _as_datetime(self._clock() - older_than_s)
         return await RefreshToken.filter(expires_at__lt=cutoff).delete()
+
+
+def _merge(into: dict[str, float], revocations: dict[str, float]) -> None:
+    for member, score in revocations.items():
+        into[member] = max(score, into.get(member, score))
 
 
 def _text(value: bytes | str) -> str:

@@ -107,6 +107,40 @@ class Settings(BaseSettings):
     login_limit_per_min: int = Field(20, description="logins per openid or per IP per minute")
     phone_bind_daily_limit: int = Field(10, description="phone bindings per user per day")
 
+    # --- object storage (issue: materials) ---------------------------------------------------
+    storage_backend: Literal["local", "s3"] | None = Field(
+        None, description="local folder or S3/MinIO; default: local on embedded, s3 in production"
+    )
+    s3_endpoint: str = Field("", description="host:port the server uses to reach S3/MinIO")
+    s3_public_endpoint: str = Field(
+        "", description="URL phones upload to and download from (signs presigned URLs)"
+    )
+    s3_access_key: str = Field("", description="S3 access key")
+    s3_secret_key: str = Field("", description="S3 secret key")
+    s3_bucket: str = Field("zhangban-materials", description="bucket for every object")
+    s3_region: str = Field("us-east-1", description="bucket region (set so the SDK never asks)")
+    s3_secure: bool = Field(False, description="TLS between this server and S3")
+    s3_sse: bool = Field(False, description="server-side encryption (SSE-S3) of stored objects")
+    upload_expires_s: int = Field(600, description="lifetime of an upload policy")
+    download_expires_s: int = Field(300, description="lifetime of a presigned download link")
+    upload_max_photo_bytes: int = Field(10 * 1024 * 1024, description="default photo size limit")
+    upload_max_pdf_bytes: int = Field(20 * 1024 * 1024, description="default PDF size limit")
+    image_max_pixels: int = Field(
+        60_000_000, description="largest image decoded (a 12-megapixel photo is 12 million)"
+    )
+    image_max_side: int = Field(4096, description="long side of a stored image after scaling")
+    pdf_max_pages: int = Field(50, description="most pages a PDF material may have")
+    upload_orphan_hours: int = Field(24, description="unattached uploads are deleted after this")
+    watermark_font: str = Field(
+        "", description="TTF/TTC with Chinese glyphs for watermarks (default: search the system)"
+    )
+
+    @property
+    def effective_storage_backend(self) -> Literal["local", "s3"]:
+        if self.storage_backend:
+            return self.storage_backend
+        return "local" if self.is_embedded else "s3"
+
     @property
     def sandbox_mounted(self) -> bool:
         return self.is_embedded if self.sandbox_enabled is None else self.sandbox_enabled
@@ -167,6 +201,10 @@ class Settings(BaseSettings):
                 found.append("ZB_LOOKUP_KEY must be set to a secret of at least 32 characters")
             if self.sandbox_mounted:
                 found.append("ZB_SANDBOX_ENABLED must be false in production")
+            if self.effective_storage_backend == "s3":
+                for name in ("s3_endpoint", "s3_public_endpoint", "s3_access_key", "s3_secret_key"):
+                    if not getattr(self, name):
+                        found.append(f"ZB_{name.upper()} is required in production")
             if not self.allow_sandbox_providers:
                 found.append(
                     "ZB_REALNAME_PROVIDER / ZB_COMPANY_REGISTRY_PROVIDER: only sandbox providers "

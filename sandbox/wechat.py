@@ -30,7 +30,8 @@ Choices where the platform is silent or unconfirmed:
 * ``queryverifyinfo`` with the openid of another user answers 40003 (invalid openid); an unknown
   or expired verify_id, or an ``out_seq_no`` other than the one given to ``getverifyid``, answers
   40097 (invalid args); ``getverifyid`` for an openid this app never saw answers 40003;
-* ``cert_hash`` is required but not checked (its formula is unconfirmed); the peer records it;
+* ``cert_hash`` is required but not checked (its formula is unconfirmed); the peer records what
+  it received (``GET _control/face/<verify_id>``);
 * ``countryCode`` is a string ("86"), as the field table says (the sample shows a number); a
   non-mainland ``phoneNumber`` is ``+<country code><number>``;
 * a body that is not a JSON object, or lacks a required field, answers 47001 (data format error).
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import secrets
 import string
 import time
@@ -210,7 +212,6 @@ class WeChatSandbox:
         self._last_force_at: float | None = None
         self._force_by_day: Counter[int] = Counter()
         self._unionids: dict[str, str | None] = {}
-        self._session_keys: dict[str, str] = {}
         self._logins: dict[str, deque[float]] = {}
         self._face_outcomes: dict[str, int] = {}
         self._verifications: dict[str, _Verification] = {}
@@ -224,8 +225,8 @@ class WeChatSandbox:
 
     def advance_clock(self, seconds: float) -> float:
         """Move this peer's clock forward; returns the new time."""
-        if seconds < 0:
-            raise ControlError(400, 40097, "seconds must not be negative")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ControlError(400, 40097, "seconds must be a finite, non-negative number")
         self._offset += seconds
         return self.now()
 
@@ -240,8 +241,11 @@ class WeChatSandbox:
         self._verifications = {
             k: v for k, v in self._verifications.items() if v.expires_at + _REMEMBER_S > now
         }
-        for openid in [o for o, window in self._logins.items() if not window]:
-            del self._logins[openid]
+        for openid, window in list(self._logins.items()):
+            while window and window[0] <= now - 60:
+                window.popleft()
+            if not window:
+                del self._logins[openid]
 
     # --- control: what the phone or a test does -----------------------------------------
 
@@ -311,6 +315,20 @@ class WeChatSandbox:
             verify_ret = self._face_outcomes.get(session.cert_no, VERIFY_RET_SUCCESS)
         session.verify_ret = verify_ret
         return verify_ret
+
+    def face_session(self, verify_id: str) -> dict[str, Any]:
+        """What the platform holds for a session (without the ID number), for tests to inspect."""
+        session = self._verifications.get(verify_id)
+        if session is None:
+            raise ControlError(404, 40097, "verify_id not found")
+        return {
+            "verify_id": verify_id,
+            "openid": session.openid,
+            "out_seq_no": session.out_seq_no,
+            "verify_ret": session.verify_ret,
+            "expires_in": max(0, int(session.expires_at - self.now())),
+            "cert_hashes": list(session.cert_hashes),
+        }
 
     def expire_tokens(self, access_token: str | None = None) -> int:
         """Make one token, or every usable one, expire now (they then answer 42001)."""
@@ -394,7 +412,6 @@ class WeChatSandbox:
         window.append(now)
         self._counters["login"] += 1
         session_key = base64.b64encode(secrets.token_bytes(16)).decode()
-        self._session_keys[code.openid] = session_key
         answer: dict[str, Any] = {"session_key": session_key, "openid": code.openid}
         unionid = self._unionids.get(code.openid)
         if unionid:
@@ -736,6 +753,13 @@ def wechat_blueprint(state: WeChatSandbox) -> Blueprint:
             verify_id=verify_id, verify_ret=_int_or_none(data, "verify_ret")
         )
         return {"verify_id": verify_id, "verify_ret": verify_ret}
+
+    @bp.get("/_control/face/<verify_id:str>", name="control_face")
+    async def face_session(request: Request, verify_id: str) -> HTTPResponse:
+        try:
+            return json(state.face_session(verify_id))
+        except ControlError as exc:
+            return json({"errcode": exc.errcode, "errmsg": exc.errmsg}, status=exc.status)
 
     @bp.post("/_control/expire-token", name="control_expire_token")
     @control

@@ -75,7 +75,8 @@ def test_real_server_answers_with_request_id_and_envelope(live_server: str) -> N
     response = httpx.get(f"{live_server}/nothing/here")
     assert_envelope(response, 404, "http.not_found")
     assert len(response.headers["x-request-id"]) >= 8
-    assert httpx.get(f"{live_server}/readyz").json()["checks"] == {"database": "ok", "redis": "ok"}
+    checks = httpx.get(f"{live_server}/readyz").json()["checks"]
+    assert checks == {"database": "ok", "redis": "ok", "object_store": "ok"}
 
 
 def test_many_requests_on_all_workers_succeed(live_server: str) -> None:

@@ -1,0 +1,254 @@
+"""Upload endpoints: a policy for ``wx.uploadFile``, completion, listing, links, deletion.
+
+Who may upload for whom, and who may read a file, is decided by ``auth.permissions``: the file
+belongs to a person or a company like the case it is for.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, json
+from sanic_ext import openapi
+
+from api import guards
+from api.idempotency import idempotent
+from api.params import body, query
+from api.schemas import ErrorEnvelope, Query
+from auth.permissions import Action, Owned, Subject, require
+from auth.service import today_local
+from catalog import service as catalog
+from core.errors import NotFound, ValidationFailed, field_error
+from storage import service as storage
+from storage.models import Upload
+
+bp = Blueprint("uploads", url_prefix="/api/v1")
+
+
+class UploadIntentIn(BaseModel):
+    purpose: Literal["material"] = "material"
+    item_code: str = Field(min_length=1, max_length=64)
+    material_code: str = Field(min_length=1, max_length=64)
+    case_id: int | None = Field(None, description="the case the file is for, once it exists")
+    company_id: int | None = Field(None, description="upload for this company (agent: apply)")
+    principal_user_id: int | None = Field(None, description="upload for a mandate's principal")
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(min_length=3, max_length=100)
+    size: int = Field(ge=0, le=1_000_000_000, description="bytes, as the phone measured it")
+
+
+class UploadIntentOut(BaseModel):
+    upload_id: str
+    url: str = Field(description="wx.uploadFile url")
+    fields: dict[str, str] = Field(description="wx.uploadFile formData")
+    file_field: str = Field(description="wx.uploadFile name")
+    max_size: int
+    expires_at: str
+
+
+class UploadOut(BaseModel):
+    id: str
+    status: str
+    purpose: str
+    item_code: str | None
+    material_code: str | None
+    case_id: int | None
+    filename: str
+    content_type: str | None
+    size: int | None
+    width: int | None
+    height: int | None
+    pages: int | None
+    created_at: str | None
+    url: str | None = Field(None, description="presigned GET, valid about 5 minutes")
+    thumbnail_url: str | None = None
+
+
+class UploadListQuery(Query):
+    item_code: str | None = Field(None, max_length=64)
+    material_code: str | None = Field(None, max_length=64)
+    company_id: int | None = None
+    principal_user_id: int | None = None
+
+
+def _doc(summary: str, body_model: Any, out: Any, *errors: int) -> Any:
+    responses = [openapi.definitions.Response(out, 200)] if out is not None else []
+    return openapi.definition(
+        summary=summary,
+        tag="uploads",
+        body={"application/json": body_model} if body_model is not None else None,
+        response=responses + [openapi.definitions.Response(ErrorEnvelope, e) for e in errors],
+        secured={"bearer": []},
+    )
+
+
+async def _material_rule(
+    item_code: str, material_code: str
+) -> tuple[storage.MaterialRule, tuple[str, ...]]:
+    """The material's file rules from the item's current guide, and its departments."""
+    guide = await catalog.get_guide(code=item_code)
+    material = next((m for m in guide["materials"] if m["code"] == material_code), None)
+    if material is None:
+        raise ValidationFailed(
+            [field_error("material_code", "该事项没有这项材料。", "unknown_material")]
+        )
+    departments = (guide["lead_department"], *guide.get("parallel_departments", []))
+    rule = storage.MaterialRule(
+        formats=tuple(material["formats"]),
+        max_files=int(material["max_files"]),
+        watermark=bool(material.get("watermark")),
+        item_name=str(guide["name"]),
+    )
+    return rule, departments
+
+
+def _owner_for(subject: Subject, company_id: int | None, principal_id: int | None) -> storage.Owner:
+    if company_id is not None and principal_id is not None:
+        raise ValidationFailed(
+            [field_error("company_id", "不能同时代企业和代他人上传。", "conflict")]
+        )
+    if company_id is not None:
+        return storage.Owner(company_id=company_id)
+    return storage.Owner(user_id=principal_id if principal_id is not None else subject.id)
+
+
+def _owned(upload: Upload, departments: tuple[str, ...] = ()) -> Owned:
+    return Owned(
+        owner_user_id=upload.owner_user_id,
+        company_id=upload.company_id,
+        item_code=upload.item_code,
+        department_codes=departments,
+    )
+
+
+async def _departments_of(upload: Upload) -> tuple[str, ...]:
+    if not upload.item_code:
+        return ()
+    try:
+        guide = await catalog.get_guide(code=upload.item_code)
+    except NotFound:
+        return ()
+    return (guide["lead_department"], *guide.get("parallel_departments", []))
+
+
+def _with_links(request: Request, upload: Upload, view: dict[str, Any]) -> dict[str, Any]:
+    ctx = request.app.ctx
+    return {**view, **storage.links(upload, store=ctx.store, settings=ctx.settings)}
+
+
+@bp.post("/uploads")
+@idempotent
+@_doc("An upload policy for wx.uploadFile", UploadIntentIn, UploadIntentOut, 400, 401, 403, 409)
+async def create_intent(request: Request) -> HTTPResponse:
+    subject = await guards.citizen_subject(request)
+    data = body(request, UploadIntentIn)
+    if data.case_id is not None:
+        # Cases arrive with their own issue; until then no case can be named.
+        raise NotFound("办件不存在。", code="case.not_found")
+    rule, _ = await _material_rule(data.item_code, data.material_code)
+    owner = _owner_for(subject, data.company_id, data.principal_user_id)
+    target = Owned(
+        owner_user_id=owner.user_id, company_id=owner.company_id, item_code=data.item_code
+    )
+    await require(subject, Action.apply, target, today=today_local())
+    result = await storage.create_intent(
+        store=request.app.ctx.store,
+        settings=request.app.ctx.settings,
+        owner=owner,
+        uploaded_by=f"u:{subject.id}",
+        purpose=data.purpose,
+        item_code=data.item_code,
+        material_code=data.material_code,
+        case_id=data.case_id,
+        rule=rule,
+        filename=data.filename,
+        content_type=data.content_type,
+        size=data.size,
+    )
+    return json(result, status=201, headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/uploads/<upload_id:str>/complete")
+@idempotent
+@_doc("Verify and process an uploaded file (retry-safe)", None, UploadOut, 400, 401, 403, 404, 409)
+async def complete(request: Request, upload_id: str) -> HTTPResponse:
+    subject = await guards.citizen_subject(request)
+    upload = await storage.get_upload(upload_id=upload_id)
+    if not await _may(subject, Action.apply, upload):
+        raise storage.UploadNotFound()  # someone else's upload does not exist for this caller
+    rule, _ = (
+        await _material_rule(upload.item_code, upload.material_code)
+        if upload.item_code and upload.material_code
+        else (storage.MaterialRule(), ())
+    )
+    view = await storage.complete(
+        store=request.app.ctx.store, settings=request.app.ctx.settings, upload=upload, rule=rule
+    )
+    upload = await storage.get_upload(upload_id=upload_id)
+    return json(_with_links(request, upload, view), ensure_ascii=False)
+
+
+async def _may(subject: Subject, action: Action, upload: Upload) -> bool:
+    from auth.permissions import can
+
+    return await can(subject, action, _owned(upload), today=today_local())
+
+
+@bp.get("/uploads/<upload_id:str>")
+@_doc("One of my files, with short-lived links", None, UploadOut, 401, 404)
+async def get_one(request: Request, upload_id: str) -> HTTPResponse:
+    subject = await guards.citizen_subject(request)
+    upload = await storage.get_upload(upload_id=upload_id)
+    if not await _may(subject, Action.view, upload):
+        raise storage.UploadNotFound()
+    return json(_with_links(request, upload, storage.upload_view(upload)), ensure_ascii=False)
+
+
+@bp.get("/uploads")
+@_doc("My processed files (for the materials checklist), newest first", None, None, 401, 403)
+async def list_mine(request: Request) -> HTTPResponse:
+    subject = await guards.citizen_subject(request)
+    params = query(request, UploadListQuery)
+    owner = _owner_for(subject, params.company_id, params.principal_user_id)
+    await require(
+        subject,
+        Action.view,
+        Owned(owner_user_id=owner.user_id, company_id=owner.company_id, item_code=params.item_code),
+        today=today_local(),
+    )
+    rows = await storage.list_uploads(
+        owner=owner, item_code=params.item_code, material_code=params.material_code, limit=100
+    )
+    return json(
+        {"uploads": [_with_links(request, u, storage.upload_view(u)) for u in rows]},
+        ensure_ascii=False,
+    )
+
+
+@bp.delete("/uploads/<upload_id:str>")
+@_doc("Delete a file not yet submitted with a case", None, None, 401, 404, 409)
+async def delete(request: Request, upload_id: str) -> HTTPResponse:
+    subject = await guards.citizen_subject(request)
+    upload = await storage.get_upload(upload_id=upload_id)
+    if not await _may(subject, Action.apply, upload):
+        raise storage.UploadNotFound()
+    await storage.delete_upload(store=request.app.ctx.store, upload=upload)
+    return empty()
+
+
+@bp.get("/staff/uploads/<upload_id:str>")
+@_doc("A file for staff of a handling department (every read is logged)", None, UploadOut, 401, 404)
+async def staff_get(request: Request, upload_id: str) -> HTTPResponse:
+    subject = await guards.staff(request)
+    upload = await storage.get_upload(upload_id=upload_id)
+    departments = await _departments_of(upload)
+    from auth.permissions import can
+
+    if not await can(subject, Action.view, _owned(upload, departments), today=today_local()):
+        raise storage.UploadNotFound()
+    await storage.record_staff_read(
+        upload=upload, staff_id=subject.id, request_id=request.ctx.request_id
+    )
+    return json(_with_links(request, upload, storage.upload_view(upload)), ensure_ascii=False)

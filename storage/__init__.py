@@ -1,0 +1,1 @@
+"""Object storage: presigned uploads from phones, verification, image normalisation, access."""
