@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 ## Start the service on the embedded profile (SQLite, in-process Redis, sandbox), with demo data.
 serve: $(STAMP)
+	scripts/system-deps.sh
 	$(BIN)/zhangban migrate
 	$(BIN)/zhangban seed
 	$(BIN)/zhangban serve
@@ -21,6 +22,7 @@ serve: $(STAMP)
 ## Run every check and test: lint, types, import boundaries, then the suite on both profiles
 ## (embedded, and real PostgreSQL + Redis that scripts/services.sh starts and stops).
 test: $(STAMP) lint
+	scripts/system-deps.sh
 	scripts/run-tests.sh
 
 lint: $(STAMP)

@@ -76,6 +76,7 @@ async def list_staff(request: Request) -> HTTPResponse:
 async def create_staff(request: Request) -> HTTPResponse:
     subject = await _staff_admin(request)
     data = body(request, StaffIn)
+    auth.check_grantable(data.roles)
     result = await auth.create_staff(
         deps=None,
         cipher=request.app.ctx.auth.cipher,
@@ -117,6 +118,7 @@ async def activate(request: Request, staff_id: int) -> HTTPResponse:
 async def roles(request: Request, staff_id: int) -> HTTPResponse:
     await _staff_admin(request, staff_id)
     data = body(request, RolesIn)
+    auth.check_grantable(data.roles)
     return json(await auth.set_staff_roles(staff_id=staff_id, roles=data.roles), ensure_ascii=False)
 
 
@@ -130,8 +132,12 @@ async def _catalog_admin(request: Request, lead_department: str) -> Subject:
 
 
 async def _lead_of(code: str) -> str:
-    versions = await catalog.list_versions(code=code)
-    return str(versions["versions"][-1]["guide"]["lead_department"])
+    """The department that owns an item: the lead of its published version, or of its first
+    version while it has never been published (a draft cannot hand an item to another one)."""
+    versions = (await catalog.list_versions(code=code))["versions"]
+    published = [v for v in versions if v["status"] == "published"]
+    owner = published[-1] if published else versions[0]
+    return str(owner["guide"]["lead_department"])
 
 
 @bp.post("/items")
@@ -140,6 +146,12 @@ async def _lead_of(code: str) -> str:
 async def create_draft(request: Request) -> HTTPResponse:
     data = json_object(request)
     subject = await _catalog_admin(request, str(data.get("lead_department", "")))
+    code = data.get("code")
+    if isinstance(code, str) and await catalog.item_exists(code=code):
+        # a new version of an existing item: its owning department decides, not the draft's
+        require_administer(
+            subject, role=StaffRole.catalog_admin, department_code=await _lead_of(code)
+        )
     result = await catalog.create_draft(guide=data, actor=f"s:{subject.id}")
     return json(result, status=201, ensure_ascii=False)
 

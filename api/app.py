@@ -24,7 +24,7 @@ from auth.service import AuthDeps
 from auth.tokens import TokenService
 from core.cache import GenerationalCache
 from core.crypto import FieldCipher
-from core.db import close_db, init_db
+from core.db import close_db, init_db, ping_db
 from core.logging import configure_logging
 from core.redis import create_redis
 from core.settings import Settings, get_settings
@@ -83,6 +83,9 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     @app.before_server_start
     async def open_resources(app: Sanic) -> None:
         await init_db(settings)
+        # Open the pool now: a request cancelled while it opened the first connection lazily
+        # would leave Tortoise's connection lock held and every later query hanging.
+        await ping_db()
         app.ctx.redis = create_redis(settings)
         app.ctx.catalog_cache = GenerationalCache(
             app.ctx.redis, "catalog", ttl_s=settings.cache_ttl_s, local_s=settings.local_cache_s

@@ -7,6 +7,7 @@ migrated and seeded) and stops it afterwards, so it never touches the operator's
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 import socket
@@ -115,11 +116,65 @@ def step_realname(ctx: DemoContext) -> None:
         raise StepFailed(f"face verification did not reach level 2: {me['realname_level']}")
 
 
+def demo_photo() -> bytes:
+    """A phone photo as phones take them: JPEG, rotated by EXIF, with a GPS position."""
+    from PIL import Image
+
+    image = Image.new("RGB", (1200, 900), (200, 180, 150))
+    for x in range(0, 1200, 40):  # some texture, so it is not a flat colour
+        image.paste((40 + x % 200, 90, 160), (x, 0, x + 20, 900))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to view
+    exif[0x010F] = "DemoPhone"
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (28.0, 41.0, 0.0), 3: "E", 4: (115.0, 53.0, 0.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, exif=exif)
+    return buffer.getvalue()
+
+
+def step_upload(ctx: DemoContext) -> None:
+    """A photo with GPS EXIF, uploaded the way wx.uploadFile does, comes back stripped."""
+    from PIL import Image
+
+    code = ctx.state["item_code"]
+    guide = ctx.get(f"/api/v1/items/{code}")
+    material = next(m for m in guide["materials"] if "jpg" in m["formats"])
+    photo = demo_photo()
+    intent = ctx.post(
+        "/api/v1/uploads",
+        {
+            "item_code": code,
+            "material_code": material["code"],
+            "filename": "IMG_0001.jpg",
+            "content_type": "image/jpeg",
+            "size": len(photo),
+        },
+    )
+    # wx.uploadFile: multipart POST of formData plus the file under ``name``.
+    sent = ctx.client.post(
+        intent["url"],
+        data=intent["fields"],
+        files={intent["file_field"]: ("IMG_0001.jpg", photo, "image/jpeg")},
+    )
+    if sent.status_code not in (200, 201, 204):
+        raise StepFailed(f"object store refused the upload: {sent.status_code} {sent.text[:200]}")
+    done = ctx.post(f"/api/v1/uploads/{intent['upload_id']}/complete")
+    if done["status"] != "ready" or not done.get("url"):
+        raise StepFailed(f"upload not ready: {done['status']}")
+    stored = Image.open(io.BytesIO(ctx.client.get(done["url"]).content))
+    exif = stored.getexif()
+    if exif.get_ifd(0x8825) or 0x8825 in exif or stored.size != (900, 1200):
+        raise StepFailed("the stored photo kept its GPS position or was not turned upright")
+    ctx.state.setdefault("uploads", {})[material["code"]] = intent["upload_id"]
+
+
 #: The steps built so far; the others print ``not built`` and do not fail the run.
 BUILT: dict[str, Callable[[DemoContext], None]] = {
     "browse": step_browse,
     "login": step_login,
     "realname": step_realname,
+    "upload": step_upload,
 }
 
 

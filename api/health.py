@@ -45,7 +45,9 @@ async def readyz(request: Request) -> HTTPResponse:
     results: dict[str, str] = {}
     for name, probe in checks.items():
         try:
-            await asyncio.wait_for(probe, CHECK_TIMEOUT_S)
+            # shield: a slow probe times out for this answer but is never cancelled half-way
+            # through opening a connection, which would wedge the pool for every later request.
+            await asyncio.wait_for(asyncio.shield(probe), CHECK_TIMEOUT_S)
             results[name] = "ok"
         except Exception as exc:  # a probe reports any failure; it must never raise itself
             log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})

@@ -32,13 +32,18 @@ from auth.models import (
     StaffRole,
     User,
 )
-from auth.providers.base import CompanyRegistry, RealnameOutcome, RealnameProvider
+from auth.providers.base import (
+    CompanyRegistry,
+    ProviderUnavailable,
+    RealnameOutcome,
+    RealnameProvider,
+)
 from auth.providers.wechat import WeChatClient
 from auth.tokens import Principal, TokenPair, TokenService
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
-from core.ratelimit import hit
+from core.ratelimit import hit, refund
 from core.settings import Settings
 
 log = logging.getLogger("zhangban.auth")
@@ -50,7 +55,6 @@ BIND_CODE_CONTEXT = "auth_staff.bind_code"
 INVITE_CONTEXT = "auth_company_agent.invite"
 BIND_CODE_TTL = timedelta(hours=24)
 INVITE_TTL = timedelta(days=7)
-MANDATE_MAX_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -261,14 +265,17 @@ def require_realname_level(level: int, required: int) -> None:
         raise LevelTooLow(details={"required": required, "current": level})
 
 
-async def _count_attempt(deps: AuthDeps, user_id: int) -> None:
+async def _count_attempt(deps: AuthDeps, user_id: int) -> str:
+    """Count one paid verification for today; returns the counter's key."""
+    key = f"realname:{user_id}:{today_local().isoformat()}"
     await hit(
         deps.redis,
-        f"realname:{user_id}:{today_local().isoformat()}",
+        key,
         limit=deps.settings.realname_daily_limit,
         window_s=86400,
         message="今天的实名核验次数已用完，请明天再试。",
     )
+    return key
 
 
 async def verify_realname(
@@ -290,8 +297,12 @@ async def verify_realname(
         )
     if await User.filter(id_number_hash=lookup).exclude(id=user_id).exists():
         raise IdNumberTaken()
-    await _count_attempt(deps, user_id)
-    outcome = await deps.realname.verify(name=name, id_number=info.number)
+    attempt_key = await _count_attempt(deps, user_id)
+    try:
+        outcome = await deps.realname.verify(name=name, id_number=info.number)
+    except ProviderUnavailable:
+        await refund(deps.redis, attempt_key)  # not billed, so not counted (the message says so)
+        raise
     if outcome is not RealnameOutcome.match:
         log.info("realname mismatch", extra={"user_id": user_id})
         raise RealnameMismatch()
@@ -310,7 +321,7 @@ async def verify_realname(
         raise IdNumberTaken() from None
     if not updated:
         raise Conflict("您已完成实名认证。", code="auth.already_verified")
-    log.info("realname verified", extra={"user_id": user_id, "level": 1})
+    log.info("realname verified", extra={"user_id": user_id, "realname_level": 1})
     return await me(deps=deps, user_id=user_id)
 
 
@@ -364,7 +375,7 @@ async def finish_face(*, deps: AuthDeps, user_id: int, verify_id: str) -> dict[s
             )
     if not passed:
         raise FaceFailed(details={"verify_ret": verify_ret})
-    log.info("face verified", extra={"user_id": user_id, "level": 2})
+    log.info("face verified", extra={"user_id": user_id, "realname_level": 2})
     return await me(deps=deps, user_id=user_id)
 
 
@@ -564,6 +575,13 @@ def mandate_view(mandate: Mandate, *, principal: User, agent: User, today: date)
     }
 
 
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
 async def grant_mandate(
     *,
     deps: AuthDeps,
@@ -577,11 +595,17 @@ async def grant_mandate(
     today = today_local()
     principal = await get_user(user_id=principal_id)
     require_realname_level(principal.realname_level, RealnameLevel.L1)
-    if ends_on <= today or ends_on > today + timedelta(days=MANDATE_MAX_DAYS):
+    if ends_on <= today or ends_on > _one_year_after(today):
         raise ValidationFailed(
             [field_error("ends_on", "授权截止日期应在今天之后、一年以内。", "out_of_range")]
         )
-    info = check_id_number(agent_id_number, today=today)
+    try:
+        info = check_id_number(agent_id_number, today=today)
+    except ValidationFailed as exc:
+        # name the field of this request, so the phone highlights the right input
+        for entry in exc.details.get("fields", []):
+            entry["field"] = "agent_id_number"
+        raise
     lookup = deps.cipher.lookup_hash(info.number, context=ID_CONTEXT)
     agent = await User.get_or_none(id_number_hash=lookup)
     if agent is None or agent.real_name != agent_name.strip() or agent.realname_level < 1:
@@ -649,6 +673,22 @@ async def list_mandates(*, user_id: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Staff
 # --------------------------------------------------------------------------------------------
+
+
+#: Roles that reach beyond one department: granted only from the command line by an operator.
+OPERATOR_ROLES = frozenset({StaffRole.supervisor.value, StaffRole.admin.value})
+
+
+def check_grantable(roles: list[str]) -> list[str]:
+    """A department admin may give any role but those that reach beyond the department."""
+    clean = check_roles(roles)
+    if OPERATOR_ROLES & set(clean):
+        raise Forbidden(
+            "督查和管理员角色只能由系统运维人员授予。",
+            code="auth.role_not_grantable",
+            details={"roles": sorted(OPERATOR_ROLES & set(clean))},
+        )
+    return clean
 
 
 def check_roles(roles: list[str]) -> list[str]:

@@ -2,7 +2,8 @@
 
 Serve it the way bench/catalog.sh does (from the project root):
 
-    .venv/bin/sanic bench.hello:app --no-access-logs --no-motd --workers 2 --host 127.0.0.1 --port 8001
+    .venv/bin/sanic bench.hello:app --no-access-logs --no-motd --workers 2 \
+        --host 127.0.0.1 --port 8001
 """
 
 from sanic import Request, Sanic

@@ -13,6 +13,7 @@ broken: wrk printed no result, zero requests, connect errors, or any non-2xx/3xx
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import statistics
@@ -32,6 +33,9 @@ LABELS = {
     "guide": "guide (GET /api/v1/items/<code>)",
     "search": "search (GET /api/v1/items?...)",
 }
+
+#: Above this share of the CPU taken by other processes during a run, the run is flagged.
+OTHER_CPU_WARN_PCT = 10.0
 
 #: wrk prints durations with these units (see wrk's units.c: us, ms, s, m, h).
 _TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -58,6 +62,8 @@ class WrkRun:
     max_ms: float
     non_2xx_3xx: int = 0
     socket_errors: dict[str, int] = field(default_factory=dict)
+    #: Share of the machine (all cores, %) used during the run by processes outside the benchmark.
+    other_cpu_pct: float | None = None
 
 
 def parse_wrk(text: str, endpoint: str, round_no: int) -> WrkRun:
@@ -69,8 +75,13 @@ def parse_wrk(text: str, endpoint: str, round_no: int) -> WrkRun:
     latency = re.search(r"^\s*Latency\s+" + _TIME + r"\s+" + _TIME + r"\s+" + _TIME, text, re.M)
     missing = [
         name
-        for name, match in (("Requests/sec", rps), ("requests in", total), ("50%", p50),
-                            ("99%", p99), ("Latency", latency))
+        for name, match in (
+            ("Requests/sec", rps),
+            ("requests in", total),
+            ("50%", p50),
+            ("99%", p99),
+            ("Latency", latency),
+        )
         if match is None
     ]
     if missing:
@@ -92,7 +103,8 @@ def parse_wrk(text: str, endpoint: str, round_no: int) -> WrkRun:
         non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=(
             dict(zip(("connect", "read", "write", "timeout"), map(int, sock.groups()), strict=True))
-            if sock else {}
+            if sock
+            else {}
         ),
     )
 
@@ -116,8 +128,17 @@ def build(raw: Path) -> tuple[dict[str, list[WrkRun]], list[str], list[str]]:
         except WrkParseError as exc:
             broken.append(str(exc))
             continue
+        load = path.with_suffix(".load")
+        if load.exists():
+            with contextlib.suppress(ValueError):
+                run.other_cpu_pct = float(load.read_text().strip())
         runs[endpoint].append(run)
         where = f"{endpoint} round {round_no}"
+        if run.other_cpu_pct is not None and run.other_cpu_pct > OTHER_CPU_WARN_PCT:
+            warnings.append(
+                f"{where}: other processes used {run.other_cpu_pct:.0f}% of the CPU; "
+                "this round is skewed"
+            )
         if run.requests == 0:
             broken.append(f"{where}: zero requests completed")
         if run.non_2xx_3xx:
@@ -186,8 +207,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         ratio = row["ratio_to_hello_median"]
         verdict = row["verdict"]
         if verdict == "FAIL":
-            missed = [name for name, ok in (("ratio", row["ratio_ok"]), ("p99", row["p99_ok"]))
-                      if ok is False]
+            missed = [
+                name
+                for name, ok in (("ratio", row["ratio_ok"]), ("p99", row["p99_ok"]))
+                if ok is False
+            ]
             verdict = f"FAIL ({', '.join(missed)})"
         body.append(
             (
@@ -203,7 +227,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     aligns = ["<", ">", ">", ">", "<", "<"]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "| " + " | ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True)) + " |"
+        padded = (f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True))
+        return "| " + " | ".join(padded) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(head), rule, *(line(b) for b in body)])
@@ -219,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     runs, broken, warnings = build(args.raw)
     rows = summarise(runs)
     meta = dict(item.split("=", 1) for item in args.meta if "=" in item)
+    loads = [
+        r.other_cpu_pct for found in runs.values() for r in found if r.other_cpu_pct is not None
+    ]
     document = {
         "benchmark": "catalog",
         "meta": meta,
@@ -226,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [asdict(r) for found in runs.values() for r in found],
         "raw_wrk_output": {
             p.name: p.read_text(errors="replace") for p in sorted(args.raw.glob("*.txt"))
+        },
+        "other_cpu_pct": {
+            "mean": round(statistics.mean(loads), 1) if loads else None,
+            "max": max(loads) if loads else None,
         },
         "warnings": warnings,
         "broken": broken,
@@ -236,10 +268,26 @@ def main(argv: list[str] | None = None) -> int:
 
     rounds = max((len(found) for found in runs.values()), default=0)
     print()
-    print(f"Catalogue benchmark: medians of {rounds} round(s); ratio = median of per-round "
-          "req/s / hello-world req/s")
+    print(
+        f"Catalogue benchmark: medians of {rounds} round(s); ratio = median of per-round "
+        "req/s / hello-world req/s"
+    )
     print(table(rows))
+    if loads:
+        print(
+            f"Other processes on the machine during the measured runs: "
+            f"{statistics.mean(loads):.0f}% of the CPU on average, {max(loads):.0f}% at most."
+        )
     print()
+    hello = next((r for r in rows if r["endpoint"] == "hello"), None)
+    p99_targets = [t for _, t in TARGETS.values() if t is not None]
+    if hello and p99_targets and hello["p99_ms_median"] >= min(p99_targets):
+        print(
+            f"NOTE: the hello-world's own p99 is {fmt_ms(hello['p99_ms_median'])}, above the p99 "
+            f"target of {min(p99_targets):g} ms: in this run the machine could not meet it even "
+            "for an empty handler, so a p99 FAIL here says more about the machine than about "
+            "the endpoint."
+        )
     failed = [r["endpoint"] for r in rows if r["verdict"] == "FAIL"]
     if failed:
         print(f"TARGETS: FAIL ({', '.join(failed)} missed; see the table)")

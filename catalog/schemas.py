@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
 PHONE_PATTERN = r"^[0-9+() -]{5,32}$"
@@ -119,25 +119,11 @@ class Material(Strict):
     notes: str = Field("", max_length=500)
     sample_url: str | None = Field(None, max_length=300)
 
-    @model_validator(mode="after")
-    def _condition_matches_requirement(self) -> Material:
-        if self.requirement is Requirement.conditional and not self.condition:
-            raise ValueError("条件性材料必须说明适用情形 (condition)")
-        if self.requirement is Requirement.required and self.condition:
-            raise ValueError("必需材料不应填写适用情形 (condition)")
-        return self
-
 
 class Fee(Strict):
     amount_fen: int = Field(0, ge=0, le=10_000_000_000, description="integer fen; 0 = free")
     basis: str = Field("", max_length=500, description="legal basis of the fee")
     description: str = Field("", max_length=300)
-
-    @model_validator(mode="after")
-    def _paid_needs_basis(self) -> Fee:
-        if self.amount_fen > 0 and not self.basis:
-            raise ValueError("收费事项必须填写收费依据 (basis)")
-        return self
 
 
 class ResultInfo(Strict):
@@ -210,32 +196,6 @@ class Guide(Strict):
             raise ValueError("申请表单的顶层类型必须为 object")
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Guide:
-        problems: list[str] = []
-        if self.promised_limit_days > self.statutory_limit_days:
-            problems.append("承诺办结时限不能长于法定办结时限")
-        codes = [m.code for m in self.materials]
-        if len(codes) != len(set(codes)):
-            problems.append("材料编码重复")
-        if self.lead_department in self.parallel_departments:
-            problems.append("牵头部门不应同时列为并联部门")
-        if len(set(self.parallel_departments)) != len(self.parallel_departments):
-            problems.append("并联部门重复")
-        if (
-            self.fee.amount_fen > 0
-            and not self.online_payment
-            and self.handling_mode is (HandlingMode.fully_online)
-        ):
-            problems.append("全程网办的收费事项必须支持网上缴费")
-        if DeliveryMethod.express in self.delivery_methods and not self.express_delivery:
-            problems.append("提供快递送达时 express_delivery 必须为 true")
-        if self.express_delivery and DeliveryMethod.express not in self.delivery_methods:
-            problems.append("express_delivery 为 true 时送达方式必须包含 express")
-        if problems:
-            raise ValueError("；".join(problems))
-        return self
-
 
 class CatalogFile(Strict):
     """The import/export document: departments, themes and item guides (YAML or JSON)."""
@@ -244,6 +204,47 @@ class CatalogFile(Strict):
     departments: list[DepartmentIn] = Field(default_factory=list)
     themes: list[ThemeIn] = Field(default_factory=list)
     items: list[Guide] = Field(default_factory=list)
+
+
+def consistency_errors(guide: Guide, prefix: str = "") -> list[dict[str, Any]]:
+    """Rules across fields, each reported on the field an editor must change.
+
+    Kept out of the models' validators, which could only report them on the whole object.
+    """
+    errors: list[dict[str, Any]] = []
+
+    def add(field: str, message: str, code: str) -> None:
+        errors.append({"field": f"{prefix}{field}", "code": code, "message": message})
+
+    if guide.promised_limit_days > guide.statutory_limit_days:
+        add("promised_limit_days", "承诺办结时限不能长于法定办结时限。", "exceeds_statutory")
+    seen: set[str] = set()
+    for index, material in enumerate(guide.materials):
+        if material.code in seen:
+            add(f"materials[{index}].code", f"材料编码 {material.code} 重复。", "duplicate")
+        seen.add(material.code)
+        if material.requirement is Requirement.conditional and not material.condition:
+            add(f"materials[{index}].condition", "条件性材料必须说明适用情形。", "missing")
+        if material.requirement is Requirement.required and material.condition:
+            add(f"materials[{index}].condition", "必需材料不应填写适用情形。", "unexpected")
+    if guide.fee.amount_fen > 0 and not guide.fee.basis:
+        add("fee.basis", "收费事项必须填写收费依据。", "missing")
+    for index, code in enumerate(guide.parallel_departments):
+        if code == guide.lead_department:
+            add(f"parallel_departments[{index}]", "牵头部门不应同时列为并联部门。", "is_lead")
+        elif code in guide.parallel_departments[:index]:
+            add(f"parallel_departments[{index}]", f"并联部门 {code} 重复。", "duplicate")
+    if (
+        guide.fee.amount_fen > 0
+        and guide.handling_mode is HandlingMode.fully_online
+        and not guide.online_payment
+    ):
+        add("online_payment", "全程网办的收费事项必须支持网上缴费。", "required")
+    if DeliveryMethod.express in guide.delivery_methods and not guide.express_delivery:
+        add("express_delivery", "提供快递送达时此项必须为 true。", "inconsistent")
+    if guide.express_delivery and DeliveryMethod.express not in guide.delivery_methods:
+        add("delivery_methods", "支持快递送达时送达方式必须包含 express。", "inconsistent")
+    return errors
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -28,13 +28,14 @@ from catalog.schemas import (
     HandlingMode,
     ThemeCategory,
     ThemeIn,
+    consistency_errors,
     has_control_characters,
 )
 from catalog.search import MAX_QUERY_CHARS, build_search_text, normalise
 from core.cache import GenerationalCache
 from core.errors import Conflict, NotFound, ValidationFailed, field_error
 from core.paging import decode_cursor, encode_cursor
-from core.validation import parse, translate
+from core.validation import translate
 
 log = logging.getLogger("zhangban.catalog")
 
@@ -288,6 +289,18 @@ async def list_themes(*, category: ThemeCategory | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def parse_guide(data: Any, prefix: str = "") -> Guide:
+    """A guide checked for shape and for the rules across its fields, every error at once."""
+    try:
+        guide = Guide.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed(translate(exc)) from None
+    problems = consistency_errors(guide, prefix)
+    if problems:
+        raise ValidationFailed(problems)
+    return guide
+
+
 def _projection(guide: Guide, lead_name: str) -> dict[str, Any]:
     departments = [guide.lead_department, *guide.parallel_departments]
     return {
@@ -331,7 +344,7 @@ async def _check_references(guide: Guide, prefix: str = "") -> list[dict[str, An
 
 async def create_draft(*, guide: dict[str, Any], actor: str) -> dict[str, Any]:
     """A new draft version of an item (a new item when the code is new)."""
-    parsed = parse(Guide, guide)
+    parsed = parse_guide(guide)
     problems = await _check_references(parsed)
     if problems:
         raise ValidationFailed(problems)
@@ -347,7 +360,7 @@ async def create_draft(*, guide: dict[str, Any], actor: str) -> dict[str, Any]:
 async def update_draft(
     *, code: str, number: int, guide: dict[str, Any], actor: str
 ) -> dict[str, Any]:
-    parsed = parse(Guide, guide)
+    parsed = parse_guide(guide)
     if parsed.code != code:
         raise ValidationFailed([field_error("code", "事项编码不能修改。", "code_changed")])
     problems = await _check_references(parsed)
@@ -366,7 +379,7 @@ async def update_draft(
 async def publish(*, code: str, number: int, cache: GenerationalCache | None) -> dict[str, Any]:
     """Publish a draft; the previous published version is retired for new cases only."""
     version = await _get_version(code, number)
-    guide = Guide.model_validate(version.guide)
+    guide = parse_guide(version.guide)
     now = datetime.now(UTC)
     async with in_transaction():
         moved = await ItemVersion.filter(id=version.id, status=VersionStatus.draft.value).update(
@@ -414,6 +427,10 @@ async def retire(*, code: str, number: int, cache: GenerationalCache | None) -> 
         await cache.invalidate()
     await version.refresh_from_db()
     return _version_dict(version, code)
+
+
+async def item_exists(*, code: str) -> bool:
+    return await Item.exists(code=code)
 
 
 async def list_versions(*, code: str) -> dict[str, Any]:
@@ -479,38 +496,65 @@ def _label_errors(document: Any, errors: list[dict[str, Any]]) -> list[dict[str,
     return errors
 
 
+_TOP_LEVEL = {"format_version", "departments", "themes", "items"}
+
+
+def _parse_entries(
+    document: dict[str, Any], label: str, model: Any, errors: list[dict[str, Any]]
+) -> list[Any]:
+    """Each entry of one list parsed on its own, so one bad entry hides no other error."""
+    raw = document.get(label) or []
+    if not isinstance(raw, list):
+        errors.append(field_error(label, "应为列表。", "list_type"))
+        return []
+    parsed = []
+    for index, entry in enumerate(raw):
+        try:
+            value = model.model_validate(entry)
+        except PydanticValidationError as exc:
+            errors.extend(translate(exc, prefix=(label, index)))
+            continue
+        if isinstance(value, Guide):
+            problems = consistency_errors(value, f"{label}[{index}].")
+            if problems:
+                errors.extend(problems)
+                continue
+        parsed.append((index, value))
+    return parsed
+
+
 async def validate_catalog(document: Any) -> CatalogFile:
     """The whole document checked, with every error reported at once, before anything is written."""
     if not isinstance(document, dict):
         raise ImportInvalid([field_error("file", "文件顶层必须是对象。", "malformed")])
-    try:
-        parsed = CatalogFile.model_validate(document)
-    except PydanticValidationError as exc:
-        raise ImportInvalid(_label_errors(document, translate(exc))) from None
-
     errors: list[dict[str, Any]] = []
-    dept_codes = [d.code for d in parsed.departments]
-    theme_codes = [t.code for t in parsed.themes]
-    item_codes = [i.code for i in parsed.items]
-    for label, codes in (
-        ("departments", dept_codes),
-        ("themes", theme_codes),
-        ("items", item_codes),
-    ):
+    for key in sorted(set(document) - _TOP_LEVEL):
+        errors.append(field_error(key, "不认识的字段，请删除。", "extra_forbidden"))
+    if document.get("format_version", 1) != 1:
+        errors.append(field_error("format_version", "目前只支持格式版本 1。", "unsupported"))
+    departments = _parse_entries(document, "departments", DepartmentIn, errors)
+    themes = _parse_entries(document, "themes", ThemeIn, errors)
+    items = _parse_entries(document, "items", Guide, errors)
+
+    for label, entries in (("departments", departments), ("themes", themes), ("items", items)):
         seen: set[str] = set()
-        for index, code in enumerate(codes):
-            if code in seen:
+        for index, entry in entries:
+            if entry.code in seen:
                 errors.append(
-                    field_error(f"{label}[{index}].code", f"编码 {code} 重复。", "duplicate")
+                    field_error(f"{label}[{index}].code", f"编码 {entry.code} 重复。", "duplicate")
                 )
-            seen.add(code)
+            seen.add(entry.code)
 
     existing_depts = set(await Department.all().values_list("code", flat=True))
     existing_themes = set(await Theme.all().values_list("code", flat=True))
-    all_depts = existing_depts | set(dept_codes)
-    all_themes = existing_themes | set(theme_codes)
-    for index, dept in enumerate(parsed.departments):
-        if dept.parent and dept.parent not in all_depts:
+    all_depts = existing_depts | {d.code for _, d in departments}
+    all_themes = existing_themes | {t.code for _, t in themes}
+    for index, dept in departments:
+        if dept.parent == dept.code:
+            errors.append(
+                field_error(f"departments[{index}].parent", "部门不能是自己的上级。", "cycle")
+            )
+        elif dept.parent and dept.parent not in all_depts:
             errors.append(
                 field_error(
                     f"departments[{index}].parent",
@@ -518,30 +562,41 @@ async def validate_catalog(document: Any) -> CatalogFile:
                     "unknown_department",
                 )
             )
-        if dept.parent == dept.code:
+    for index, item in items:
+        if item.lead_department not in all_depts:
             errors.append(
-                field_error(f"departments[{index}].parent", "部门不能是自己的上级。", "cycle")
+                field_error(
+                    f"items[{index}].lead_department",
+                    f"部门 {item.lead_department} 不存在。",
+                    "unknown_department",
+                )
             )
-    for index, item in enumerate(parsed.items):
-        for code in [item.lead_department, *item.parallel_departments]:
+        for position, code in enumerate(item.parallel_departments):
             if code not in all_depts:
                 errors.append(
                     field_error(
-                        f"items[{index}].lead_department"
-                        if code == item.lead_department
-                        else f"items[{index}].parallel_departments",
+                        f"items[{index}].parallel_departments[{position}]",
                         f"部门 {code} 不存在。",
                         "unknown_department",
                     )
                 )
-        for code in item.themes:
+        for position, code in enumerate(item.themes):
             if code not in all_themes:
                 errors.append(
-                    field_error(f"items[{index}].themes", f"主题 {code} 不存在。", "unknown_theme")
+                    field_error(
+                        f"items[{index}].themes[{position}]",
+                        f"主题 {code} 不存在。",
+                        "unknown_theme",
+                    )
                 )
     if errors:
         raise ImportInvalid(_label_errors(document, errors))
-    return parsed
+    return CatalogFile(
+        format_version=1,
+        departments=[d for _, d in departments],
+        themes=[t for _, t in themes],
+        items=[i for _, i in items],
+    )
 
 
 async def import_catalog(
@@ -566,6 +621,9 @@ async def import_catalog(
             await _upsert_theme(theme)
             report["themes"] += 1
         dept_names = dict(await Department.all().values_list("code", "name"))
+        for dept in parsed.departments:
+            # a renamed department must not linger in the search projection of unchanged items
+            await Item.filter(lead_department_code=dept.code).update(lead_department_name=dept.name)
         for guide in parsed.items:
             body = guide.model_dump(mode="json")
             item, created = await Item.get_or_create(code=guide.code)

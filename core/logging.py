@@ -26,6 +26,11 @@ _PHONE = re.compile(r"(?<!\d)((?:\+?86)?1[3-9]\d)\d{4}(\d{4})(?!\d)")
 # JWTs (three base64url parts, the first starting with eyJ) and bearer credentials.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+# Credentials in URLs a client library logs (WeChat puts the AppSecret and the access token in
+# the query string): the value goes, the name stays so the line still says what was sent.
+_QUERY_SECRET = re.compile(
+    r"(?i)(?<![A-Za-z_])(secret|access_token|js_code|session_key|refresh_token|code)=([^&\s\"']+)"
+)
 
 _STANDARD_ATTRS = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
@@ -37,6 +42,7 @@ def redact(text: str) -> str:
     """Mask identifiers and credentials that must never appear in a log line."""
     text = _JWT.sub("[token]", text)
     text = _BEARER.sub(r"\1[token]", text)
+    text = _QUERY_SECRET.sub(r"\1=[redacted]", text)
     text = _ID_NUMBER.sub(r"\1********\2", text)
     return _PHONE.sub(r"\1****\2", text)
 
@@ -67,7 +73,8 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = _redact_value(value)
+                # an extra never overwrites the line's own fields (ts, level, logger, msg…)
+                entry[f"extra_{key}" if key in entry else key] = _redact_value(value)
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -85,4 +92,7 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("tortoise").setLevel("WARNING")
+    # Client libraries log whole request URLs at INFO/DEBUG; ours are logged by us, redacted.
+    for noisy in ("httpx", "httpcore", "urllib3"):
+        logging.getLogger(noisy).setLevel("WARNING")
     logging.getLogger("aiosqlite").setLevel("WARNING")

@@ -30,3 +30,8 @@ async def peek(redis: Redis, key: str) -> int:
     """How many events the current window holds (for checks that must not count)."""
     raw = await redis.get(f"ratelimit:{key}")
     return int(raw) if raw else 0
+
+
+async def refund(redis: Redis, key: str) -> None:
+    """Give back one event counted under ``key`` (the action turned out not to count)."""
+    await redis.decr(f"ratelimit:{key}")

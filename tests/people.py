@@ -20,7 +20,9 @@ _seq = itertools.count(11)
 _names = itertools.cycle(["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇"])
 
 
-def id_number(*, region: str = "360426", born: date = date(1990, 5, 17), seq: int | None = None) -> str:
+def id_number(
+    *, region: str = "360426", born: date = date(1990, 5, 17), seq: int | None = None
+) -> str:
     """A valid resident ID number; each call a different one unless ``seq`` is given."""
     body = f"{region}{born:%Y%m%d}{(next(_seq) if seq is None else seq) % 1000:03d}"
     total = sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=True))
@@ -65,7 +67,9 @@ class Phone:
         headers = {**self.auth, **kwargs.pop("headers", {})}
         return await self.api.request(method, path, headers=headers, **kwargs)
 
-    async def verify_l1(self, *, name: str | None = None, number: str | None = None) -> dict[str, Any]:
+    async def verify_l1(
+        self, *, name: str | None = None, number: str | None = None
+    ) -> dict[str, Any]:
         self.name = name or self.name or person_name()
         self.id_number = number or self.id_number or id_number()
         response = await self.call(

@@ -156,6 +156,8 @@ class WeChatClient:
     async def _post_json(
         self, path: str, body: dict[str, Any], params: dict[str, str] | None = None
     ) -> dict[str, Any]:
+        # The path only: the query carries the access token (httpx's own URL log is silenced).
+        log.debug("wechat call", extra={"path": path})
         try:
             response = await self._http.post(
                 f"{self._base}{path}",
