@@ -97,6 +97,17 @@ class FaceFailed(DomainError):
     message = "人脸核验未通过，请在光线充足处正对手机重试。"
 
 
+class FaceIncomplete(DomainError):
+    status = 400
+    code = "auth.face_incomplete"
+    message = "人脸核验尚未完成，请在微信中完成刷脸后再试。"
+
+
+#: verify_ret values that settle an attempt as failed (PROTOCOLS.md: parameter, face, identity
+#: and comparison failures); anything else but 10000 means the phone has not finished yet.
+FACE_DEFINITIVE_FAILURES = frozenset({10001, 10002, 10003, 10004})
+
+
 class UserNotFound(NotFound):
     code = "auth.user_not_found"
     message = "没有找到该用户。"
@@ -365,6 +376,9 @@ async def finish_face(*, deps: AuthDeps, user_id: int, verify_id: str) -> dict[s
     )
     now = datetime.now(UTC)
     passed = verify_ret == 10000
+    if not passed and verify_ret not in FACE_DEFINITIVE_FAILURES:
+        # Not finished on the phone (or cancelled there): the attempt stays open for a retry.
+        raise FaceIncomplete(details={"verify_ret": verify_ret})
     async with in_transaction():
         moved = await FaceVerification.filter(id=attempt.id, status="pending").update(
             status="passed" if passed else "failed", verify_ret=verify_ret, finished_at=now

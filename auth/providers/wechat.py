@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,10 @@ TOKEN_INVALID_CODES = frozenset({40001, 42001})
 #: Refresh this long before WeChat's own expiry, so no request carries a dying token.
 TOKEN_MARGIN_S = 300
 LOCK_TTL_MS = 10_000
+_RELEASE_LOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 
 class LoginCodeInvalid(DomainError):
@@ -101,19 +106,29 @@ class WeChatClient:
             return None
         return str(entry["token"])
 
+    async def _stable_token(self, *, force: bool) -> dict[str, Any]:
+        body = {
+            "grant_type": "client_credential",
+            "appid": self._appid,
+            "secret": self._secret,
+            "force_refresh": force,
+        }
+        return await self._post_json("/cgi-bin/stable_token", body)
+
     async def _refresh(self, *, stale: str | None) -> str:
         """Get a fresh token, one caller at a time across every worker.
 
         ``stale`` is a token WeChat just refused: if the cache already holds another one, a peer
-        refreshed it meanwhile and that one is used; otherwise a forced refresh is asked for.
+        refreshed it meanwhile and that one is used.
         """
+        owner = secrets.token_hex(8)
         async with self._local_lock:
             deadline = time.monotonic() + LOCK_TTL_MS / 1000
             while True:
                 cached = await self._cached_token()
                 if cached is not None and cached != stale:
                     return cached
-                if await self._redis.set(self._lock_key, b"1", nx=True, px=LOCK_TTL_MS):
+                if await self._redis.set(self._lock_key, owner, nx=True, px=LOCK_TTL_MS):
                     break
                 if time.monotonic() > deadline:
                     raise WeChatUnavailable(details={"reason": "access token lock timeout"})
@@ -122,22 +137,22 @@ class WeChatClient:
                 cached = await self._cached_token()
                 if cached is not None and cached != stale:
                     return cached
-                body = {
-                    "grant_type": "client_credential",
-                    "appid": self._appid,
-                    "secret": self._secret,
-                    "force_refresh": stale is not None,
-                }
-                data = await self._post_json("/cgi-bin/stable_token", body)
+                data = await self._stable_token(force=False)
+                if stale is not None and data["access_token"] == stale:
+                    # WeChat still hands out the token it refuses: only now spend a forced
+                    # refresh (20 a day). A token replaced elsewhere (40001) or expired (42001)
+                    # is replaced by the plain call.
+                    data = await self._stable_token(force=True)
                 token = str(data["access_token"])
                 entry = {"token": token, "expires_at": time.time() + int(data["expires_in"])}
                 await self._redis.set(
                     self._token_key, json.dumps(entry), ex=max(int(data["expires_in"]), 1)
                 )
-                log.info("wechat access token refreshed", extra={"forced": stale is not None})
+                log.info("wechat access token refreshed")
                 return token
             finally:
-                await self._redis.delete(self._lock_key)
+                # Only our own lock: it may have expired and been taken by another worker.
+                await self._redis.eval(_RELEASE_LOCK, 1, self._lock_key, owner)
 
     async def _call_with_token(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         token = await self.access_token()
