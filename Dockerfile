@@ -29,6 +29,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # ---- runtime: the venv, the source tree and nothing else, run as a non-root user ---------------
 FROM python:3.11.7-slim-bookworm AS runtime
 
+# Chinese glyphs for the "仅供办理…使用" watermark on document photos.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 zhangban \
  && useradd --system --uid 10001 --gid zhangban --home-dir /app --no-create-home \
             --shell /usr/sbin/nologin zhangban
@@ -50,6 +55,9 @@ COPY pyproject.toml ./
 COPY api/ ./api/
 COPY core/ ./core/
 COPY catalog/ ./catalog/
+COPY auth/ ./auth/
+COPY storage/ ./storage/
+COPY sandbox/ ./sandbox/
 COPY migrations/ ./migrations/
 # Only the embedded profile writes here (ZB_VAR_DIR defaults to var/); production writes nothing.
 RUN mkdir -p /app/var && chown zhangban:zhangban /app/var

@@ -25,7 +25,6 @@ from catalog import service as catalog
 from storage.base import ObjectStore
 from storage.models import Upload
 from tests import factories
-from tests.functional.test_http_edge import assert_envelope
 from tests.people import Phone, id_number
 
 # --- the catalogue ---------------------------------------------------------------------------
@@ -264,8 +263,6 @@ def assert_s3_error(response: httpx.Response, status: int, code: str) -> str:
     assert root.findtext("Code") == code, response.text
     return root.findtext("Message") or ""
 
-
-__all__ = ["assert_envelope"]
 
 
 # --- the store -------------------------------------------------------------------------------
