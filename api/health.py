@@ -38,16 +38,16 @@ async def healthz(request: Request) -> HTTPResponse:
 )
 async def readyz(request: Request) -> HTTPResponse:
     checks = {
-        "database": ping_db(),
-        "redis": ping_redis(request.app.ctx.redis),
-        "object_store": request.app.ctx.store.ping(),
+        "database": ping_db,
+        "redis": lambda: ping_redis(request.app.ctx.redis),
+        "object_store": request.app.ctx.store.ping,
     }
     results: dict[str, str] = {}
     for name, probe in checks.items():
         try:
             # shield: a slow probe times out for this answer but is never cancelled half-way
             # through opening a connection, which would wedge the pool for every later request.
-            await asyncio.wait_for(asyncio.shield(probe), CHECK_TIMEOUT_S)
+            await asyncio.wait_for(asyncio.shield(probe()), CHECK_TIMEOUT_S)
             results[name] = "ok"
         except Exception as exc:  # a probe reports any failure; it must never raise itself
             log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})

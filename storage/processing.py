@@ -59,12 +59,28 @@ THUMBNAIL_QUALITY = 75
 WATERMARK_ANGLE = 30
 WATERMARK_FILL = (60, 60, 60, 80)
 WATERMARK_STROKE = (255, 255, 255, 56)
+#: Watermark layout: the text spans this share of the short side; copies on a line are this many
+#: font sizes apart, parallel lines this many font sizes apart.
+WATERMARK_SPAN = 0.5
+WATERMARK_GAP = 3.0
+WATERMARK_LINE_PITCH = 5.5
+#: Strips per text height the rotated text is cut into (fewer: fewer pastes, more empty area).
+WATERMARK_BANDS = 3
 #: A PDF with more indirect objects than this, or whose inspection takes more CPU than this (of
 #: the calling thread), is refused as malformed: pypdf parses some 10-20 thousand objects a second,
 #: so a small file packed with tiny objects would otherwise cost minutes. A 50-page document
 #: usually has hundreds to a few thousand objects (tagged PDFs: tens of thousands).
 PDF_MAX_OBJECTS = 50_000
 PDF_MAX_CPU_S = 5.0
+
+#: Freed image memory Pillow keeps for the next image, in blocks of 16 MB (Pillow keeps none by
+#: default). A 12-megapixel photo needs six (the decoded picture, then the turned one): without
+#: the cache each completion faults in ~90 MB of fresh pages, ~40 ms of system CPU. The cost is up
+#: to this many blocks of resident memory per process. ``PILLOW_BLOCKS_MAX`` in the environment
+#: (Pillow's own setting) takes precedence.
+PILLOW_BLOCKS_CACHED = 8
+if "PILLOW_BLOCKS_MAX" not in os.environ:
+    Image.core.set_blocks_max(max(Image.core.get_blocks_max(), PILLOW_BLOCKS_CACHED))
 
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
 _HEVC_BRANDS = _HEIC_BRANDS - {b"mif1", b"msf1"}
@@ -604,7 +620,7 @@ def _watermark_pieces(
     rotated = tile.rotate(WATERMARK_ANGLE, resample=resample, expand=True)
     light = _ink(WATERMARK_STROKE[:3], mode)
     dark = _ink(WATERMARK_FILL[:3], mode)
-    band = max(4, tile.height // 4)
+    band = max(4, tile.height // WATERMARK_BANDS)
     strips: list[_Strip] = []
     for y0 in range(0, rotated.height, band):
         strip = rotated.crop((0, y0, rotated.width, min(y0 + band, rotated.height)))
@@ -617,8 +633,8 @@ def _watermark_pieces(
                 alpha.point(_DARKNESS),
             )
             strips.append((box[0], y0 + box[1], colour, alpha))
-    along = tile.width + 3 * size  # from one copy to the next on the same line
-    across = 4.5 * size  # between parallel lines
+    along = tile.width + WATERMARK_GAP * size  # from one copy to the next on the same line
+    across = WATERMARK_LINE_PITCH * size  # between parallel lines
     return rotated.size, tuple(strips), along, across
 
 
@@ -637,8 +653,8 @@ def _draw_watermark(im: Image.Image, text: str, font_path: str) -> None:
     short = min(width, height)
     with _font_lock:
         reference = _font(font_path, 100).getlength(text) or 100.0
-    # The text spans about 60 % of the short side; at least 12 px, at most a tenth of it.
-    size = int(100 * 0.6 * short / reference)
+    # The text spans WATERMARK_SPAN of the short side; at least 12 px, at most a tenth of it.
+    size = int(100 * WATERMARK_SPAN * short / reference)
     size = max(12, min(size, max(12, short // 10)))
     size = _bucket(size)
     (rw, rh), strips, along, across = _watermark_pieces(text, font_path, size, im.mode)

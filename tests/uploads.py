@@ -264,7 +264,6 @@ def assert_s3_error(response: httpx.Response, status: int, code: str) -> str:
     return root.findtext("Message") or ""
 
 
-
 # --- the store -------------------------------------------------------------------------------
 
 
