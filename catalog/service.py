@@ -294,7 +294,10 @@ def parse_guide(data: Any, prefix: str = "") -> Guide:
     try:
         guide = Guide.model_validate(data)
     except PydanticValidationError as exc:
-        raise ValidationFailed(translate(exc)) from None
+        errors = translate(exc)
+        for error in errors:
+            error["field"] = f"{prefix}{error['field']}"
+        raise ValidationFailed(errors) from None
     problems = consistency_errors(guide, prefix)
     if problems:
         raise ValidationFailed(problems)

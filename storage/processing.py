@@ -63,7 +63,7 @@ WATERMARK_STROKE = (255, 255, 255, 56)
 #: font sizes apart, parallel lines this many font sizes apart.
 WATERMARK_SPAN = 0.5
 WATERMARK_GAP = 3.0
-WATERMARK_LINE_PITCH = 5.5
+WATERMARK_LINE_PITCH = 6.0
 #: Strips per text height the rotated text is cut into (fewer: fewer pastes, more empty area).
 WATERMARK_BANDS = 3
 #: A PDF with more indirect objects than this, or whose inspection takes more CPU than this (of

@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,9 +46,11 @@ NOTHING = {"abandoned": 0, "unattached": 0, "stray_incoming": 0}
 
 
 @pytest.fixture
-async def cat(clean: Sanic) -> Catalogue:
+async def cat(clean: Sanic) -> AsyncIterator[Catalogue]:
+    """The catalogue, on an empty object store (left empty for the tests after this one)."""
     await wipe_store(clean.ctx.store)
-    return await import_catalogue(clean)
+    yield await import_catalogue(clean)
+    await wipe_store(clean.ctx.store)
 
 
 @pytest.fixture

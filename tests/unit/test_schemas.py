@@ -1,5 +1,7 @@
-"""Catalogue shapes: the factory guide is valid, each cross-field rule refuses in Chinese, and
-``core.validation.parse`` names each bad field with a Chinese message."""
+"""Catalogue shapes: the factory guide is valid, each cross-field rule is reported by
+``consistency_errors`` on the field an editor must change (code and Chinese message),
+``parse_guide`` raises them all, and ``core.validation.parse`` names each bad field with a
+Chinese message."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from catalog.schemas import CatalogFile, Fee, Guide, Material
+from catalog.schemas import CatalogFile, Fee, Guide, Material, consistency_errors
+from catalog.service import parse_guide
 from core.errors import ValidationFailed
 from core.validation import parse
 from tests import factories
@@ -31,6 +34,20 @@ def by_field(fields: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {f["field"]: f for f in fields}
 
 
+def rule_errors(prefix: str = "", **overrides: Any) -> list[dict[str, Any]]:
+    """The cross-field errors of a guide that is valid shape-wise (the model must accept it)."""
+    return consistency_errors(Guide.model_validate(guide(**overrides)), prefix)
+
+
+def parse_guide_errors(data: Any, prefix: str = "") -> list[dict[str, Any]]:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_guide(data, prefix)
+    exc = caught.value
+    assert exc.code == "request.validation_failed"
+    assert exc.status == 400
+    return exc.details["fields"]
+
+
 # --- valid data --------------------------------------------------------------------------------
 
 
@@ -42,6 +59,7 @@ def test_factory_guide_is_valid() -> None:
     assert len(model.materials) == 2
     assert [s.name for s in model.process_steps] == ["申请", "受理", "决定"]
     assert [s.role for s in model.review_steps] == ["reviewer", "approver"]
+    assert consistency_errors(model) == []
 
 
 def test_factory_guide_parses_through_core_validation() -> None:
@@ -56,6 +74,8 @@ def test_factory_catalog_file_is_valid() -> None:
     )
     parsed = CatalogFile.model_validate(data)
     assert len(parsed.items) == 2
+    for item in parsed.items:
+        assert consistency_errors(item) == []
 
 
 def test_consistent_optional_features_are_accepted() -> None:
@@ -70,85 +90,310 @@ def test_consistent_optional_features_are_accepted() -> None:
             factories.material(),
         ],
     )
-    Guide.model_validate(data)
+    assert consistency_errors(Guide.model_validate(data)) == []
+    assert consistency_errors(Guide.model_validate(data), "items[3].") == []
+    assert parse_guide(data).parallel_departments == ["D2", "D3"]
 
 
 def test_paid_item_on_site_needs_no_online_payment() -> None:
-    data = guide(
-        fee={"amount_fen": 500, "basis": "《收费标准》"},
-        handling_mode="on_site",
-        online_payment=False,
+    assert (
+        rule_errors(
+            fee={"amount_fen": 500, "basis": "《收费标准》"},
+            handling_mode="on_site",
+            online_payment=False,
+        )
+        == []
     )
-    Guide.model_validate(data)
+
+
+def test_equal_limits_are_accepted() -> None:
+    assert rule_errors(statutory_limit_days=15, promised_limit_days=15) == []
 
 
 def test_whitespace_is_stripped() -> None:
     assert Guide.model_validate(guide(name="  出生登记  ")).name == "出生登记"
 
 
-# --- Guide._consistent -------------------------------------------------------------------------
+# --- consistency_errors: one rule at a time ------------------------------------------------------
 
+PAID = {"amount_fen": 100, "basis": "《收费标准》"}
 
-GUIDE_RULES: dict[str, tuple[dict[str, Any], str]] = {
+#: Each cross-field rule: the overrides that break only it, and the one error it must give.
+GUIDE_RULES: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "promised-longer-than-statutory": (
         {"statutory_limit_days": 10, "promised_limit_days": 11},
-        "承诺办结时限不能长于法定办结时限",
+        {
+            "field": "promised_limit_days",
+            "code": "exceeds_statutory",
+            "message": "承诺办结时限不能长于法定办结时限。",
+        },
     ),
     "duplicate-material-codes": (
         {"materials": [factories.material(code="m-1"), factories.material(code="m-1")]},
-        "材料编码重复",
+        {"field": "materials[1].code", "code": "duplicate", "message": "材料编码 m-1 重复。"},
+    ),
+    "conditional-material-without-condition": (
+        {"materials": [factories.material(), factories.material(requirement="conditional")]},
+        {
+            "field": "materials[1].condition",
+            "code": "missing",
+            "message": "条件性材料必须说明适用情形。",
+        },
+    ),
+    "conditional-material-with-blank-condition": (
+        {"materials": [factories.material(requirement="conditional", condition="   ")]},
+        {
+            "field": "materials[0].condition",
+            "code": "missing",
+            "message": "条件性材料必须说明适用情形。",
+        },
+    ),
+    "required-material-with-condition": (
+        {"materials": [factories.material(requirement="required", condition="仅限外地户籍")]},
+        {
+            "field": "materials[0].condition",
+            "code": "unexpected",
+            "message": "必需材料不应填写适用情形。",
+        },
+    ),
+    "paid-fee-without-basis": (
+        {"fee": {"amount_fen": 100, "basis": ""}, "handling_mode": "on_site"},
+        {"field": "fee.basis", "code": "missing", "message": "收费事项必须填写收费依据。"},
+    ),
+    "paid-fee-with-blank-basis": (
+        {"fee": {"amount_fen": 1, "basis": "   "}, "handling_mode": "on_site"},
+        {"field": "fee.basis", "code": "missing", "message": "收费事项必须填写收费依据。"},
     ),
     "lead-also-parallel": (
         {"parallel_departments": ["D2", "D1"]},
-        "牵头部门不应同时列为并联部门",
+        {
+            "field": "parallel_departments[1]",
+            "code": "is_lead",
+            "message": "牵头部门不应同时列为并联部门。",
+        },
     ),
     "duplicate-parallel": (
-        {"parallel_departments": ["D2", "D2"]},
-        "并联部门重复",
+        {"parallel_departments": ["D2", "D3", "D2"]},
+        {"field": "parallel_departments[2]", "code": "duplicate", "message": "并联部门 D2 重复。"},
     ),
     "paid-fully-online-without-online-payment": (
+        {"fee": PAID, "handling_mode": "fully_online", "online_payment": False},
         {
-            "fee": {"amount_fen": 100, "basis": "《收费标准》"},
-            "handling_mode": "fully_online",
-            "online_payment": False,
+            "field": "online_payment",
+            "code": "required",
+            "message": "全程网办的收费事项必须支持网上缴费。",
         },
-        "全程网办的收费事项必须支持网上缴费",
     ),
     "express-method-without-flag": (
         {"delivery_methods": ["express"], "express_delivery": False},
-        "提供快递送达时 express_delivery 必须为 true",
+        {
+            "field": "express_delivery",
+            "code": "inconsistent",
+            "message": "提供快递送达时此项必须为 true。",
+        },
     ),
     "flag-without-express-method": (
         {"delivery_methods": ["window_pickup"], "express_delivery": True},
-        "express_delivery 为 true 时送达方式必须包含 express",
+        {
+            "field": "delivery_methods",
+            "code": "inconsistent",
+            "message": "支持快递送达时送达方式必须包含 express。",
+        },
     ),
 }
 
 
-@pytest.mark.parametrize(("overrides", "message"), GUIDE_RULES.values(), ids=GUIDE_RULES.keys())
-def test_each_guide_rule_refuses_with_its_chinese_message(
-    overrides: dict[str, Any], message: str
+@pytest.mark.parametrize(("overrides", "expected"), GUIDE_RULES.values(), ids=GUIDE_RULES.keys())
+def test_each_guide_rule_is_reported_on_its_field(
+    overrides: dict[str, Any], expected: dict[str, str]
 ) -> None:
-    with pytest.raises(ValidationError) as caught:
-        Guide.model_validate(guide(**overrides))
-    (error,) = caught.value.errors()
-    assert error["type"] == "value_error"
-    assert message in error["msg"]
-
-    (field,) = errors_of(Guide, guide(**overrides))
-    assert field == {"field": "body", "code": "value_error", "message": message}
+    # The models no longer carry the rule: the guide validates shape-wise…
+    Guide.model_validate(guide(**overrides))
+    parse(Guide, guide(**overrides))
+    # …and the rule is reported on the field to change, with its own code and message.
+    assert rule_errors(**overrides) == [expected]
 
 
-def test_several_guide_problems_are_reported_together() -> None:
-    data = guide(promised_limit_days=30, statutory_limit_days=20, parallel_departments=["D1", "D1"])
-    (field,) = errors_of(Guide, data)
-    assert field["message"] == (
-        "承诺办结时限不能长于法定办结时限；牵头部门不应同时列为并联部门；并联部门重复"
+@pytest.mark.parametrize(("overrides", "expected"), GUIDE_RULES.values(), ids=GUIDE_RULES.keys())
+def test_each_guide_rule_message_is_a_chinese_sentence(
+    overrides: dict[str, Any], expected: dict[str, str]
+) -> None:
+    message = expected["message"]
+    assert message.endswith("。")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message)
+
+
+@pytest.mark.parametrize(("overrides", "expected"), GUIDE_RULES.values(), ids=GUIDE_RULES.keys())
+def test_each_guide_rule_takes_the_prefix(
+    overrides: dict[str, Any], expected: dict[str, str]
+) -> None:
+    assert rule_errors("items[3].", **overrides) == [
+        {**expected, "field": "items[3]." + expected["field"]}
+    ]
+
+
+def test_free_item_needs_no_fee_basis_or_online_payment() -> None:
+    assert rule_errors(fee={"amount_fen": 0, "basis": ""}, online_payment=False) == []
+
+
+def test_several_broken_rules_give_several_separate_errors() -> None:
+    errors = rule_errors(
+        statutory_limit_days=20,
+        promised_limit_days=30,
+        materials=[
+            factories.material(code="m-1"),
+            factories.material(code="m-1", requirement="conditional"),
+            factories.material(code="m-2", condition="仅限外地户籍"),
+        ],
+        fee={"amount_fen": 100, "basis": ""},
+        handling_mode="fully_online",
+        online_payment=False,
+        parallel_departments=["D1", "D2", "D2"],
+        delivery_methods=["express"],
+        express_delivery=False,
     )
+    assert errors == [
+        {
+            "field": "promised_limit_days",
+            "code": "exceeds_statutory",
+            "message": "承诺办结时限不能长于法定办结时限。",
+        },
+        {"field": "materials[1].code", "code": "duplicate", "message": "材料编码 m-1 重复。"},
+        {
+            "field": "materials[1].condition",
+            "code": "missing",
+            "message": "条件性材料必须说明适用情形。",
+        },
+        {
+            "field": "materials[2].condition",
+            "code": "unexpected",
+            "message": "必需材料不应填写适用情形。",
+        },
+        {"field": "fee.basis", "code": "missing", "message": "收费事项必须填写收费依据。"},
+        {
+            "field": "parallel_departments[0]",
+            "code": "is_lead",
+            "message": "牵头部门不应同时列为并联部门。",
+        },
+        {"field": "parallel_departments[2]", "code": "duplicate", "message": "并联部门 D2 重复。"},
+        {
+            "field": "online_payment",
+            "code": "required",
+            "message": "全程网办的收费事项必须支持网上缴费。",
+        },
+        {
+            "field": "express_delivery",
+            "code": "inconsistent",
+            "message": "提供快递送达时此项必须为 true。",
+        },
+    ]
 
 
-def test_equal_limits_are_accepted() -> None:
-    Guide.model_validate(guide(statutory_limit_days=15, promised_limit_days=15))
+def test_every_repeat_is_reported_on_its_own_index() -> None:
+    errors = rule_errors(
+        materials=[factories.material(code="m-1") for _ in range(3)],
+        parallel_departments=["D1", "D1", "D2", "D2"],
+    )
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("materials[1].code", "duplicate"),
+        ("materials[2].code", "duplicate"),
+        ("parallel_departments[0]", "is_lead"),
+        ("parallel_departments[1]", "is_lead"),
+        ("parallel_departments[3]", "duplicate"),
+    ]
+
+
+def test_both_delivery_directions_are_separate_rules() -> None:
+    assert rule_errors(delivery_methods=["electronic"], express_delivery=True) == [
+        {
+            "field": "delivery_methods",
+            "code": "inconsistent",
+            "message": "支持快递送达时送达方式必须包含 express。",
+        }
+    ]
+    assert rule_errors(delivery_methods=["express", "electronic"], express_delivery=True) == []
+
+
+def test_prefix_is_applied_to_every_error() -> None:
+    errors = rule_errors(
+        "items[3].",
+        promised_limit_days=30,
+        statutory_limit_days=20,
+        parallel_departments=["D1"],
+        materials=[factories.material(requirement="conditional")],
+    )
+    assert errors == [
+        {
+            "field": "items[3].promised_limit_days",
+            "code": "exceeds_statutory",
+            "message": "承诺办结时限不能长于法定办结时限。",
+        },
+        {
+            "field": "items[3].materials[0].condition",
+            "code": "missing",
+            "message": "条件性材料必须说明适用情形。",
+        },
+        {
+            "field": "items[3].parallel_departments[0]",
+            "code": "is_lead",
+            "message": "牵头部门不应同时列为并联部门。",
+        },
+    ]
+
+
+# --- catalog.service.parse_guide -----------------------------------------------------------------
+
+
+def test_parse_guide_returns_a_consistent_guide() -> None:
+    data = guide()
+    parsed = parse_guide(data)
+    assert isinstance(parsed, Guide)
+    assert parsed.code == data["code"]
+
+
+def test_parse_guide_raises_every_broken_rule() -> None:
+    overrides: dict[str, Any] = {
+        "promised_limit_days": 30,
+        "statutory_limit_days": 20,
+        "parallel_departments": ["D1", "D1"],
+        "fee": {"amount_fen": 100, "basis": ""},
+        "handling_mode": "on_site",
+    }
+    data = guide(**overrides)
+    fields = parse_guide_errors(data)
+    assert fields == consistency_errors(Guide.model_validate(data))
+    assert [(f["field"], f["code"]) for f in fields] == [
+        ("promised_limit_days", "exceeds_statutory"),
+        ("fee.basis", "missing"),
+        ("parallel_departments[0]", "is_lead"),
+        ("parallel_departments[1]", "is_lead"),
+    ]
+
+
+def test_parse_guide_applies_the_prefix_to_rule_errors() -> None:
+    data = guide(delivery_methods=["express"], express_delivery=False)
+    assert parse_guide_errors(data, "items[0].") == [
+        {
+            "field": "items[0].express_delivery",
+            "code": "inconsistent",
+            "message": "提供快递送达时此项必须为 true。",
+        }
+    ]
+
+
+def test_parse_guide_reports_shape_errors_before_the_rules() -> None:
+    # A shape error stops there: the rules need a whole guide to be checked against.
+    data = guide(promised_limit_days=30, statutory_limit_days=20, kind="bogus")
+    fields = parse_guide_errors(data)
+    assert [(f["field"], f["code"]) for f in fields] == [("kind", "enum")]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), GUIDE_RULES.values(), ids=GUIDE_RULES.keys())
+def test_parse_guide_raises_each_rule(overrides: dict[str, Any], expected: dict[str, str]) -> None:
+    assert parse_guide_errors(guide(**overrides)) == [expected]
+
+
+# --- form_schema (still a field validator) -------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -170,20 +415,22 @@ def test_form_schema_must_be_an_object_json_schema(
     assert fields["form_schema"]["message"].startswith(message)
 
 
-# --- Material and Fee --------------------------------------------------------------------------
+# --- Material and Fee: shape only -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("condition", [None, "", "   "])
-def test_conditional_material_needs_a_condition(condition: str | None) -> None:
+def test_conditional_material_without_condition_is_valid_shape_wise(
+    condition: str | None,
+) -> None:
     data = factories.material(requirement="conditional", condition=condition)
-    with pytest.raises(ValidationError, match="条件性材料必须说明适用情形"):
-        Material.model_validate(data)
+    m = Material.model_validate(data)
+    assert m.requirement.value == "conditional"
+    assert not m.condition  # the rule is consistency_errors' (materials[i].condition/missing)
 
 
-def test_required_material_must_not_have_a_condition() -> None:
+def test_required_material_with_condition_is_valid_shape_wise() -> None:
     data = factories.material(requirement="required", condition="仅限外地户籍")
-    with pytest.raises(ValidationError, match="必需材料不应填写适用情形"):
-        Material.model_validate(data)
+    assert Material.model_validate(data).condition == "仅限外地户籍"
 
 
 def test_material_defaults_are_valid() -> None:
@@ -193,11 +440,9 @@ def test_material_defaults_are_valid() -> None:
     assert m.max_files == 1
 
 
-def test_paid_fee_needs_a_basis() -> None:
-    with pytest.raises(ValidationError, match="收费事项必须填写收费依据"):
-        Fee.model_validate({"amount_fen": 1, "basis": ""})
-    with pytest.raises(ValidationError, match="收费事项必须填写收费依据"):
-        Fee.model_validate({"amount_fen": 1, "basis": "   "})
+def test_paid_fee_without_basis_is_valid_shape_wise() -> None:
+    assert Fee.model_validate({"amount_fen": 1, "basis": ""}).basis == ""
+    assert Fee.model_validate({"amount_fen": 1, "basis": "   "}).basis == ""
 
 
 def test_free_fee_needs_no_basis() -> None:
@@ -205,20 +450,21 @@ def test_free_fee_needs_no_basis() -> None:
     assert Fee.model_validate({}).amount_fen == 0
 
 
-def test_material_and_fee_rules_surface_inside_a_guide() -> None:
+def test_material_and_fee_rules_surface_inside_a_guide_on_their_fields() -> None:
     data = guide(
         materials=[factories.material(), factories.material(requirement="conditional")],
         fee={"amount_fen": 100, "basis": ""},
         handling_mode="on_site",
     )
-    fields = by_field(errors_of(Guide, data))
-    assert fields["materials[1]"] == {
-        "field": "materials[1]",
-        "code": "value_error",
-        "message": "条件性材料必须说明适用情形 (condition)",
-    }
-    assert fields["fee"]["message"] == "收费事项必须填写收费依据 (basis)"
-    assert set(fields) == {"materials[1]", "fee"}
+    Guide.model_validate(data)  # no longer a shape error on materials[1] or fee
+    assert parse_guide_errors(data) == [
+        {
+            "field": "materials[1].condition",
+            "code": "missing",
+            "message": "条件性材料必须说明适用情形。",
+        },
+        {"field": "fee.basis", "code": "missing", "message": "收费事项必须填写收费依据。"},
+    ]
 
 
 # --- core.validation.parse ---------------------------------------------------------------------

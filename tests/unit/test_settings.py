@@ -30,6 +30,18 @@ PRODUCTION: dict[str, Any] = {
     "field_key_current": 2,
     "lookup_key": "l" * 32,
     "allow_sandbox_providers": True,
+    # The S3 storage backend is the production default, so its connection is part of it too.
+    "s3_endpoint": "minio:9000",
+    "s3_public_endpoint": "https://files.zhangban.example.gov.cn",
+    "s3_access_key": "zhangban-server",
+    "s3_secret_key": "m" * 40,
+}
+#: The S3 settings production requires while the storage backend is S3 (its default there).
+S3_REQUIRED = {
+    "s3_endpoint": "ZB_S3_ENDPOINT",
+    "s3_public_endpoint": "ZB_S3_PUBLIC_ENDPOINT",
+    "s3_access_key": "ZB_S3_ACCESS_KEY",
+    "s3_secret_key": "ZB_S3_SECRET_KEY",
 }
 #: Each setting production requires, and the variable its problem must name when it is left out.
 REQUIRED = {
@@ -43,6 +55,7 @@ REQUIRED = {
     "field_keys": "ZB_FIELD_KEYS",
     "lookup_key": "ZB_LOOKUP_KEY",
     "allow_sandbox_providers": "ZB_ALLOW_SANDBOX_PROVIDERS",
+    **S3_REQUIRED,
 }
 
 
@@ -115,6 +128,46 @@ def test_each_setting_left_out_is_the_one_problem_named(field: str) -> None:
     assert caught.value.problems == problems
 
 
+@pytest.mark.parametrize("field", S3_REQUIRED)
+def test_each_s3_setting_left_out_is_the_one_problem_named(field: str) -> None:
+    config = {k: v for k, v in PRODUCTION.items() if k != field}
+    s = Settings(**config)
+    assert s.storage_backend is None
+    assert s.effective_storage_backend == "s3"  # the production default
+    problems = s.problems()
+    assert problems == [f"{S3_REQUIRED[field]} is required in production"]
+    with pytest.raises(ConfigurationError) as caught:
+        s.check()
+    assert caught.value.problems == problems
+
+
+@pytest.mark.parametrize("field", S3_REQUIRED)
+def test_each_empty_s3_setting_is_the_one_problem_named(field: str) -> None:
+    problems = production(storage_backend="s3", **{field: ""}).problems()
+    assert problems == [f"{S3_REQUIRED[field]} is required in production"]
+
+
+def test_production_without_any_s3_setting_names_all_four() -> None:
+    config = {k: v for k, v in PRODUCTION.items() if k not in S3_REQUIRED}
+    problems = Settings(**config).problems()
+    assert problems == [f"{name} is required in production" for name in S3_REQUIRED.values()]
+
+
+def test_production_with_local_storage_needs_no_s3_settings() -> None:
+    config = {k: v for k, v in PRODUCTION.items() if k not in S3_REQUIRED}
+    s = Settings(**config, storage_backend="local")
+    assert s.effective_storage_backend == "local"
+    assert s.problems() == []
+    s.check()  # does not raise
+
+
+def test_storage_backend_defaults_to_local_on_embedded_and_s3_in_production() -> None:
+    assert Settings().effective_storage_backend == "local"
+    assert Settings().problems() == []  # embedded never needs the S3 settings
+    assert production().effective_storage_backend == "s3"
+    assert Settings(storage_backend="s3").effective_storage_backend == "s3"
+
+
 def test_production_refuses_the_mounted_sandbox() -> None:
     assert production().sandbox_mounted is False  # off by default in production
     problems = production(sandbox_enabled=True).problems()
@@ -141,6 +194,7 @@ def test_production_refuses_bad_identity_settings(changes: dict[str, Any], name:
 
 def test_complete_production_config_passes() -> None:
     s = production()
+    assert s.effective_storage_backend == "s3"
     assert s.problems() == []
     s.check()
     assert s.dialect == "postgres"

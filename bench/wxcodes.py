@@ -1,0 +1,194 @@
+"""WeChat login codes and logged-in users for the identity and upload benchmarks.
+
+    python bench/wxcodes.py mint --sandbox URL --count N --openids P --prefix PFX --out FILE
+        asks the sandbox's control API (``POST <URL>/wechat/_control/login-code {openid}``) for N
+        single-use ``wx.login`` codes, code i for openid ``PFX<i mod P>``, and writes them one a
+        line in that order: any contiguous slice of the file spreads over the openids, so each
+        openid stays far below the sandbox's 100 logins a minute (45011).
+    python bench/wxcodes.py login --sandbox URL --api URL --count N --prefix PFX [--out FILE]
+        logs N users in through our API (openids ``PFX0 … PFX<N-1>``: a code from the sandbox,
+        then ``POST <API>/api/v1/auth/wechat/login``) and writes their access tokens one a line.
+
+URL of the sandbox is its base (``http://127.0.0.1:P/sandbox``), as in ``ZB_SANDBOX_BASE_URL``.
+Only 127.0.0.1 is accepted. A small keep-alive HTTP/1.1 client on asyncio streams keeps this fast
+enough (tens of thousands of codes in seconds) without adding a dependency.
+Exit status: 0 when every request answered as expected, 1 otherwise (the first problem printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class HttpError(RuntimeError):
+    pass
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; requests on it run one after the other."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None and self.writer is not None
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        if body or method in ("POST", "PUT", "PATCH"):
+            lines.append(f"Content-Length: {len(body)}")
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        fields = {}
+        for line in header_lines:
+            if ":" in line:
+                name, _, value = line.partition(":")
+                fields[name.strip().lower()] = value.strip()
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                data += chunk[:-2]
+        else:
+            data = await self.reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            self.writer.close()
+        return status, data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def local_base(url: str) -> tuple[str, int, str]:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname != "127.0.0.1" or parts.port is None:
+        raise SystemExit(f"only http://127.0.0.1:<port>/… is allowed here, not {url!r}")
+    return parts.hostname, parts.port, parts.path.rstrip("/")
+
+
+async def run_pool(
+    count: int, concurrency: int, hosts: list[tuple[str, int]], job: Callable[..., Awaitable[None]]
+) -> None:
+    """Run ``job(i, connections...)`` for i in range(count) on ``concurrency`` workers."""
+    counter = iter(range(count))
+
+    async def worker() -> None:
+        conns = [Connection(h, p) for h, p in hosts]
+        try:
+            for i in counter:
+                await job(i, *conns)
+        finally:
+            for conn in conns:
+                conn.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def mint_code(conn: Connection, prefix: str, openid: str) -> str:
+    status, data = await conn.request(
+        "POST",
+        f"{prefix}/wechat/_control/login-code",
+        json.dumps({"openid": openid}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    if status != 200:
+        raise HttpError(f"sandbox login-code for {openid}: HTTP {status} {data[:200]!r}")
+    return str(json.loads(data)["code"])
+
+
+async def mint(args: argparse.Namespace) -> int:
+    host, port, prefix = local_base(args.sandbox)
+    codes: list[str] = [""] * args.count
+
+    async def job(i: int, conn: Connection) -> None:
+        codes[i] = await mint_code(conn, prefix, f"{args.prefix}{i % args.openids}")
+
+    started = time.monotonic()
+    await run_pool(args.count, args.concurrency, [(host, port)], job)
+    Path(args.out).write_text("\n".join(codes) + "\n", encoding="ascii")
+    took = time.monotonic() - started
+    print(
+        f"minted {args.count} login codes for {min(args.openids, args.count)} openids "
+        f"({args.prefix}*) in {took:.1f}s ({args.count / max(took, 1e-9):,.0f}/s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def login(args: argparse.Namespace) -> int:
+    s_host, s_port, s_prefix = local_base(args.sandbox)
+    a_host, a_port, a_prefix = local_base(args.api)
+    tokens: list[str] = [""] * args.count
+
+    async def job(i: int, sandbox: Connection, api: Connection) -> None:
+        code = await mint_code(sandbox, s_prefix, f"{args.prefix}{i}")
+        status, data = await api.request(
+            "POST",
+            f"{a_prefix}/api/v1/auth/wechat/login",
+            json.dumps({"code": code}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        if status != 200:
+            raise HttpError(f"login of {args.prefix}{i}: HTTP {status} {data[:300]!r}")
+        tokens[i] = str(json.loads(data)["access_token"])
+
+    started = time.monotonic()
+    await run_pool(args.count, args.concurrency, [(s_host, s_port), (a_host, a_port)], job)
+    if args.out:
+        Path(args.out).write_text("\n".join(tokens) + "\n", encoding="ascii")
+    took = time.monotonic() - started
+    print(
+        f"logged {args.count} users in ({args.prefix}*) in {took:.1f}s "
+        f"({args.count / max(took, 1e-9):,.0f}/s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("mint", help="write N login codes to a file")
+    m.add_argument("--sandbox", required=True, help="sandbox base URL (…/sandbox)")
+    m.add_argument("--count", type=int, required=True)
+    m.add_argument("--openids", type=int, required=True, help="size of the openid pool")
+    m.add_argument("--prefix", required=True, help="openid prefix ([A-Za-z0-9_-])")
+    m.add_argument("--out", required=True)
+    m.add_argument("--concurrency", type=int, default=16)
+    lg = sub.add_parser("login", help="log N users in, write their access tokens")
+    lg.add_argument("--sandbox", required=True)
+    lg.add_argument("--api", required=True, help="our server's base URL")
+    lg.add_argument("--count", type=int, required=True)
+    lg.add_argument("--prefix", required=True)
+    lg.add_argument("--out", default="")
+    lg.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    if args.count < 1 or args.concurrency < 1 or (args.cmd == "mint" and args.openids < 1):
+        parser.error("--count, --openids and --concurrency must be positive")
+    try:
+        return asyncio.run(mint(args) if args.cmd == "mint" else login(args))
+    except (HttpError, OSError, asyncio.IncompleteReadError, ValueError, KeyError) as exc:
+        print(f"wxcodes.py {args.cmd}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
