@@ -8,7 +8,9 @@ JPEG), EXIF orientation 6 (so the picture must be turned) and GPS. Each case run
 (imports, font lookup) and is then measured ``--runs`` times with ``time.process_time`` (CPU of
 this process, user + system, all threads); the median decides PASS or FAIL. The watermarked case
 uses a different item name on every run, so the rendered watermark is never reused from the cache
-(each real item has its own text). The settings are the defaults of ``core.settings.Settings``.
+(each item and day has its own text); a third case, for information, repeats one text (the many
+uploads for the same item on the same day). The settings are the defaults of
+``core.settings.Settings``.
 
 CPU time is less sensitive to other load than wall time, but not immune (shared caches and memory
 bandwidth), so the script also prints how busy the rest of the machine was. ``--heic`` adds a
@@ -80,9 +82,15 @@ def main() -> int:
         text = watermark_text(ITEMS[run % len(ITEMS)], date(2025, 11, 1 + (run + 1) % 28))
         return process(photo, settings=settings, watermark_text=text)
 
+    same_text = watermark_text(ITEMS[0], date(2025, 11, 30))
+
+    def marked_again(_: int) -> Processed:
+        return process(photo, settings=settings, watermark_text=same_text)
+
     cases: list[tuple[str, Callable[[int], Processed], bool]] = [
         ("12-MP JPEG, no watermark", plain, True),
         ("12-MP JPEG, watermark", marked, True),
+        ("12-MP JPEG, watermark cached (info)", marked_again, False),
     ]
     if args.heic:
         print("generating a 12-MP HEIC (x265)…", flush=True)

@@ -67,7 +67,7 @@ function done(summary, latency, requests)
     if beyond > 0 then
       io.write(string.format(
         "LUA BROKEN: jscode2session.lua thread %d ran out of login codes (%d requests beyond its %d); "
-        .. "mint more (LOGIN_MAX_RPS)\n", id, beyond, slice))
+        .. "mint more (raise SANDBOX_MAX_RPS)\n", id, beyond, slice))
     end
     if failed > 0 then
       io.write(string.format("LUA BROKEN: jscode2session.lua thread %d: %d answers were errors, first: %s\n",

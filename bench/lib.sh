@@ -405,30 +405,38 @@ load_snapshot() {
   cpuload snapshot "${args[@]}"
 }
 
-# Optional: "name:pgid" entries whose own CPU is recorded per run (<out>.cpu: "wall_s=… name=…",
-# CPU-seconds), e.g. to see whether a single-process peer was saturated.
+# Optional: "name|cpuload-args" entries (e.g. "sandbox|--pgid 123", "postgres|--tree 456") whose
+# own CPU is recorded per run in <out>.cpu ("before wall_s=… name=…" / "after …", CPU-seconds), e.g.
+# to see whether a single-process peer was saturated. The wall clock is read right around wrk.
 BENCH_CPU_GROUPS=()
 
 cpu_groups_snapshot() {
-  local entry out
-  out="wall_s=$(date +%s.%N)"
+  local entry out=""
   for entry in "${BENCH_CPU_GROUPS[@]}"; do
-    out+=" ${entry%%:*}=$(cpuload snapshot --pgid "${entry#*:}" | cut -d' ' -f3)"
+    # shellcheck disable=SC2086  # the cpuload arguments are meant to split
+    out+=" ${entry%%|*}=$(cpuload snapshot ${entry#*|} | cut -d' ' -f3)"
   done
   printf '%s\n' "$out"
 }
 
-wrk_run() {  # wrk_run OUTFILE DURATION_S URL [wrk options...]
-  local out=$1 secs=$2 url=$3 before after groups_before="" groups_after entry; shift 3
+wrk_run() {  # wrk_run OUTFILE DURATION_S URL [wrk options...] [-- script arguments...]
+  local out=$1 secs=$2 url=$3 before after groups_before="" wall_before wall_after entry arg
+  local opts=() script_args=()
+  shift 3
+  for arg in "$@"; do  # wrk wants the script's arguments after the URL
+    if [ "${#script_args[@]}" -gt 0 ] || [ "$arg" = -- ]; then script_args+=("$arg"); else opts+=("$arg"); fi
+  done
   before=$(load_snapshot)
   [ "${#BENCH_CPU_GROUPS[@]}" -eq 0 ] || groups_before=$(cpu_groups_snapshot)
-  if ! wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "$@" "$url" >"$out" 2>&1; then
+  wall_before=$(date +%s.%N)
+  if ! wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "${opts[@]}" "$url" "${script_args[@]}" >"$out" 2>&1; then
     cat "$out" >&2
     die "wrk failed against $url"
   fi
+  wall_after=$(date +%s.%N)
   if [ -n "$groups_before" ]; then
-    groups_after=$(cpu_groups_snapshot)
-    printf 'before %s\nafter %s\n' "$groups_before" "$groups_after" >"${out%.txt}.cpu"
+    printf 'before wall_s=%s%s\nafter wall_s=%s%s\n' "$wall_before" "$groups_before" \
+      "$wall_after" "$(cpu_groups_snapshot)" >"${out%.txt}.cpu"
   fi
   if grep -q 'Non-2xx or 3xx responses' "$out"; then
     cat "$out" >&2

@@ -49,7 +49,7 @@ function done(summary, latency, requests)
     if beyond > 0 then
       io.write(string.format(
         "LUA BROKEN: login.lua thread %d ran out of login codes (%d requests beyond its %d); "
-        .. "mint more (LOGIN_MAX_RPS)\n", id, beyond, slice))
+        .. "mint more (raise LOGIN_MAX_RPS)\n", id, beyond, slice))
     end
   end
 end

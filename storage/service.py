@@ -244,9 +244,17 @@ async def complete(
     try:
         return await _complete_claimed(store=store, settings=settings, upload=upload, rule=rule)
     except NotUploaded:
-        await Upload.filter(id=upload.id).update(status=UploadStatus.pending.value)
+        await Upload.filter(id=upload.id, status=UploadStatus.processing.value).update(
+            status=UploadStatus.pending.value
+        )
         raise
     except ProcessingError as exc:
+        if exc.status >= 500:
+            # Our fault (e.g. no watermark font), not the file's: keep it for a retry.
+            await Upload.filter(id=upload.id, status=UploadStatus.processing.value).update(
+                status=UploadStatus.pending.value
+            )
+            raise
         await store.delete(upload.incoming_key)
         await Upload.filter(id=upload.id).update(
             status=UploadStatus.rejected.value, reject_code=exc.code
@@ -297,15 +305,18 @@ async def _complete_claimed(
     extension = "pdf" if processed.content_type == "application/pdf" else "jpg"
     object_key = f"materials/{owner.prefix}/{digest}.{extension}"
     thumbnail_key = f"materials/{owner.prefix}/{digest}.thumb.jpg" if processed.thumbnail else None
-    if await store.stat(object_key) is None:
-        await store.put(object_key, processed.data, content_type=processed.content_type)
-        if thumbnail_key and processed.thumbnail:
-            await store.put(thumbnail_key, processed.thumbnail, content_type="image/jpeg")
+    # Claim the shared object first: a concurrent deletion of another copy then sees this row
+    # and keeps the object. Writing is unconditional (same key, same bytes), so an object
+    # removed in the instant before the claim is written again.
+    await Upload.filter(id=upload.id, status=UploadStatus.processing.value).update(
+        object_key=object_key, thumbnail_key=thumbnail_key
+    )
+    await store.put(object_key, processed.data, content_type=processed.content_type)
+    if thumbnail_key and processed.thumbnail:
+        await store.put(thumbnail_key, processed.thumbnail, content_type="image/jpeg")
     await store.delete(upload.incoming_key)
-    await Upload.filter(id=upload.id).update(
+    finished = await Upload.filter(id=upload.id, status=UploadStatus.processing.value).update(
         status=UploadStatus.ready.value,
-        object_key=object_key,
-        thumbnail_key=thumbnail_key,
         content_type=processed.content_type,
         size=len(processed.data),
         sha256=processed.sha256_original,
@@ -314,6 +325,11 @@ async def _complete_claimed(
         pages=processed.pages,
         completed_at=datetime.now(UTC),
     )
+    if not finished:
+        # The owner deleted the upload while it was being processed: honour the deletion.
+        gone = await Upload.get(id=upload.id)
+        await _release_objects(store, gone)
+        raise UploadNotFound()
     log.info("upload ready", extra={"upload_id": upload.id, "type": processed.content_type})
     return upload_view(await get_upload(upload_id=upload.id))
 
@@ -386,8 +402,14 @@ async def cleanup(
     report = {"abandoned": 0, "unattached": 0, "stray_incoming": 0}
     stale_pending = now - timedelta(seconds=settings.upload_expires_s) - PENDING_GRACE
     orphan_before = now - timedelta(hours=settings.upload_orphan_hours)
+    # A completion that died half-way (killed worker, deploy) leaves "processing" behind; one
+    # that started before the policy expired has had the whole grace period to finish.
     abandoned = await Upload.filter(
-        status__in=(UploadStatus.pending.value, UploadStatus.rejected.value),
+        status__in=(
+            UploadStatus.pending.value,
+            UploadStatus.rejected.value,
+            UploadStatus.processing.value,
+        ),
         created_at__lt=stale_pending,
     )
     unattached = await Upload.filter(

@@ -217,15 +217,6 @@ async def test_the_draft_of_a_case_deleted_deletes_its_files(
     assert await storage.delete_for_case(store=store, case_id=7) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG storage.service.cleanup: only pending and rejected rows are 'abandoned', and the "
-        "incoming keys of processing rows count as known; an upload whose completion died "
-        "mid-way (worker killed, OOM, deploy) stays 'processing' for ever: its incoming object "
-        "is never deleted and every retried completion answers 409 storage.completion_running"
-    ),
-)
 async def test_an_upload_stuck_in_processing_is_cleaned_up(
     clean: Sanic, cat: Catalogue, me: Phone, store: ObjectStore, client: httpx.AsyncClient
 ) -> None:
@@ -241,14 +232,6 @@ async def test_an_upload_stuck_in_processing_is_cleaned_up(
     assert await status(issued["upload_id"]) == "deleted"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG storage.service._complete_claimed: the final update to ready is by id only (no "
-        "status guard), so an upload its owner deleted while its completion ran comes back "
-        "ready, with its processed objects stored again"
-    ),
-)
 async def test_an_upload_deleted_while_its_completion_runs_stays_deleted(
     clean: Sanic,
     cat: Catalogue,

@@ -1,0 +1,351 @@
+"""The results table of bench/identity.sh and bench/uploads.sh (bench/wrk_report.py's sibling).
+
+    python bench/targets_report.py identity|uploads --raw DIR --out FILE.json [--meta k=v ...]
+
+DIR holds one wrk output per run, ``<endpoint>.<round>.txt``, with optionally ``.load`` (share of
+the machine other processes used, from cpuload.py) and ``.cpu`` (CPU-seconds of named process
+groups before and after the run, written by lib.sh's wrk_run) next to it. The wrk outputs are
+parsed by wrk_report.parse_wrk. For each endpoint the table shows the median over the rounds of
+req/s and p99, and the median of the per-round ratio to the hello-world req/s of the same round.
+
+The targets of the identity and materials issues are of three kinds:
+
+* an absolute rate (``req/s >= N``): login, upload intents. Absolute figures depend on the machine
+  and on everything else running on it: the ratio to hello-world is printed beside them;
+* an overhead against another endpoint of the same round (``1 - rps / rps(other)``, median over
+  the rounds): the token verification on the item guide;
+* none: the hello-world (``reference``) and figures printed for information (``info``).
+
+Exit status: 0 when every run is usable (whether or not the targets are met), 3 when a run is
+broken: wrk printed no result, zero requests, connect errors, any non-2xx/3xx response, or the wrk
+script printed a ``LUA BROKEN`` line (a login code or upload slot ran out, a sandbox error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+import statistics
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from wrk_report import OTHER_CPU_WARN_PCT, WrkParseError, WrkRun, fmt_ms, parse_wrk  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    label: str
+    min_rps: float | None = None
+    max_overhead: float | None = None
+    overhead_of: str | None = None
+    info: bool = False
+
+
+BENCHMARKS: dict[str, tuple[str, list[Endpoint]]] = {
+    "identity": (
+        "Identity benchmark",
+        [
+            Endpoint("hello", "hello-world (GET /)"),
+            Endpoint("guide", "guide, no token (GET /api/v1/items/<code>)", info=True),
+            Endpoint(
+                "guide_auth",
+                "guide + Bearer token (same URL)",
+                max_overhead=0.05,
+                overhead_of="guide",
+            ),
+            Endpoint("login", "login (POST /api/v1/auth/wechat/login)", min_rps=500),
+            Endpoint("jscode2session", "sandbox alone (GET …/sns/jscode2session)", info=True),
+        ],
+    ),
+    "uploads": (
+        "Upload-intent benchmark",
+        [
+            Endpoint("hello", "hello-world (GET /)"),
+            Endpoint("upload", "upload intent (POST /api/v1/uploads)", min_rps=2000),
+        ],
+    ),
+}
+
+
+def read_cpu(path: Path) -> dict[str, float]:
+    """% of one core each named group used during the run (from a .cpu file); {} if none."""
+    if not path.exists():
+        return {}
+    snaps: dict[str, dict[str, float]] = {}
+    for line in path.read_text().splitlines():
+        label, _, rest = line.partition(" ")
+        with contextlib.suppress(ValueError):
+            snaps[label] = {k: float(v) for k, v in (p.split("=", 1) for p in rest.split())}
+    before, after = snaps.get("before", {}), snaps.get("after", {})
+    wall = after.get("wall_s", 0.0) - before.get("wall_s", 0.0)
+    if wall <= 0:
+        return {}
+    return {
+        name: round(100 * (after[name] - before[name]) / wall, 1)
+        for name in after
+        if name != "wall_s" and name in before
+    }
+
+
+def build(
+    raw: Path, endpoints: list[Endpoint]
+) -> tuple[dict[str, list[WrkRun]], dict[tuple[str, int], dict[str, float]], list[str], list[str]]:
+    """Runs per endpoint, CPU per run, the problems that make the measurement unusable, warnings."""
+    names = {e.name for e in endpoints}
+    runs: dict[str, list[WrkRun]] = {e.name: [] for e in endpoints}
+    cpu: dict[tuple[str, int], dict[str, float]] = {}
+    broken: list[str] = []
+    warnings: list[str] = []
+    for path in sorted(raw.glob("*.txt")):
+        match = re.fullmatch(r"(\w+)\.(\d+)\.txt", path.name)
+        if not match or match.group(1) not in names:
+            continue
+        endpoint, round_no = match.group(1), int(match.group(2))
+        where = f"{endpoint} round {round_no}"
+        text = path.read_text(errors="replace")
+        broken += [f"{where}: {line[len('LUA BROKEN:'):].strip()}"
+                   for line in text.splitlines() if line.startswith("LUA BROKEN:")]
+        try:
+            run = parse_wrk(text, endpoint, round_no)
+        except WrkParseError as exc:
+            broken.append(str(exc))
+            continue
+        load = path.with_suffix(".load")
+        if load.exists():
+            with contextlib.suppress(ValueError):
+                run.other_cpu_pct = float(load.read_text().strip())
+        cpu[(endpoint, round_no)] = read_cpu(path.with_suffix(".cpu"))
+        runs[endpoint].append(run)
+        if run.other_cpu_pct is not None and run.other_cpu_pct > OTHER_CPU_WARN_PCT:
+            warnings.append(
+                f"{where}: other processes used {run.other_cpu_pct:.0f}% of the CPU; "
+                "this round is skewed"
+            )
+        if run.requests == 0:
+            broken.append(f"{where}: zero requests completed")
+        if run.non_2xx_3xx:
+            broken.append(f"{where}: {run.non_2xx_3xx} non-2xx/3xx responses")
+        if run.socket_errors.get("connect"):
+            broken.append(f"{where}: {run.socket_errors['connect']} connect errors")
+        others = {k: v for k, v in run.socket_errors.items() if k != "connect" and v}
+        if others:
+            warnings.append(f"{where}: socket errors {others}")
+    for endpoint, found in runs.items():
+        if not found:
+            broken.append(f"{endpoint}: no usable wrk run")
+    rounds = {name: {r.round for r in found} for name, found in runs.items()}
+    if len({frozenset(s) for s in rounds.values()}) > 1:
+        warnings.append(f"endpoints have different rounds: {rounds}")
+    return runs, cpu, broken, warnings
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def summarise(
+    runs: dict[str, list[WrkRun]],
+    cpu: dict[tuple[str, int], dict[str, float]],
+    endpoints: list[Endpoint],
+) -> list[dict[str, Any]]:
+    rps_by_round = {name: {r.round: r.rps for r in found} for name, found in runs.items()}
+    hello_by_round = rps_by_round.get("hello", {})
+    rows: list[dict[str, Any]] = []
+    for ep in endpoints:
+        found = sorted(runs.get(ep.name, []), key=lambda r: r.round)
+        if not found:
+            continue
+        rps = statistics.median(r.rps for r in found)
+        p99 = statistics.median(r.p99_ms for r in found)
+        ratios = [r.rps / hello_by_round[r.round] for r in found if hello_by_round.get(r.round)]
+        ratio = _median(ratios)
+        overheads: list[float] = []
+        if ep.overhead_of:
+            other = rps_by_round.get(ep.overhead_of, {})
+            overheads = [1 - r.rps / other[r.round] for r in found if other.get(r.round)]
+        overhead = _median(overheads)
+        target, measured_ok, verdict = "-", None, "reference" if ep.name == "hello" else "info"
+        if ep.min_rps is not None:
+            target = f"req/s >= {ep.min_rps:,.0f}"
+            measured_ok = rps >= ep.min_rps
+            verdict = "PASS" if measured_ok else "FAIL (req/s)"
+        elif ep.max_overhead is not None:
+            target = f"overhead < {ep.max_overhead:.0%} vs {ep.overhead_of}"
+            measured_ok = overhead is not None and overhead < ep.max_overhead
+            shown = f"overhead {overhead:.1%}" if overhead is not None else "no overhead figure"
+            verdict = f"{'PASS' if measured_ok else 'FAIL'} ({shown})"
+        cpu_medians = {
+            name: _median([cpu[(ep.name, r.round)][name] for r in found
+                           if name in cpu.get((ep.name, r.round), {})])
+            for name in sorted({n for r in found for n in cpu.get((ep.name, r.round), {})})
+        }
+        rows.append(
+            {
+                "endpoint": ep.name,
+                "label": ep.label,
+                "rps_median": round(rps, 2),
+                "p99_ms_median": round(p99, 3),
+                "ratio_to_hello_median": round(ratio, 4) if ratio is not None else None,
+                "ratio_per_round": [round(x, 4) for x in ratios],
+                "rps_per_round": [r.rps for r in found],
+                "p99_ms_per_round": [round(r.p99_ms, 3) for r in found],
+                "overhead_vs": ep.overhead_of,
+                "overhead_median": round(overhead, 4) if overhead is not None else None,
+                "overhead_per_round": [round(x, 4) for x in overheads],
+                "cpu_pct_of_one_core_median": cpu_medians,
+                "target": target,
+                "target_min_rps": ep.min_rps,
+                "target_max_overhead": ep.max_overhead,
+                "target_ok": measured_ok,
+                "verdict": verdict,
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("endpoint", "req/s", "p99", "ratio to hello", "target", "result")
+    body = []
+    for row in rows:
+        ratio = row["ratio_to_hello_median"]
+        body.append(
+            (
+                row["label"],
+                f"{row['rps_median']:,.0f}",
+                fmt_ms(row["p99_ms_median"]),
+                "1.00" if row["endpoint"] == "hello" else (f"{ratio:.2f}" if ratio else "-"),
+                row["target"],
+                row["verdict"],
+            )
+        )
+    widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
+    aligns = ["<", ">", ">", ">", "<", "<"]
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = (f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True))
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(head), rule, *(line(b) for b in body)])
+
+
+def identity_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
+    """Which side limits login: the sandbox (one process) or our server."""
+    notes: list[str] = []
+    auth = rows.get("guide_auth")
+    if auth and auth["overhead_per_round"]:
+        notes.append(
+            "Token verification: overhead = 1 - (guide + token) / (guide, no token) req/s of the "
+            f"same round: median {auth['overhead_median']:.1%}, per round "
+            + ", ".join(f"{x:.1%}" for x in auth["overhead_per_round"])
+            + ". A negative figure means the difference is below the noise."
+        )
+    login, alone = rows.get("login"), rows.get("jscode2session")
+    if not (login and alone):
+        return notes
+    share = login["rps_median"] / alone["rps_median"] if alone["rps_median"] else 0.0
+    sandbox_cpu = login["cpu_pct_of_one_core_median"].get("sandbox")
+    server_cpu = login["cpu_pct_of_one_core_median"].get("server")
+    alone_cpu = alone["cpu_pct_of_one_core_median"].get("sandbox")
+    parts = [
+        f"Login vs the sandbox: login {login['rps_median']:,.0f} req/s; the sandbox alone answers "
+        f"{alone['rps_median']:,.0f} jscode2session/s, so login uses {share:.0%} of its capacity."
+    ]
+    if sandbox_cpu is not None and server_cpu is not None:
+        parts.append(
+            f"During the login runs the sandbox process used {sandbox_cpu:.0f}% of one core "
+            f"(alone: {alone_cpu:.0f}%) and the server's workers {server_cpu:.0f}% "
+            f"(2 workers: at most 200%)."
+        )
+    saturated = share >= 0.8 or (sandbox_cpu is not None and alone_cpu and sandbox_cpu >= 0.8 * alone_cpu)
+    parts.append(
+        "=> the sandbox is at or near its own limit: login's figure is bounded by the peer "
+        "(a single process), not only by our server."
+        if saturated
+        else "=> the sandbox has spare capacity: our server's side (the login handler, its "
+        "WeChat adapter, PostgreSQL, Redis) is what limits login."
+    )
+    notes.append(" ".join(parts))
+    return notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("benchmark", choices=sorted(BENCHMARKS))
+    parser.add_argument("--raw", type=Path, required=True, help="folder of <endpoint>.<round>.txt")
+    parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    parser.add_argument("--meta", action="append", default=[], help="key=value to record")
+    args = parser.parse_args(argv)
+
+    title, endpoints = BENCHMARKS[args.benchmark]
+    runs, cpu, broken, warnings = build(args.raw, endpoints)
+    rows = summarise(runs, cpu, endpoints)
+    by_name = {row["endpoint"]: row for row in rows}
+    notes = identity_notes(by_name) if args.benchmark == "identity" else []
+    meta = dict(item.split("=", 1) for item in args.meta if "=" in item)
+    loads = [
+        r.other_cpu_pct for found in runs.values() for r in found if r.other_cpu_pct is not None
+    ]
+    judged = [r for r in rows if r["target_ok"] is not None]
+    document = {
+        "benchmark": args.benchmark,
+        "meta": meta,
+        "results": rows,
+        "notes": notes,
+        "runs": [
+            {**asdict(r), "cpu_pct_of_one_core": cpu.get((r.endpoint, r.round), {})}
+            for found in runs.values()
+            for r in found
+        ],
+        "raw_wrk_output": {
+            p.name: p.read_text(errors="replace") for p in sorted(args.raw.glob("*.txt"))
+        },
+        "other_cpu_pct": {
+            "mean": round(statistics.mean(loads), 1) if loads else None,
+            "max": max(loads) if loads else None,
+        },
+        "warnings": warnings,
+        "broken": broken,
+        "all_targets_met": all(r["target_ok"] for r in judged) and not broken,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    n_rounds = max((len(found) for found in runs.values()), default=0)
+    print()
+    print(
+        f"{title}: medians of {n_rounds} round(s); ratio = median of per-round "
+        "req/s / hello-world req/s"
+    )
+    print(table(rows))
+    if loads:
+        print(
+            f"Other processes on the machine during the measured runs: "
+            f"{statistics.mean(loads):.0f}% of the CPU on average, {max(loads):.0f}% at most."
+        )
+    for note in notes:
+        print()
+        print(note)
+    print()
+    failed = [r["endpoint"] for r in judged if not r["target_ok"]]
+    if failed:
+        print(f"TARGETS: FAIL ({', '.join(failed)} missed; see the table)")
+    elif judged:
+        print("TARGETS: PASS")
+    for warning in warnings:
+        print(f"WARNING: {warning}")
+    for problem in broken:
+        print(f"BROKEN: {problem}", file=sys.stderr)
+    print(f"results: {args.out}")
+    return 3 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
