@@ -322,27 +322,38 @@ def _projection(guide: Guide, lead_name: str) -> dict[str, Any]:
     }
 
 
-async def _check_references(guide: Guide, prefix: str = "") -> list[dict[str, Any]]:
-    """Departments and themes a guide names must exist."""
+def reference_errors(
+    guide: Guide, *, prefix: str, departments: set[str], themes: set[str]
+) -> list[dict[str, Any]]:
+    """Each department and theme a guide names that is not among the known ones."""
     errors: list[dict[str, Any]] = []
-    dept_codes = [guide.lead_department, *guide.parallel_departments]
-    known = set(await Department.filter(code__in=dept_codes).values_list("code", flat=True))
-    for code in dept_codes:
-        if code not in known:
-            errors.append(
-                field_error(
-                    f"{prefix}lead_department"
-                    if code == guide.lead_department
-                    else f"{prefix}parallel_departments",
-                    f"部门 {code} 不存在。",
-                    "unknown_department",
-                )
+
+    def missing(field: str, message: str, code: str) -> None:
+        errors.append(field_error(f"{prefix}{field}", message, code))
+
+    if guide.lead_department not in departments:
+        missing("lead_department", f"部门 {guide.lead_department} 不存在。", "unknown_department")
+    for position, code in enumerate(guide.parallel_departments):
+        if code not in departments:
+            missing(
+                f"parallel_departments[{position}]", f"部门 {code} 不存在。", "unknown_department"
             )
-    known_themes = set(await Theme.filter(code__in=guide.themes).values_list("code", flat=True))
-    for code in guide.themes:
-        if code not in known_themes:
-            errors.append(field_error(f"{prefix}themes", f"主题 {code} 不存在。", "unknown_theme"))
+    for position, code in enumerate(guide.themes):
+        if code not in themes:
+            missing(f"themes[{position}]", f"主题 {code} 不存在。", "unknown_theme")
     return errors
+
+
+async def _codes(query: Any) -> set[str]:
+    return {str(code) for code in await query.values_list("code", flat=True)}
+
+
+async def _check_references(guide: Guide) -> list[dict[str, Any]]:
+    """Departments and themes a guide names must exist."""
+    dept_codes = [guide.lead_department, *guide.parallel_departments]
+    known = await _codes(Department.filter(code__in=dept_codes))
+    known_themes = await _codes(Theme.filter(code__in=guide.themes))
+    return reference_errors(guide, prefix="", departments=known, themes=known_themes)
 
 
 async def create_draft(*, guide: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -548,8 +559,8 @@ async def validate_catalog(document: Any) -> CatalogFile:
                 )
             seen.add(entry.code)
 
-    existing_depts = set(await Department.all().values_list("code", flat=True))
-    existing_themes = set(await Theme.all().values_list("code", flat=True))
+    existing_depts = await _codes(Department.all())
+    existing_themes = await _codes(Theme.all())
     all_depts = existing_depts | {d.code for _, d in departments}
     all_themes = existing_themes | {t.code for _, t in themes}
     for index, dept in departments:
@@ -566,32 +577,11 @@ async def validate_catalog(document: Any) -> CatalogFile:
                 )
             )
     for index, item in items:
-        if item.lead_department not in all_depts:
-            errors.append(
-                field_error(
-                    f"items[{index}].lead_department",
-                    f"部门 {item.lead_department} 不存在。",
-                    "unknown_department",
-                )
+        errors.extend(
+            reference_errors(
+                item, prefix=f"items[{index}].", departments=all_depts, themes=all_themes
             )
-        for position, code in enumerate(item.parallel_departments):
-            if code not in all_depts:
-                errors.append(
-                    field_error(
-                        f"items[{index}].parallel_departments[{position}]",
-                        f"部门 {code} 不存在。",
-                        "unknown_department",
-                    )
-                )
-        for position, code in enumerate(item.themes):
-            if code not in all_themes:
-                errors.append(
-                    field_error(
-                        f"items[{index}].themes[{position}]",
-                        f"主题 {code} 不存在。",
-                        "unknown_theme",
-                    )
-                )
+        )
     if errors:
         raise ImportInvalid(_label_errors(document, errors))
     return CatalogFile(
