@@ -24,9 +24,9 @@
 # WAIT_QUIET (s to wait at the start for other work on the machine to finish, 120; 0 = don't wait),
 # THREADS (2), CONNECTIONS (64), GUIDE_CODE (GA-SFZ-HL), LOGIN_OPENIDS (2000: the pool of returning
 # users whose codes are minted), LOGIN_MAX_RPS (3000: codes minted for the first login run are
-# LOGIN_MAX_RPS × its seconds; later runs mint 2 × the best rate seen so far × seconds),
-# SANDBOX_MAX_RPS (8000: the same for the runs against the sandbox alone), VENV (.venv),
-# KEEP_TMP=1 to keep the temporary folder. Other ZB_* variables you export reach the server and are
+# LOGIN_MAX_RPS × its seconds; later runs 2 × the best rate seen so far × seconds, at least half
+# the first amount), SANDBOX_MAX_RPS (12000: the same for the runs against the sandbox alone),
+# VENV (.venv), KEEP_TMP=1 to keep the temporary folder. Other ZB_* variables you export reach the server and are
 # recorded in the results; the script itself sets ZB_ACCESS_TTL_S=3600 (the reader's token must
 # outlive the run) and ZB_LOGIN_LIMIT_PER_MIN=1000000 (every login comes from 127.0.0.1).
 set -euo pipefail
@@ -38,7 +38,7 @@ BENCH=identity
 GUIDE_CODE=${GUIDE_CODE:-GA-SFZ-HL}
 LOGIN_OPENIDS=${LOGIN_OPENIDS:-2000}
 LOGIN_MAX_RPS=${LOGIN_MAX_RPS:-3000}
-SANDBOX_MAX_RPS=${SANDBOX_MAX_RPS:-8000}
+SANDBOX_MAX_RPS=${SANDBOX_MAX_RPS:-12000}
 ACCESS_TTL_S=3600
 LOGIN_LIMIT_PER_MIN=1000000
 LOGIN_LUA=$ROOT/bench/login.lua
@@ -141,15 +141,15 @@ CODES_MINTED=()
 
 # Login codes live 300 s in the sandbox: mint them for each run, right before it. The first run
 # of an endpoint gets LOGIN_MAX_RPS (SANDBOX_MAX_RPS) × its seconds; later ones twice the best
-# rate seen so far (each wrk thread has its own fixed half, and the threads are not equally fast).
+# rate seen so far (each wrk thread has its own fixed half, and the threads are not equally fast),
+# but never less than half the first amount (a short warm-up may have run slow). Minting is cheap.
 mint_for() {  # mint_for ENDPOINT SECONDS FILE
   local ep=$1 secs=$2 file=$3 count best=${BEST_RPS[$1]}
-  if [ "$best" = 0 ]; then
-    count=$((${MAX_RPS[$ep]} * secs))
-  else
-    count=$(( (2 * best * secs) + 4 * CONNECTIONS ))
+  count=$(( ${MAX_RPS[$ep]} * secs ))
+  if [ "$best" != 0 ]; then
+    count=$(( 2 * best * secs + 4 * CONNECTIONS ))
+    (( count >= ${MAX_RPS[$ep]} * secs / 2 )) || count=$(( ${MAX_RPS[$ep]} * secs / 2 ))
   fi
-  (( count >= 1000 )) || count=1000
   wxcodes mint --sandbox "$SANDBOX_BASE" --count "$count" --openids "$LOGIN_OPENIDS" \
     --prefix "${PREFIX_OF[$ep]}" --out "$file" 2>"$RUN/mint.log" \
     || { cat "$RUN/mint.log" >&2; die "minting login codes failed"; }
@@ -196,7 +196,11 @@ if (( WARMUP > 0 )); then
 fi
 
 for round in $(seq "$ROUNDS"); do
-  for ep in "${ORDER[@]}"; do
+  # guide and guide_auth are compared within each round: swap them every other round, so neither
+  # always runs first (a drift of the machine would otherwise always favour the same one).
+  if (( round % 2 == 0 )); then ROUND_ORDER=(hello guide_auth guide login jscode2session)
+  else ROUND_ORDER=("${ORDER[@]}"); fi
+  for ep in "${ROUND_ORDER[@]}"; do
     log "round $round/$ROUNDS: $ep (${DURATION}s)"
     run_endpoint "$ep" "$RUN/raw/$ep.$round.txt" "$DURATION"
     print_run "$RUN/raw/$ep.$round.txt"

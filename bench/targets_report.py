@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wrk_report import OTHER_CPU_WARN_PCT, WrkParseError, WrkRun, fmt_ms, parse_wrk  # noqa: E402
+from wrk_report import OTHER_CPU_WARN_PCT, WrkParseError, WrkRun, fmt_ms, parse_wrk
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,11 @@ def build(
         endpoint, round_no = match.group(1), int(match.group(2))
         where = f"{endpoint} round {round_no}"
         text = path.read_text(errors="replace")
-        broken += [f"{where}: {line[len('LUA BROKEN:'):].strip()}"
-                   for line in text.splitlines() if line.startswith("LUA BROKEN:")]
+        broken += [
+            f"{where}: {line[len('LUA BROKEN:') :].strip()}"
+            for line in text.splitlines()
+            if line.startswith("LUA BROKEN:")
+        ]
         try:
             run = parse_wrk(text, endpoint, round_no)
         except WrkParseError as exc:
@@ -182,8 +185,13 @@ def summarise(
             shown = f"overhead {overhead:.1%}" if overhead is not None else "no overhead figure"
             verdict = f"{'PASS' if measured_ok else 'FAIL'} ({shown})"
         cpu_medians = {
-            name: _median([cpu[(ep.name, r.round)][name] for r in found
-                           if name in cpu.get((ep.name, r.round), {})])
+            name: _median(
+                [
+                    cpu[(ep.name, r.round)][name]
+                    for r in found
+                    if name in cpu.get((ep.name, r.round), {})
+                ]
+            )
             for name in sorted({n for r in found for n in cpu.get((ep.name, r.round), {})})
         }
         rows.append(
@@ -247,6 +255,14 @@ def identity_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
             + ", ".join(f"{x:.1%}" for x in auth["overhead_per_round"])
             + ". A negative figure means the difference is below the noise."
         )
+        spread = max(auth["overhead_per_round"]) - min(auth["overhead_per_round"])
+        limit = auth["target_max_overhead"]
+        if len(auth["overhead_per_round"]) < 3 or (limit is not None and spread > limit):
+            notes[-1] += (
+                f" CAUTION: {len(auth['overhead_per_round'])} round(s), spread {spread:.1%}: "
+                "adjacent wrk runs of one URL differ by several per cent here, so this verdict is "
+                "not settled; run more rounds (ROUNDS=5 or more) on a quiet machine."
+            )
     login, alone = rows.get("login"), rows.get("jscode2session")
     if not (login and alone):
         return notes
@@ -264,7 +280,8 @@ def identity_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
             f"(alone: {alone_cpu:.0f}%) and the server's workers {server_cpu:.0f}% "
             f"(2 workers: at most 200%)."
         )
-    saturated = share >= 0.8 or (sandbox_cpu is not None and alone_cpu and sandbox_cpu >= 0.8 * alone_cpu)
+    busy_sandbox = bool(sandbox_cpu is not None and alone_cpu and sandbox_cpu >= 0.8 * alone_cpu)
+    saturated = share >= 0.8 or busy_sandbox
     parts.append(
         "=> the sandbox is at or near its own limit: login's figure is bounded by the peer "
         "(a single process), not only by our server."
@@ -329,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Other processes on the machine during the measured runs: "
             f"{statistics.mean(loads):.0f}% of the CPU on average, {max(loads):.0f}% at most."
+        )
+    if any(r["target_min_rps"] for r in rows):
+        print(
+            "req/s targets are absolute: on this machine wrk, the servers, PostgreSQL and Redis "
+            "share the same cores, so they read low here; the ratio to hello-world is the "
+            "figure to compare across machines and days."
         )
     for note in notes:
         print()

@@ -10,8 +10,9 @@
         then ``POST <API>/api/v1/auth/wechat/login``) and writes their access tokens one a line.
 
 URL of the sandbox is its base (``http://127.0.0.1:P/sandbox``), as in ``ZB_SANDBOX_BASE_URL``.
-Only 127.0.0.1 is accepted. A small keep-alive HTTP/1.1 client on asyncio streams keeps this fast
-enough (tens of thousands of codes in seconds) without adding a dependency.
+Only 127.0.0.1 is accepted. A small keep-alive HTTP/1.1 client on asyncio streams, pipelining the
+code requests in batches, keeps this fast (about as fast as the sandbox answers: some thousands of
+codes a second) without adding a dependency.
 Exit status: 0 when every request answered as expected, 1 otherwise (the first problem printed).
 """
 
@@ -26,6 +27,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+#: Codes asked for back to back on one connection (HTTP/1.1 pipelining): fewer round trips and
+#: system calls on both sides, so minting goes about as fast as the sandbox can answer.
+BATCH = 50
+
 
 class HttpError(RuntimeError):
     pass
@@ -39,17 +44,36 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, bytes]:
-        if self.writer is None or self.writer.is_closing():
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None and self.writer is not None
+    def _encode(self, method: str, path: str, body: bytes, headers: dict[str, str] | None) -> bytes:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         if body or method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body)}")
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    async def _connect(self) -> None:
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        await self._connect()
+        assert self.writer is not None
+        self.writer.write(self._encode(method, path, body, headers))
+        return await self._response()
+
+    async def pipeline(
+        self, method: str, path: str, bodies: list[bytes], headers: dict[str, str] | None = None
+    ) -> list[tuple[int, bytes]]:
+        """Send the requests back to back (HTTP/1.1 pipelining), then read the answers in order."""
+        await self._connect()
+        assert self.writer is not None
+        self.writer.write(b"".join(self._encode(method, path, b, headers) for b in bodies))
+        return [await self._response() for _ in bodies]
+
+    async def _response(self) -> tuple[int, bytes]:
+        assert self.reader is not None and self.writer is not None
         head = await self.reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         status = int(status_line.split(" ", 2)[1])
@@ -117,12 +141,27 @@ async def mint_code(conn: Connection, prefix: str, openid: str) -> str:
 async def mint(args: argparse.Namespace) -> int:
     host, port, prefix = local_base(args.sandbox)
     codes: list[str] = [""] * args.count
+    batches = (args.count + BATCH - 1) // BATCH
 
-    async def job(i: int, conn: Connection) -> None:
-        codes[i] = await mint_code(conn, prefix, f"{args.prefix}{i % args.openids}")
+    async def job(b: int, conn: Connection) -> None:
+        first = b * BATCH
+        indices = range(first, min(first + BATCH, args.count))
+        bodies = [
+            json.dumps({"openid": f"{args.prefix}{i % args.openids}"}).encode() for i in indices
+        ]
+        answers = await conn.pipeline(
+            "POST",
+            f"{prefix}/wechat/_control/login-code",
+            bodies,
+            {"Content-Type": "application/json"},
+        )
+        for i, (status, data) in zip(indices, answers, strict=True):
+            if status != 200:
+                raise HttpError(f"sandbox login-code: HTTP {status} {data[:200]!r}")
+            codes[i] = str(json.loads(data)["code"])
 
     started = time.monotonic()
-    await run_pool(args.count, args.concurrency, [(host, port)], job)
+    await run_pool(batches, args.concurrency, [(host, port)], job)
     Path(args.out).write_text("\n".join(codes) + "\n", encoding="ascii")
     took = time.monotonic() - started
     print(
@@ -172,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--openids", type=int, required=True, help="size of the openid pool")
     m.add_argument("--prefix", required=True, help="openid prefix ([A-Za-z0-9_-])")
     m.add_argument("--out", required=True)
-    m.add_argument("--concurrency", type=int, default=16)
+    m.add_argument("--concurrency", type=int, default=8)
     lg = sub.add_parser("login", help="log N users in, write their access tokens")
     lg.add_argument("--sandbox", required=True)
     lg.add_argument("--api", required=True, help="our server's base URL")
