@@ -67,9 +67,9 @@ WATERMARK_LINE_PITCH = 6.0
 #: Strips per text height the rotated text is cut into (fewer: fewer pastes, more empty area).
 WATERMARK_BANDS = 3
 #: A PDF with more indirect objects than this, or whose inspection takes more CPU than this (of
-#: the calling thread), is refused as malformed: pypdf parses some 10-20 thousand objects a second,
-#: so a small file packed with tiny objects would otherwise cost minutes. A 50-page document
-#: usually has hundreds to a few thousand objects (tagged PDFs: tens of thousands).
+#: the calling thread), is refused as malformed: pypdf parses only some thousands of objects a
+#: second, so a small file packed with tiny objects would otherwise cost minutes. A 50-page
+#: document usually has hundreds to a few thousand objects (tagged PDFs: tens of thousands).
 PDF_MAX_OBJECTS = 50_000
 PDF_MAX_CPU_S = 5.0
 
