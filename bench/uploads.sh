@@ -43,9 +43,11 @@ UPLOADS_LUA=$ROOT/bench/uploads.lua
 WXCODES=$ROOT/bench/wxcodes.py
 
 bench_validate
-longest=$(( DURATION > WARMUP ? DURATION : WARMUP ))
-UPLOAD_USERS=${UPLOAD_USERS:-$(( (6000 * longest + MATERIALS * MAX_FILES - 1) / (MATERIALS * MAX_FILES) ))}
-(( UPLOAD_USERS >= 300 )) || UPLOAD_USERS=300
+if [ -z "${UPLOAD_USERS:-}" ]; then  # enough for 6,000 intents a second over the longest run
+  longest=$(( DURATION > WARMUP ? DURATION : WARMUP ))
+  UPLOAD_USERS=$(( (6000 * longest + MATERIALS * MAX_FILES - 1) / (MATERIALS * MAX_FILES) ))
+  (( UPLOAD_USERS >= 300 )) || UPLOAD_USERS=300
+fi
 bench_validate UPLOAD_USERS
 (( UPLOAD_USERS >= THREADS )) || die "UPLOAD_USERS must be at least THREADS"
 bench_need_tools

@@ -87,6 +87,7 @@ class WeChatClient:
         self._http = http
         self._local_lock = asyncio.Lock()
         self._token_key = f"wechat:access_token:{self._appid}"
+        self._sdk_client: Any = None
         self._lock_key = f"wechat:access_token_lock:{self._appid}"
 
     # -- access token ------------------------------------------------------------------------
@@ -190,10 +191,9 @@ class WeChatClient:
     # -- APIs --------------------------------------------------------------------------------
 
     async def code_to_session(self, code: str) -> Session:
-        """``jscode2session`` through wechatpy (in a thread)."""
-        token = await self.access_token()
+        """``jscode2session`` through wechatpy (in a thread: it is synchronous)."""
         try:
-            data = await asyncio.to_thread(self._code_to_session_blocking, code, token)
+            data = await asyncio.to_thread(self._code_to_session_blocking, code)
         except WeChatError as exc:
             if exc.errcode in (40029, 40163):
                 raise LoginCodeInvalid(details={"errcode": exc.errcode}) from None
@@ -206,22 +206,37 @@ class WeChatClient:
             unionid=data.get("unionid"),
         )
 
-    def _code_to_session_blocking(self, code: str, token: str) -> dict[str, Any]:
-        from wechatpy import WeChatClient as SdkClient
+    def _sdk(self) -> Any:
+        """One wechatpy client per worker, so its HTTP session keeps connections alive.
+
+        ``jscode2session`` authenticates with the AppID and AppSecret, not with an access token:
+        the client is told it has none, so it neither fetches one (from a hard-coded host) nor
+        sends ours along (requests drops a ``None`` parameter).
+        """
+        if self._sdk_client is None:
+            from wechatpy import WeChatClient as SdkClient
+
+            class _NoTokenClient(SdkClient):
+                @property
+                def access_token(self) -> None:
+                    return None
+
+            client = _NoTokenClient(self._appid, self._secret, timeout=10)
+            # The SDK's hosts are fixed; point both the client and its wxa API at our base.
+            client.API_BASE_URL = f"{self._base}/cgi-bin/"
+            client.wxa.API_BASE_URL = f"{self._base}/"
+            self._sdk_client = client
+        return self._sdk_client
+
+    def _code_to_session_blocking(self, code: str) -> dict[str, Any]:
         from wechatpy.exceptions import WeChatClientException
 
-        client = SdkClient(self._appid, self._secret, access_token=token, timeout=10)
-        # The SDK's hosts are fixed; point both the client and its wxa API at our base.
-        client.API_BASE_URL = f"{self._base}/cgi-bin/"
-        client.wxa.API_BASE_URL = f"{self._base}/"
         try:
-            result: dict[str, Any] = client.wxa.code_to_session(code)
+            result: dict[str, Any] = self._sdk().wxa.code_to_session(code)
         except WeChatClientException as exc:
             # Network failures carry no errcode: they count as -1 (busy), like WeChat's own.
             errcode = int(getattr(exc, "errcode", None) or -1)
             raise WeChatError(errcode, str(getattr(exc, "errmsg", ""))) from None
-        finally:
-            client._http.close()
         return result
 
     async def phone_number(self, code: str) -> PhoneNumber:
