@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wrk_report import OTHER_CPU_WARN_PCT, WrkParseError, WrkRun, fmt_ms, parse_wrk
+from wrk_report import WrkParseError, WrkRun, check_rounds, check_run, fmt_ms, parse_wrk
 
 
 @dataclass(frozen=True)
@@ -126,26 +126,8 @@ def build(
                 run.other_cpu_pct = float(load.read_text().strip())
         cpu[(endpoint, round_no)] = read_cpu(path.with_suffix(".cpu"))
         runs[endpoint].append(run)
-        if run.other_cpu_pct is not None and run.other_cpu_pct > OTHER_CPU_WARN_PCT:
-            warnings.append(
-                f"{where}: other processes used {run.other_cpu_pct:.0f}% of the CPU; "
-                "this round is skewed"
-            )
-        if run.requests == 0:
-            broken.append(f"{where}: zero requests completed")
-        if run.non_2xx_3xx:
-            broken.append(f"{where}: {run.non_2xx_3xx} non-2xx/3xx responses")
-        if run.socket_errors.get("connect"):
-            broken.append(f"{where}: {run.socket_errors['connect']} connect errors")
-        others = {k: v for k, v in run.socket_errors.items() if k != "connect" and v}
-        if others:
-            warnings.append(f"{where}: socket errors {others}")
-    for endpoint, found in runs.items():
-        if not found:
-            broken.append(f"{endpoint}: no usable wrk run")
-    rounds = {name: {r.round for r in found} for name, found in runs.items()}
-    if len({frozenset(s) for s in rounds.values()}) > 1:
-        warnings.append(f"endpoints have different rounds: {rounds}")
+        check_run(run, where, broken, warnings)
+    check_rounds(runs, broken, warnings)
     return runs, cpu, broken, warnings
 
 

@@ -113,6 +113,34 @@ def fmt_ms(ms: float) -> str:
     return f"{ms:.2f} ms" if ms < 100 else f"{ms:.0f} ms"
 
 
+def check_run(run: Any, where: str, broken: list[str], warnings: list[str]) -> None:
+    """What makes one wrk run unusable (broken) or doubtful (warnings)."""
+    if run.other_cpu_pct is not None and run.other_cpu_pct > OTHER_CPU_WARN_PCT:
+        warnings.append(
+            f"{where}: other processes used {run.other_cpu_pct:.0f}% of the CPU; "
+            "this round is skewed"
+        )
+    if run.requests == 0:
+        broken.append(f"{where}: zero requests completed")
+    if run.non_2xx_3xx:
+        broken.append(f"{where}: {run.non_2xx_3xx} non-2xx/3xx responses")
+    if run.socket_errors.get("connect"):
+        broken.append(f"{where}: {run.socket_errors['connect']} connect errors")
+    others = {k: v for k, v in run.socket_errors.items() if k != "connect" and v}
+    if others:
+        warnings.append(f"{where}: socket errors {others}")
+
+
+def check_rounds(runs: dict[str, list[Any]], broken: list[str], warnings: list[str]) -> None:
+    """Every endpoint measured, in the same rounds."""
+    for endpoint, found in runs.items():
+        if not found:
+            broken.append(f"{endpoint}: no usable wrk run")
+    rounds = {name: {r.round for r in found} for name, found in runs.items()}
+    if len({frozenset(rs) for rs in rounds.values()}) > 1:
+        warnings.append(f"endpoints have different rounds: {rounds}")
+
+
 def build(raw: Path) -> tuple[dict[str, list[WrkRun]], list[str], list[str]]:
     """Runs per endpoint, the problems that make the measurement unusable, and warnings."""
     runs: dict[str, list[WrkRun]] = {name: [] for name in TARGETS}
@@ -133,27 +161,8 @@ def build(raw: Path) -> tuple[dict[str, list[WrkRun]], list[str], list[str]]:
             with contextlib.suppress(ValueError):
                 run.other_cpu_pct = float(load.read_text().strip())
         runs[endpoint].append(run)
-        where = f"{endpoint} round {round_no}"
-        if run.other_cpu_pct is not None and run.other_cpu_pct > OTHER_CPU_WARN_PCT:
-            warnings.append(
-                f"{where}: other processes used {run.other_cpu_pct:.0f}% of the CPU; "
-                "this round is skewed"
-            )
-        if run.requests == 0:
-            broken.append(f"{where}: zero requests completed")
-        if run.non_2xx_3xx:
-            broken.append(f"{where}: {run.non_2xx_3xx} non-2xx/3xx responses")
-        if run.socket_errors.get("connect"):
-            broken.append(f"{where}: {run.socket_errors['connect']} connect errors")
-        others = {k: v for k, v in run.socket_errors.items() if k != "connect" and v}
-        if others:
-            warnings.append(f"{where}: socket errors {others}")
-    for endpoint, found in runs.items():
-        if not found:
-            broken.append(f"{endpoint}: no usable wrk run")
-    rounds = {name: {r.round for r in found} for name, found in runs.items()}
-    if len({frozenset(s) for s in rounds.values()}) > 1:
-        warnings.append(f"endpoints have different rounds: {rounds}")
+        check_run(run, f"{endpoint} round {round_no}", broken, warnings)
+    check_rounds(runs, broken, warnings)
     return runs, broken, warnings
 
 
