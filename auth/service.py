@@ -199,6 +199,13 @@ def today_local() -> date:
     return (datetime.now(UTC) + timedelta(hours=8)).date()
 
 
+def _seconds_until_midnight() -> int:
+    """A daily limit's window: it ends at midnight in China, so Retry-After says when."""
+    now = datetime.now(UTC) + timedelta(hours=8)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    return max(int((midnight - now.replace(tzinfo=UTC)).total_seconds()), 1)
+
+
 # --------------------------------------------------------------------------------------------
 # Login and tokens
 # --------------------------------------------------------------------------------------------
@@ -253,7 +260,7 @@ async def bind_phone(*, deps: AuthDeps, user_id: int, code: str) -> dict[str, An
         deps.redis,
         f"phone:{user_id}:{today_local().isoformat()}",
         limit=deps.settings.phone_bind_daily_limit,
-        window_s=86400,
+        window_s=_seconds_until_midnight(),
         message="今天绑定手机号的次数已用完，请明天再试。",
     )
     phone = await deps.wechat.phone_number(code)
@@ -283,7 +290,7 @@ async def _count_attempt(deps: AuthDeps, user_id: int) -> str:
         deps.redis,
         key,
         limit=deps.settings.realname_daily_limit,
-        window_s=86400,
+        window_s=_seconds_until_midnight(),
         message="今天的实名核验次数已用完，请明天再试。",
     )
     return key
