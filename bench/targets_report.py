@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import re
 import statistics
 import sys
@@ -35,7 +34,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wrk_report import WrkParseError, WrkRun, check_rounds, check_run, fmt_ms, parse_wrk
+from wrk_report import (
+    WrkParseError,
+    WrkRun,
+    check_rounds,
+    check_run,
+    fmt_ms,
+    other_cpu_summary,
+    parse_wrk,
+    print_other_cpu,
+    write_json,
+)
 
 
 @dataclass(frozen=True)
@@ -306,16 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         "raw_wrk_output": {
             p.name: p.read_text(errors="replace") for p in sorted(args.raw.glob("*.txt"))
         },
-        "other_cpu_pct": {
-            "mean": round(statistics.mean(loads), 1) if loads else None,
-            "max": max(loads) if loads else None,
-        },
+        "other_cpu_pct": other_cpu_summary(loads),
         "warnings": warnings,
         "broken": broken,
         "all_targets_met": all(r["target_ok"] for r in judged) and not broken,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_json(args.out, document)
 
     n_rounds = max((len(found) for found in runs.values()), default=0)
     print()
@@ -324,11 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         "req/s / hello-world req/s"
     )
     print(table(rows))
-    if loads:
-        print(
-            f"Other processes on the machine during the measured runs: "
-            f"{statistics.mean(loads):.0f}% of the CPU on average, {max(loads):.0f}% at most."
-        )
+    print_other_cpu(loads)
     if any(r["target_min_rps"] for r in rows):
         print(
             "req/s targets are absolute: on this machine wrk, the servers, PostgreSQL and Redis "

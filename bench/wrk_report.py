@@ -113,6 +113,27 @@ def fmt_ms(ms: float) -> str:
     return f"{ms:.2f} ms" if ms < 100 else f"{ms:.0f} ms"
 
 
+def other_cpu_summary(loads: list[float]) -> dict[str, float | None]:
+    """How busy the rest of the machine was during the measured runs."""
+    return {
+        "mean": round(statistics.mean(loads), 1) if loads else None,
+        "max": max(loads) if loads else None,
+    }
+
+
+def print_other_cpu(loads: list[float]) -> None:
+    if loads:
+        print(
+            f"Other processes on the machine during the measured runs: "
+            f"{statistics.mean(loads):.0f}% of the CPU on average, {max(loads):.0f}% at most."
+        )
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def check_run(run: Any, where: str, broken: list[str], warnings: list[str]) -> None:
     """What makes one wrk run unusable (broken) or doubtful (warnings)."""
     if run.other_cpu_pct is not None and run.other_cpu_pct > OTHER_CPU_WARN_PCT:
@@ -264,16 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         "raw_wrk_output": {
             p.name: p.read_text(errors="replace") for p in sorted(args.raw.glob("*.txt"))
         },
-        "other_cpu_pct": {
-            "mean": round(statistics.mean(loads), 1) if loads else None,
-            "max": max(loads) if loads else None,
-        },
+        "other_cpu_pct": other_cpu_summary(loads),
         "warnings": warnings,
         "broken": broken,
         "all_targets_met": all(r["verdict"] != "FAIL" for r in rows) and not broken,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_json(args.out, document)
 
     rounds = max((len(found) for found in runs.values()), default=0)
     print()
@@ -282,11 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         "req/s / hello-world req/s"
     )
     print(table(rows))
-    if loads:
-        print(
-            f"Other processes on the machine during the measured runs: "
-            f"{statistics.mean(loads):.0f}% of the CPU on average, {max(loads):.0f}% at most."
-        )
+    print_other_cpu(loads)
     print()
     hello = next((r for r in rows if r["endpoint"] == "hello"), None)
     p99_targets = [t for _, t in TARGETS.values() if t is not None]
