@@ -85,27 +85,31 @@ def _doc(summary: str, body_model: Any, out: Any, *errors: int) -> Any:
     )
 
 
-async def _material_rule(
-    request: Request, item_code: str, material_code: str
-) -> tuple[storage.MaterialRule, tuple[str, ...]]:
-    """The material's file rules from the item's current guide, and its departments."""
-    # the cached guide: an intent is on the hot path of every photo a phone takes
-    guide = loads(
+async def _guide(request: Request, item_code: str) -> dict[str, Any]:
+    """The item's current guide from the catalogue cache: intents are on the hot path of every
+    photo a phone takes."""
+    guide: dict[str, Any] = loads(
         await catalog.get_guide_json(code=item_code, cache=request.app.ctx.catalog_cache)
     )
+    return guide
+
+
+async def _material_rule(
+    request: Request, item_code: str, material_code: str
+) -> storage.MaterialRule:
+    """The material's file rules from the item's current guide."""
+    guide = await _guide(request, item_code)
     material = next((m for m in guide["materials"] if m["code"] == material_code), None)
     if material is None:
         raise ValidationFailed(
             [field_error("material_code", "该事项没有这项材料。", "unknown_material")]
         )
-    departments = (guide["lead_department"], *guide.get("parallel_departments", []))
-    rule = storage.MaterialRule(
+    return storage.MaterialRule(
         formats=tuple(material["formats"]),
         max_files=int(material["max_files"]),
         watermark=bool(material.get("watermark")),
         item_name=str(guide["name"]),
     )
-    return rule, departments
 
 
 def _owner_for(subject: Subject, company_id: int | None, principal_id: int | None) -> storage.Owner:
@@ -127,11 +131,12 @@ def _owned(upload: Upload, departments: tuple[str, ...] = ()) -> Owned:
     )
 
 
-async def _departments_of(upload: Upload) -> tuple[str, ...]:
+async def _departments_of(request: Request, upload: Upload) -> tuple[str, ...]:
+    """The departments handling the upload's item (staff of these may read it)."""
     if not upload.item_code:
         return ()
     try:
-        guide = await catalog.get_guide(code=upload.item_code)
+        guide = await _guide(request, upload.item_code)
     except NotFound:
         return ()
     return (guide["lead_department"], *guide.get("parallel_departments", []))
@@ -151,7 +156,7 @@ async def create_intent(request: Request) -> HTTPResponse:
     if data.case_id is not None:
         # Cases arrive with their own issue; until then no case can be named.
         raise NotFound("办件不存在。", code="case.not_found")
-    rule, _ = await _material_rule(request, data.item_code, data.material_code)
+    rule = await _material_rule(request, data.item_code, data.material_code)
     owner = _owner_for(subject, data.company_id, data.principal_user_id)
     target = Owned(
         owner_user_id=owner.user_id, company_id=owner.company_id, item_code=data.item_code
@@ -182,10 +187,10 @@ async def complete(request: Request, upload_id: str) -> HTTPResponse:
     upload = await storage.get_upload(upload_id=upload_id)
     if not await _may(subject, Action.apply, upload):
         raise storage.UploadNotFound()  # someone else's upload does not exist for this caller
-    rule, _ = (
+    rule = (
         await _material_rule(request, upload.item_code, upload.material_code)
         if upload.item_code and upload.material_code
-        else (storage.MaterialRule(), ())
+        else storage.MaterialRule()
     )
     view = await storage.complete(
         store=request.app.ctx.store, settings=request.app.ctx.settings, upload=upload, rule=rule
@@ -247,7 +252,7 @@ async def delete(request: Request, upload_id: str) -> HTTPResponse:
 async def staff_get(request: Request, upload_id: str) -> HTTPResponse:
     subject = await guards.staff(request)
     upload = await storage.get_upload(upload_id=upload_id)
-    departments = await _departments_of(upload)
+    departments = await _departments_of(request, upload)
     from auth.permissions import can
 
     if not await can(subject, Action.view, _owned(upload, departments), today=today_local()):
