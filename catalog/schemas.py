@@ -109,6 +109,11 @@ class Material(Strict):
     condition: str | None = Field(
         None, max_length=200, description="when a conditional material is needed, in Chinese"
     )
+    when: dict[str, str | int | bool] | None = Field(
+        None,
+        description="a conditional material is required when every named form field has the "
+        "given value; without it the applicant decides whether it applies",
+    )
     formats: list[FileFormat] = Field(
         default_factory=lambda: [FileFormat.jpg, FileFormat.png, FileFormat.pdf], min_length=1
     )

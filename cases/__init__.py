@@ -1,0 +1,1 @@
+"""Cases (办件): states, submission, pre-review, review, decision, deadlines, supervision."""
