@@ -69,7 +69,9 @@ class Transition:
     label: str  # what the timeline says, in Chinese
 
 
-def _t(name: str, sources: set[CaseStatus], to: CaseStatus, roles: set[Role], label: str) -> Transition:
+def _t(
+    name: str, sources: set[CaseStatus], to: CaseStatus, roles: set[Role], label: str
+) -> Transition:
     return Transition(name, frozenset(sources), to, frozenset(roles), label)
 
 

@@ -23,7 +23,13 @@ from core.settings import Settings
 log = logging.getLogger("zhangban.db")
 
 #: Model modules of every context, named as strings so that ``core`` imports none of them.
-MODEL_MODULES: list[str] = ["core.models", "catalog.models", "auth.models", "storage.models", "cases.models"]
+MODEL_MODULES: list[str] = [
+    "core.models",
+    "catalog.models",
+    "auth.models",
+    "storage.models",
+    "cases.models",
+]
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 APP_LABEL = "models"
