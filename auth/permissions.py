@@ -10,7 +10,8 @@ which company, which item, which departments handle it). Rules:
   with any scope and apply or pay only with that scope; a revoked agent may do nothing, at once;
 * staff act on objects of their own department, each action by role; supervisors read across
   departments and act on none;
-* administration (staff accounts, catalogue) is limited to the staff member's own department.
+* administration (staff accounts, catalogue) is limited to the staff member's own department;
+  the working-day calendar, one for the whole city, to admins of any department.
 
 Every decision reads the current rows (no cache), so a revocation a second ago is honoured.
 """
@@ -149,6 +150,17 @@ def require_administer(subject: Subject, *, role: StaffRole, department_code: st
         raise PermissionDenied(
             "您只能管理本部门的事务。", details={"department": department_code, "role": role.value}
         )
+
+
+def may_edit_calendar(subject: Subject) -> bool:
+    """The working-day calendar is one for the whole city (every department's deadlines count on
+    it), so an admin of any department may correct it; each change records who made it."""
+    return subject.is_staff and StaffRole.admin in subject.roles
+
+
+def require_edit_calendar(subject: Subject) -> None:
+    if not may_edit_calendar(subject):
+        raise PermissionDenied("只有管理员可以查看和调整工作日历。", details={"role": "admin"})
 
 
 async def applicant_scope(user_id: int, *, today: date) -> dict[str, list[int]]:
