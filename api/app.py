@@ -10,6 +10,8 @@ from sanic import Sanic
 from sanic_ext import Extend
 
 from api.admin import bp as admin_bp
+from api.calendar_admin import bp as calendar_admin_bp
+from api.cases import bp as cases_bp
 from api.errors import install_error_handlers
 from api.health import bp as health_bp
 from api.identity import bp as identity_bp
@@ -20,9 +22,10 @@ from api.public import bp as public_bp
 from api.uploads import bp as uploads_bp
 from auth.providers.sandbox import SandboxCompanyRegistry, SandboxRealnameProvider
 from auth.providers.wechat import WeChatClient
-from auth.service import AuthDeps
+from auth.service import AuthDeps, today_local
 from auth.tokens import TokenService
 from core.cache import GenerationalCache
+from core.calendar import warn_uncovered
 from core.crypto import FieldCipher
 from core.db import close_db, init_db, ping_db
 from core.logging import configure_logging
@@ -68,7 +71,9 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     app.blueprint(public_bp)
     app.blueprint(identity_bp)
     app.blueprint(admin_bp)
+    app.blueprint(calendar_admin_bp)
     app.blueprint(uploads_bp)
+    app.blueprint(cases_bp)
     if settings.effective_storage_backend == "local":
         # The embedded object folder serves presigned POST and GET itself, like S3 would.
         app.blueprint(objects_bp)
@@ -109,6 +114,8 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
         if settings.is_embedded:
             # No worker process on the embedded profile: the clean-up job runs in process.
             app.add_task(_cleanup_loop(app), name="upload-cleanup")
+        # Deadlines in a year without the official notice follow the rule: say so, once a worker.
+        await warn_uncovered(today=today_local())
         log.info("worker ready", extra={"profile": settings.profile, "dialect": settings.dialect})
 
     @app.after_server_stop

@@ -20,7 +20,9 @@ from api.params import body, query
 from api.schemas import ErrorEnvelope, Query
 from auth.permissions import Action, Owned, Subject, require
 from auth.service import today_local
+from cases import service as cases
 from catalog import service as catalog
+from core.clock import utcnow
 from core.errors import NotFound, ValidationFailed, field_error
 from storage import service as storage
 from storage.models import Upload
@@ -132,7 +134,11 @@ def _owned(upload: Upload, departments: tuple[str, ...] = ()) -> Owned:
 
 
 async def _departments_of(request: Request, upload: Upload) -> tuple[str, ...]:
-    """The departments handling the upload's item (staff of these may read it)."""
+    """The departments handling the upload's case (staff of these may read it); for a file of
+    no case, those of its item."""
+    if upload.case_id is not None:
+        case = await cases.find_case(case_id=upload.case_id)
+        return cases.owned(case).department_codes if case else ()
     if not upload.item_code:
         return ()
     try:
@@ -153,15 +159,23 @@ def _with_links(request: Request, upload: Upload, view: dict[str, Any]) -> dict[
 async def create_intent(request: Request) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, UploadIntentIn)
-    if data.case_id is not None:
-        # Cases arrive with their own issue; until then no case can be named.
-        raise NotFound("办件不存在。", code="case.not_found")
     rule = await _material_rule(request, data.item_code, data.material_code)
-    owner = _owner_for(subject, data.company_id, data.principal_user_id)
-    target = Owned(
-        owner_user_id=owner.user_id, company_id=owner.company_id, item_code=data.item_code
-    )
-    await require(subject, Action.apply, target, today=today_local())
+    if data.case_id is not None:
+        # The case decides: whose file it is, and whether this material may change now.
+        case = await cases.check_upload_allowed(
+            subject=subject, case_id=data.case_id, material_code=data.material_code, now=utcnow()
+        )
+        if case.item_code != data.item_code:
+            raise ValidationFailed(
+                [field_error("item_code", "文件所属事项与办件不一致。", "case_mismatch")]
+            )
+        owner = storage.Owner(user_id=case.applicant_user_id, company_id=case.company_id)
+    else:
+        owner = _owner_for(subject, data.company_id, data.principal_user_id)
+        target = Owned(
+            owner_user_id=owner.user_id, company_id=owner.company_id, item_code=data.item_code
+        )
+        await require(subject, Action.apply, target, today=today_local())
     result = await storage.create_intent(
         store=request.app.ctx.store,
         settings=request.app.ctx.settings,
@@ -243,7 +257,16 @@ async def delete(request: Request, upload_id: str) -> HTTPResponse:
     upload = await storage.get_upload(upload_id=upload_id)
     if not await _may(subject, Action.apply, upload):
         raise storage.UploadNotFound()
-    await storage.delete_upload(store=request.app.ctx.store, upload=upload)
+    replacing = False
+    if upload.case_id is not None:
+        await cases.check_upload_allowed(
+            subject=subject,
+            case_id=upload.case_id,
+            material_code=upload.material_code or "",
+            now=utcnow(),
+        )
+        replacing = True
+    await storage.delete_upload(store=request.app.ctx.store, upload=upload, replacing=replacing)
     return empty()
 
 

@@ -135,6 +135,42 @@ class Settings(BaseSettings):
         "", description="TTF/TTC with Chinese glyphs for watermarks (default: search the system)"
     )
 
+    # --- outbox worker and scheduled jobs (issue: outbox and worker) -------------------------
+    worker_in_process: bool | None = Field(
+        None, description="run one outbox worker inside the server; default: on for embedded"
+    )
+    worker_poll_s: float = Field(0.5, description="how often an idle worker looks for new events")
+    worker_batch_size: int = Field(10, description="events a worker claims at a time")
+    worker_lease_s: float = Field(
+        60.0,
+        description="a claim (and a job lock) lasts this long unless its worker renews it; "
+        "a killed worker's events are taken over after it",
+    )
+    worker_handler_timeout_s: float = Field(
+        30.0, description="a handler running longer than this counts as failed"
+    )
+    worker_max_attempts: int = Field(
+        10, description="delivery attempts before an event is dead (until replayed)"
+    )
+    worker_backoff_base_s: float = Field(
+        5.0, description="retry wait after the first failure; doubles each time (full jitter)"
+    )
+    worker_backoff_max_s: float = Field(3600.0, description="longest retry wait")
+    worker_extra_handlers: str = Field(
+        "",
+        description="module:function[,…] called with the worker registry at start, for "
+        "deployment hooks and tests",
+    )
+    cleanup_interval_s: int = Field(
+        3600, description="how often the worker runs the upload and token clean-up"
+    )
+    case_yellow_card_days: int = Field(
+        2, ge=0, description="yellow card when this many working days or fewer remain"
+    )
+    public_status_limit_per_min: int = Field(
+        30, ge=1, description="public case-status look-ups per IP address per minute"
+    )
+
     @property
     def effective_storage_backend(self) -> Literal["local", "s3"]:
         if self.storage_backend:
@@ -157,6 +193,10 @@ class Settings(BaseSettings):
         if self.sandbox_mounted or self.sandbox_base_url:
             return f"{self.effective_sandbox_base_url}/wechat"
         return "https://api.weixin.qq.com"
+
+    @property
+    def worker_runs_in_process(self) -> bool:
+        return self.is_embedded if self.worker_in_process is None else self.worker_in_process
 
     @property
     def is_embedded(self) -> bool:
@@ -213,6 +253,26 @@ class Settings(BaseSettings):
         found.extend(self._key_problems())
         if self.page_size_default > self.page_size_max:
             found.append("ZB_PAGE_SIZE_DEFAULT must not exceed ZB_PAGE_SIZE_MAX")
+        found.extend(self._worker_problems())
+        return found
+
+    def _worker_problems(self) -> list[str]:
+        found: list[str] = []
+        if self.worker_max_attempts < 1:
+            found.append("ZB_WORKER_MAX_ATTEMPTS must be at least 1")
+        if self.worker_batch_size < 1:
+            found.append("ZB_WORKER_BATCH_SIZE must be at least 1")
+        for name in ("worker_poll_s", "worker_lease_s", "worker_handler_timeout_s"):
+            if getattr(self, name) <= 0:
+                found.append(f"ZB_{name.upper()} must be positive")
+        if self.worker_backoff_base_s < 0 or self.worker_backoff_max_s < self.worker_backoff_base_s:
+            found.append("ZB_WORKER_BACKOFF_BASE_S must be between 0 and ZB_WORKER_BACKOFF_MAX_S")
+        if self.cleanup_interval_s < 1:
+            found.append("ZB_CLEANUP_INTERVAL_S must be at least 1")
+        for entry in filter(None, (e.strip() for e in self.worker_extra_handlers.split(","))):
+            module, _, function = entry.partition(":")
+            if not module or not function:
+                found.append(f"ZB_WORKER_EXTRA_HANDLERS: {entry!r} is not module:function")
         return found
 
     def _key_problems(self) -> list[str]:

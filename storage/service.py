@@ -350,9 +350,10 @@ async def list_uploads(
     return await qs.order_by("-created_at").limit(limit)
 
 
-async def delete_upload(*, store: ObjectStore, upload: Upload) -> None:
-    """The owner removes a file not yet part of a submitted case."""
-    if upload.attached_at is not None:
+async def delete_upload(*, store: ObjectStore, upload: Upload, replacing: bool = False) -> None:
+    """The owner removes a file not yet part of a submitted case, or (``replacing``) one the
+    department asked to have replaced in a correction notice."""
+    if upload.attached_at is not None and not replacing:
         raise Conflict("该文件已随办件提交，不能删除。", code="storage.attached")
     moved = await Upload.filter(id=upload.id, status__not=UploadStatus.deleted.value).update(
         status=UploadStatus.deleted.value, deleted_at=datetime.now(UTC)
@@ -413,7 +414,10 @@ async def cleanup(
         created_at__lt=stale_pending,
     )
     unattached = await Upload.filter(
-        status=UploadStatus.ready.value, attached_at=None, created_at__lt=orphan_before
+        status=UploadStatus.ready.value,
+        attached_at=None,
+        case_id=None,  # a draft's files live as long as the draft
+        created_at__lt=orphan_before,
     )
     for upload, label in [(u, "abandoned") for u in abandoned] + [
         (u, "unattached") for u in unattached

@@ -1,0 +1,343 @@
+"""Read side of cases, shaped for small screens: lists, details, inboxes.
+
+Each function runs a fixed number of queries whatever the page size: a page of cases is one
+query, and whatever a row needs besides the case is fetched for the whole page at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.expressions import Q
+
+from auth.permissions import Subject
+from cases.models import (
+    Case,
+    CaseEvent,
+    CorrectionNotice,
+    Evaluation,
+    ItemDurationStats,
+    ReviewTask,
+    SupervisionNotice,
+)
+from cases.service import RIGHTS_NOTICE, _guide_of, checklist, local_today
+from cases.states import CLOCK_RUNNING, STATUS_LABELS, CaseStatus
+from core.calendar import WorkCalendar, calendar_source
+from core.paging import decode_cursor, encode_cursor
+from storage.models import Upload
+
+S = CaseStatus
+
+#: Citizen list filters: a phone shows these as tabs.
+STATUS_GROUPS: dict[str, tuple[str, ...]] = {
+    "draft": (S.draft.value,),
+    "action_needed": (S.correction_requested.value, S.fee_due.value),
+    "in_progress": (
+        S.submitted.value,
+        S.accepted.value,
+        S.in_review.value,
+        S.suspended.value,
+        S.decided_granted.value,
+        S.result_pending.value,
+    ),
+    "done": (
+        S.completed.value,
+        S.refused.value,
+        S.decided_denied.value,
+        S.withdrawn.value,
+    ),
+}
+
+#: Completed cases an item needs before its median duration is used for predictions.
+PREDICTION_MIN_CASES = 20
+
+
+def card(case: Case, *, today: date, calendar: WorkCalendar, yellow_days: int) -> str:
+    """Supervision card: ``red`` past the promised limit, ``yellow`` within ``yellow_days``
+    working days of it, ``""`` otherwise (or while the clock is not running)."""
+    if case.status not in CLOCK_RUNNING or case.promised_due_on is None:
+        return ""
+    if case.promised_due_on < today:
+        return "red"
+    if case.promised_due_on <= calendar.add_working_days(today, yellow_days):
+        return "yellow"
+    return ""
+
+
+def summary(case: Case, *, today: date, calendar: WorkCalendar, yellow_days: int) -> dict:
+    """One list row: enough for a phone to draw the card without opening the case."""
+    return {
+        "id": case.id,
+        "item_code": case.item_code,
+        "item_name": case.item_name,
+        "status": case.status,
+        "status_label": STATUS_LABELS[CaseStatus(case.status)],
+        "acceptance_number": case.acceptance_number,
+        "applicant": case.applicant_display,
+        "promised_due_on": case.promised_due_on.isoformat() if case.promised_due_on else None,
+        "card": card(case, today=today, calendar=calendar, yellow_days=yellow_days),
+        "updated_at": case.updated_at.isoformat(),
+    }
+
+
+def _median(histogram: dict[str, int]) -> int | None:
+    total = sum(histogram.values())
+    if not total:
+        return None
+    middle = (total + 1) // 2
+    seen = 0
+    for days in sorted(histogram, key=int):
+        seen += histogram[days]
+        if seen >= middle:
+            return int(days)
+    return None
+
+
+def predicted_on(
+    case: Case, stats: ItemDurationStats | None, *, calendar: WorkCalendar
+) -> date | None:
+    """The due date, or the item's median duration from acceptance if that is earlier and
+    enough cases have finished to trust it."""
+    if case.promised_due_on is None or case.accepted_on is None:
+        return None
+    due = case.promised_due_on
+    if stats is not None and stats.count >= PREDICTION_MIN_CASES:
+        median = _median(stats.histogram)
+        if median is not None:
+            typical = calendar.add_working_days(case.accepted_on, median + case.paused_working_days)
+            return min(due, typical)
+    return due
+
+
+def _event_view(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "action": event.action,
+        "role": event.role,
+        "from": event.from_status,
+        "to": event.to_status,
+        "comment": event.comment,
+        "details": {k: v for k, v in event.details.items() if k != "internal"},
+        "at": event.at.isoformat(),
+    }
+
+
+def _upload_view(upload: Upload) -> dict[str, Any]:
+    return {
+        "id": upload.id,
+        "material_code": upload.material_code,
+        "status": upload.status,
+        "filename": upload.filename,
+        "content_type": upload.content_type,
+        "width": upload.width,
+        "height": upload.height,
+        "pages": upload.pages,
+        "created_at": upload.created_at.isoformat(),
+    }
+
+
+async def case_detail(
+    case: Case, *, staff: bool, now: datetime, yellow_days: int
+) -> tuple[dict[str, Any], list[Upload]]:
+    """Everything one screen shows about a case, and its files (the edge adds their links).
+    Staff also see internal comments and the review tasks."""
+    calendar = await calendar_source.get()
+    today = local_today(now)
+    events_q = CaseEvent.filter(case_id=case.id).order_by("id")
+    events = await events_q
+    if not staff:
+        events = [e for e in events if not e.details.get("internal")]
+    uploads = await Upload.filter(case_id=case.id, status__in=("pending", "processing", "ready"))
+    guide = await _guide_of(case)
+    notice = (
+        await CorrectionNotice.filter(case_id=case.id, round=case.correction_round).first()
+        if case.correction_round
+        else None
+    )
+    stats = await ItemDurationStats.get_or_none(item_code=case.item_code)
+    evaluation = await Evaluation.get_or_none(case_id=case.id)
+    predicted = predicted_on(case, stats, calendar=calendar)
+    view: dict[str, Any] = {
+        **summary(case, today=today, calendar=calendar, yellow_days=yellow_days),
+        "revision": case.revision,
+        "lead_department_code": case.lead_department_code,
+        "company_id": case.company_id,
+        "applicant_user_id": case.applicant_user_id,
+        "agent_user_id": case.agent_user_id,
+        "form": case.form_data,
+        "fee_fen": case.fee_fen,
+        "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
+        "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
+        "statutory_due_on": case.statutory_due_on.isoformat() if case.statutory_due_on else None,
+        "answer_due_on": case.answer_due_on.isoformat() if case.answer_due_on else None,
+        "clock_stopped_since": case.paused_on.isoformat() if case.paused_on else None,
+        "predicted_on": predicted.isoformat() if predicted else None,
+        "decision": case.decision or None,
+        "decision_reasons": case.decision_reasons or None,
+        "rights_notice": RIGHTS_NOTICE if case.decision in ("denied", "refused") else None,
+        "checklist": checklist(guide, case.form_data, uploads),
+        "files": [_upload_view(u) for u in uploads],
+        "correction": (
+            {
+                "round": notice.round,
+                "items": notice.items,
+                "issued_at": notice.issued_at.isoformat(),
+                "resolved": notice.resolved_at is not None,
+            }
+            if notice
+            else None
+        ),
+        "evaluation": (
+            {
+                "score": evaluation.score,
+                "tags": evaluation.tags,
+                "comment": evaluation.comment,
+                "answer": evaluation.answer or None,
+            }
+            if evaluation
+            else None
+        ),
+        "timeline": [_event_view(e) for e in events],
+    }
+    if staff:
+        tasks = await ReviewTask.filter(case_id=case.id).order_by("id")
+        view["tasks"] = [_task_view(t) for t in tasks]
+    return view, uploads
+
+
+def _task_view(task: ReviewTask) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "step_index": task.step_index,
+        "step_name": task.step_name,
+        "role": task.role,
+        "department_code": task.department_code,
+        "status": task.status,
+        "assignee_staff_id": task.assignee_staff_id,
+        "opinion": task.opinion,
+    }
+
+
+def _page(
+    rows: list[Any], limit: int, secret: str, key: str = "id"
+) -> tuple[list[Any], str | None]:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(secret, {key: getattr(rows[-1], key)}) if more and rows else None
+    return rows, cursor
+
+
+async def my_cases(
+    *,
+    user_id: int,
+    company_id: int | None,
+    group: str | None,
+    cursor: str | None,
+    limit: int,
+    secret: str,
+    now: datetime,
+    yellow_days: int,
+) -> dict[str, Any]:
+    """The citizen's cases (their own and those they filed for others), or a company's, newest
+    first: one query."""
+    query = (
+        Case.filter(company_id=company_id)
+        if company_id is not None
+        else Case.filter(Q(applicant_user_id=user_id) | Q(agent_user_id=user_id))
+    )
+    if group:
+        query = query.filter(status__in=STATUS_GROUPS[group])
+    if cursor:
+        query = query.filter(id__lt=int(decode_cursor(secret, cursor)["id"]))
+    rows = await query.order_by("-id").limit(limit + 1)
+    rows, next_cursor = _page(rows, limit, secret)
+    calendar = await calendar_source.get()
+    today = local_today(now)
+    return {
+        "items": [
+            summary(c, today=today, calendar=calendar, yellow_days=yellow_days) for c in rows
+        ],
+        "next_cursor": next_cursor,
+    }
+
+
+async def staff_inbox(
+    *,
+    subject: Subject,
+    role: str,
+    cursor: str | None,
+    limit: int,
+    secret: str,
+    now: datetime,
+    yellow_days: int,
+) -> dict[str, Any]:
+    """The inbox of one of the staff member's roles in their department, oldest first, with
+    counts for the tabs: clerk → submitted cases; reviewer/approver → open and own tasks;
+    dispatcher → results to serve."""
+    dept = subject.department_code or ""
+    calendar = await calendar_source.get()
+    today = local_today(now)
+    after = int(decode_cursor(secret, cursor)["id"]) if cursor else 0
+    counts: dict[str, int] = {}
+    items: list[dict[str, Any]] = []
+    next_cursor = None
+    if role in ("clerk", "dispatcher"):
+        status = S.submitted.value if role == "clerk" else S.result_pending.value
+        base = Case.filter(lead_department_code=dept, status=status)
+        counts["queue"] = await base.count()
+        rows = await base.filter(id__gt=after).order_by("id").limit(limit + 1)
+        rows, next_cursor = _page(rows, limit, secret)
+        items = [
+            {
+                **summary(c, today=today, calendar=calendar, yellow_days=yellow_days),
+                "answer_due_on": c.answer_due_on.isoformat() if c.answer_due_on else None,
+            }
+            for c in rows
+        ]
+    else:
+        base_tasks = ReviewTask.filter(department_code=dept, role=role)
+        counts["queue"] = await base_tasks.filter(status="open").count()
+        counts["mine"] = await base_tasks.filter(
+            status="claimed", assignee_staff_id=subject.id
+        ).count()
+        tasks = (
+            await base_tasks.filter(
+                Q(status="open") | Q(status="claimed", assignee_staff_id=subject.id),
+                id__gt=after,
+            )
+            .order_by("id")
+            .limit(limit + 1)
+        )
+        tasks, next_cursor = _page(tasks, limit, secret)
+        cases = {c.id: c for c in await Case.filter(id__in=[t.case_id for t in tasks])}
+        items = [
+            {
+                **summary(
+                    cases[t.case_id], today=today, calendar=calendar, yellow_days=yellow_days
+                ),
+                "task": _task_view(t),
+            }
+            for t in tasks
+            if t.case_id in cases
+        ]
+    counts["supervision"] = await SupervisionNotice.filter(
+        assignee_staff_id=subject.id, acknowledged_at=None
+    ).count()
+    return {"role": role, "counts": counts, "items": items, "next_cursor": next_cursor}
+
+
+async def public_status(*, acceptance_number: str) -> dict[str, Any] | None:
+    """What anyone holding an acceptance number may see: no personal data beyond a masked name."""
+    case = await Case.get_or_none(acceptance_number=acceptance_number)
+    if case is None:
+        return None
+    return {
+        "acceptance_number": case.acceptance_number,
+        "item_name": case.item_name,
+        "applicant": case.applicant_display,
+        "status": case.status,
+        "status_label": STATUS_LABELS[CaseStatus(case.status)],
+        "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
+        "promised_due_on": case.promised_due_on.isoformat() if case.promised_due_on else None,
+        "closed": case.closed_at is not None,
+    }
