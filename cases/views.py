@@ -6,6 +6,7 @@ query, and whatever a row needs besides the case is fetched for the whole page a
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from cases.models import (
     SupervisionNotice,
 )
 from cases.service import RIGHTS_NOTICE, _guide_of, checklist, local_today
-from cases.states import CLOCK_RUNNING, STATUS_LABELS, CaseStatus
+from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
 from core.calendar import WorkCalendar, calendar_source
 from core.paging import decode_cursor, encode_cursor
 from storage.models import Upload
@@ -110,6 +111,22 @@ def predicted_on(
     return due
 
 
+_STATS: dict[str, tuple[float, ItemDurationStats | None]] = {}
+_STATS_TTL_S = 300.0
+
+
+async def _duration_stats(item_code: str) -> ItemDurationStats | None:
+    """An item's duration histogram, re-read per worker every few minutes: a prediction does not
+    need the last decision of the hour."""
+    cached = _STATS.get(item_code)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < _STATS_TTL_S:
+        return cached[1]
+    stats = await ItemDurationStats.get_or_none(item_code=item_code)
+    _STATS[item_code] = (now, stats)
+    return stats
+
+
 def _event_view(event: CaseEvent) -> dict[str, Any]:
     return {
         "action": event.action,
@@ -154,8 +171,12 @@ async def case_detail(
         if case.correction_round
         else None
     )
-    stats = await ItemDurationStats.get_or_none(item_code=case.item_code)
-    evaluation = await Evaluation.get_or_none(case_id=case.id)
+    stats = await _duration_stats(case.item_code) if case.accepted_on else None
+    evaluation = (
+        await Evaluation.get_or_none(case_id=case.id)
+        if CaseStatus(case.status) in RATEABLE
+        else None
+    )
     predicted = predicted_on(case, stats, calendar=calendar)
     view: dict[str, Any] = {
         **summary(case, today=today, calendar=calendar, yellow_days=yellow_days),
