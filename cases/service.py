@@ -277,18 +277,19 @@ async def _note(
 
 #: Published item versions never change (catalog.models.ItemVersion), and cases only point at
 #: published ones: their guides are cached per worker for good, bounded in number.
-_GUIDES: dict[int, dict[str, Any]] = {}
+_GUIDES: dict[tuple[int, str], dict[str, Any]] = {}
 _GUIDES_MAX = 1024
 
 
 async def _guide_of(case: Case) -> dict[str, Any]:
-    guide = _GUIDES.get(case.item_version_id)
+    key = (case.item_version_id, case.item_code)
+    guide = _GUIDES.get(key)
     if guide is None:
         version = await ItemVersion.get(id=case.item_version_id)
         guide = dict(version.guide)
         if len(_GUIDES) >= _GUIDES_MAX:
             _GUIDES.pop(next(iter(_GUIDES)))
-        _GUIDES[case.item_version_id] = guide
+        _GUIDES[key] = guide
     return guide
 
 

@@ -115,6 +115,14 @@ _STATS: dict[str, tuple[float, ItemDurationStats | None]] = {}
 _STATS_TTL_S = 300.0
 
 
+def reset_caches() -> None:
+    """Forget every per-worker cache of this context (tests that rebuild the database)."""
+    from cases.service import _GUIDES
+
+    _STATS.clear()
+    _GUIDES.clear()
+
+
 async def _duration_stats(item_code: str) -> ItemDurationStats | None:
     """An item's duration histogram, re-read per worker every few minutes: a prediction does not
     need the last decision of the hour."""
