@@ -425,6 +425,77 @@ async def comment(request: Request, case_id: int) -> HTTPResponse:
     return empty(status=201)
 
 
+class AttachmentIn(BaseModel):
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(min_length=3, max_length=100)
+    size: int = Field(ge=0, le=1_000_000_000)
+
+
+#: What staff may attach: photos and PDFs, up to 20 files per staff member and case.
+ATTACHMENT_RULE = storage.MaterialRule(formats=("jpg", "png", "heic", "webp", "pdf"), max_files=20)
+
+
+@bp.post("/staff/cases/<case_id:int>/attachments")
+@idempotent
+@_doc(
+    "An upload policy for a staff attachment to a case",
+    "staff cases",
+    AttachmentIn,
+    400,
+    401,
+    403,
+    404,
+    409,
+)
+async def attachment_intent(request: Request, case_id: int) -> HTTPResponse:
+    subject = await guards.staff(request)
+    data = body(request, AttachmentIn)
+    case = await cases.check_staff_attachment(subject=subject, case_id=case_id, now=utcnow())
+    result = await storage.create_intent(
+        store=request.app.ctx.store,
+        settings=request.app.ctx.settings,
+        owner=storage.Owner(staff_id=subject.id),
+        uploaded_by=f"s:{subject.id}",
+        purpose="staff_attachment",
+        item_code=case.item_code,
+        material_code=None,
+        case_id=case.id,
+        rule=ATTACHMENT_RULE,
+        filename=data.filename,
+        content_type=data.content_type,
+        size=data.size,
+    )
+    return json(result, status=201, headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/staff/uploads/<upload_id:str>/complete")
+@idempotent
+@_doc("Verify and process my attachment (retry-safe)", "staff cases", None, 400, 401, 404, 409)
+async def attachment_complete(request: Request, upload_id: str) -> HTTPResponse:
+    subject = await guards.staff(request)
+    upload = await storage.get_upload(upload_id=upload_id)
+    if upload.uploaded_by != f"s:{subject.id}" or upload.case_id is None:
+        raise storage.UploadNotFound()
+    ctx = request.app.ctx
+    first = upload.status != "ready"
+    view = await storage.complete(
+        store=ctx.store, settings=ctx.settings, upload=upload, rule=ATTACHMENT_RULE
+    )
+    if first:
+        await storage.attach(upload_ids=[upload.id], case_id=upload.case_id)
+        await cases.note_attachment(
+            subject=subject,
+            case_id=upload.case_id,
+            upload_id=upload.id,
+            filename=upload.filename,
+            now=utcnow(),
+        )
+    upload = await storage.get_upload(upload_id=upload_id)
+    return json(
+        view | storage.links(upload, store=ctx.store, settings=ctx.settings), ensure_ascii=False
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Public
 # --------------------------------------------------------------------------------------------

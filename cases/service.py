@@ -1108,6 +1108,39 @@ async def complete(*, subject: Subject, case_id: int, comment: str, now: datetim
         )
 
 
+HANDLING_ROLES = ("clerk", "reviewer", "approver", "dispatcher")
+
+
+async def check_staff_attachment(*, subject: Subject, case_id: int, now: datetime) -> Case:
+    """Staff handling a submitted case may add documents to it (inspection notes, a hearing
+    record): staff of its departments with a handling role, not supervisors."""
+    case = await _staff_case(subject, Action.view, case_id, now)
+    if not any(role in subject.roles for role in HANDLING_ROLES):
+        raise RoleNotAllowed(details={"required_role": list(HANDLING_ROLES)})
+    if case.status == S.draft:
+        raise InvalidTransition(
+            details={"case_id": case.id, "current_status": case.status, "action": "attach"}
+        )
+    return case
+
+
+async def note_attachment(
+    *, subject: Subject, case_id: int, upload_id: str, filename: str, now: datetime
+) -> None:
+    case = await _get_case(case_id)
+    role = next((Role(r) for r in HANDLING_ROLES if r in subject.roles), Role.clerk)
+    async with in_transaction() as conn:
+        await _note(
+            conn,
+            case,
+            "attachment",
+            Actor.for_subject(subject, role),
+            comment=filename,
+            details={"upload_id": upload_id, "internal": True},
+            now=now,
+        )
+
+
 async def add_comment(*, subject: Subject, case_id: int, text: str, now: datetime) -> None:
     """An internal staff comment on the timeline (not shown to the applicant)."""
     case = await _staff_case(subject, Action.view, case_id, now)

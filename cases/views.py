@@ -151,6 +151,7 @@ def _upload_view(upload: Upload) -> dict[str, Any]:
     return {
         "id": upload.id,
         "material_code": upload.material_code,
+        "purpose": upload.purpose,
         "status": upload.status,
         "filename": upload.filename,
         "content_type": upload.content_type,
@@ -173,6 +174,8 @@ async def case_detail(
     if not staff:
         events = [e for e in events if not e.details.get("internal")]
     uploads = await Upload.filter(case_id=case.id, status__in=("pending", "processing", "ready"))
+    if not staff:
+        uploads = [u for u in uploads if u.purpose == "material"]  # staff attachments are internal
     guide = await _guide_of(case)
     notice = (
         await CorrectionNotice.filter(case_id=case.id, round=case.correction_round).first()

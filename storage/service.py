@@ -76,14 +76,24 @@ class CompletionRunning(Conflict):
 
 @dataclass(frozen=True)
 class Owner:
-    """Whose file it is: a person (``user_id``) or a company (``company_id``)."""
+    """Whose file it is: a person (``user_id``), a company (``company_id``), or, for a staff
+    attachment to a case, the staff member who added it (``staff_id``)."""
 
     user_id: int | None = None
     company_id: int | None = None
+    staff_id: int | None = None
 
     @property
     def prefix(self) -> str:
+        if self.staff_id is not None:
+            return f"s{self.staff_id}"
         return f"c{self.company_id}" if self.company_id is not None else f"u{self.user_id}"
+
+    @classmethod
+    def of(cls, upload: Upload) -> Owner:
+        if upload.owner_user_id is None and upload.company_id is None:
+            return cls(staff_id=int(upload.uploaded_by.removeprefix("s:")))
+        return cls(user_id=upload.owner_user_id, company_id=upload.company_id)
 
 
 @dataclass(frozen=True)
@@ -183,7 +193,9 @@ async def create_intent(
     )
     await Upload.create(
         id=upload_id,
-        owner_user_id=owner.user_id if owner.company_id is None else None,
+        owner_user_id=owner.user_id
+        if owner.company_id is None and owner.staff_id is None
+        else None,
         company_id=owner.company_id,
         uploaded_by=uploaded_by,
         purpose=purpose,
@@ -208,6 +220,8 @@ async def create_intent(
 
 
 def _owner_q(owner: Owner) -> Q:
+    if owner.staff_id is not None:
+        return Q(uploaded_by=f"s:{owner.staff_id}", owner_user_id=None, company_id=None)
     if owner.company_id is not None:
         return Q(company_id=owner.company_id)
     return Q(owner_user_id=owner.user_id, company_id=None)
@@ -301,7 +315,7 @@ async def _complete_claimed(
     digest = hashlib.sha256(
         processed.sha256_original.encode() + (watermark or "").encode()
     ).hexdigest()
-    owner = Owner(user_id=upload.owner_user_id, company_id=upload.company_id)
+    owner = Owner.of(upload)
     extension = "pdf" if processed.content_type == "application/pdf" else "jpg"
     object_key = f"materials/{owner.prefix}/{digest}.{extension}"
     thumbnail_key = f"materials/{owner.prefix}/{digest}.thumb.jpg" if processed.thumbnail else None

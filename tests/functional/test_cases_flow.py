@@ -212,7 +212,9 @@ async def test_staff_of_another_department_and_other_citizens_are_kept_out(
     case_id = await filed(person, cat)
 
     assert (await stranger.call("GET", f"/api/v1/cases/{case_id}")).status_code == 404
-    assert (await stranger.call("POST", f"/api/v1/cases/{case_id}/withdraw", json={})).status_code == 404
+    assert (
+        await stranger.call("POST", f"/api/v1/cases/{case_id}/withdraw", json={})
+    ).status_code == 404
     other = await staff.other_clerk.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={})
     assert other.status_code == 403
     wrong_role = await staff.reviewer.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={})
@@ -229,3 +231,39 @@ async def open_task_absent(reviewer: object, case_id: int) -> bool:
     except AssertionError:
         return True
     return False
+
+
+async def test_staff_attachments_are_internal_to_the_case(
+    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
+) -> None:
+    from tests.cases_flow import PHOTO
+    from tests.uploads import post_to_store
+
+    cat = await import_case_catalogue(clean)
+    staff = await office(clean, client, sandbox, cat)
+    person = await applicant(phone())
+    case_id = await filed(person, cat)
+    body = {"filename": "现场核查记录.png", "content_type": "image/png", "size": len(PHOTO)}
+    refused = await staff.supervisor.call(
+        "POST", f"/api/v1/staff/cases/{case_id}/attachments", json=body
+    )
+    assert refused.status_code == 403
+    issued = await staff.clerk.call("POST", f"/api/v1/staff/cases/{case_id}/attachments", json=body)
+    assert issued.status_code == 201, issued.text
+    stored = await post_to_store(client, issued.json(), PHOTO)
+    assert stored.status_code == 204, stored.text
+    upload_id = issued.json()["upload_id"]
+    assert (
+        await staff.reviewer.call("POST", f"/api/v1/staff/uploads/{upload_id}/complete")
+    ).status_code == 404
+    done = await staff.clerk.call("POST", f"/api/v1/staff/uploads/{upload_id}/complete")
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "ready"
+
+    staff_view = (await staff.clerk.call("GET", f"/api/v1/staff/cases/{case_id}")).json()
+    assert upload_id in {f["id"] for f in staff_view["files"]}
+    assert any(e["action"] == "attachment" for e in staff_view["timeline"])
+    citizen_view = (await person.call("GET", f"/api/v1/cases/{case_id}")).json()
+    assert upload_id not in {f["id"] for f in citizen_view["files"]}
+    assert not any(e["action"] == "attachment" for e in citizen_view["timeline"])
+    assert (await person.call("GET", f"/api/v1/uploads/{upload_id}")).status_code == 404
