@@ -866,7 +866,9 @@ async def auto_accept_overdue(*, now: datetime, limit: int = 500) -> list[int]:
                 )
             accepted.append(case.id)
         except InvalidTransition:
-            continue
+            continue  # answered meanwhile by a clerk
+        except Exception:  # one broken case must not hold back the others
+            log.exception("article 32 auto-acceptance failed", extra={"case_id": case.id})
     if accepted:
         log.info("article 32 auto-acceptance", extra={"cases": len(accepted)})
     return accepted
