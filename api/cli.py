@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from api.calendar_cli import add_calendar_commands
 from core.errors import DomainError
 from core.settings import ConfigurationError, Settings, get_settings
 
@@ -260,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--output", "-o", default="-")
     exp.add_argument("--format", choices=("yaml", "json"), default="yaml")
     exp.set_defaults(handler=cmd_catalog_export)
+
+    add_calendar_commands(sub)
     return parser
 
 
