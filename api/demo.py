@@ -2,12 +2,19 @@
 
 Without ``--base-url`` it starts its own embedded server (a fresh database in a temporary folder,
 migrated and seeded) and stops it afterwards, so it never touches the operator's data.
+
+The staff steps need staff accounts, made as an operator makes them: the lead department's admin
+with ``zhangban staff create`` (run with the embedded server's settings; with ``--base-url``, with
+the caller's own ``ZB_*`` settings, which must reach that server's database), then a clerk, a
+reviewer and an approver by that admin over the admin API. Each binds a WeChat of its own through
+the sandbox, and acts through the staff endpoints as a staff phone would.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import secrets
 import socket
@@ -46,23 +53,42 @@ class StepFailed(Exception):
     pass
 
 
+#: Runs ``zhangban <args>`` against the demo server's database, as an operator at the server would
+#: (only to create the first staff account: there is no one yet to do it over HTTP); its output.
+Operator = Callable[[list[str]], str]
+
+
 @dataclass
 class DemoContext:
     client: httpx.Client
+    operator: Operator | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    #: what the current step has to tell, printed under its ``step <name>: ok`` line.
+    notes: list[str] = field(default_factory=list)
 
-    def get(self, path: str, **kwargs: Any) -> Any:
-        response = self.client.get(path, headers=self._auth(), **kwargs)
+    def get(self, path: str, *, token: str | None = None, **kwargs: Any) -> Any:
+        response = self.client.get(path, headers=self._auth(token), **kwargs)
         return self._json(response, path)
 
-    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self.client.post(path, json=body or {}, headers=self._auth())
+    def post(
+        self, path: str, body: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> Any:
+        response = self.client.post(path, json=body or {}, headers=self._auth(token))
         if response.status_code == 204:
             return {}
         return self._json(response, path)
 
-    def _auth(self) -> dict[str, str]:
-        token = self.state.get("access_token")
+    def delete(self, path: str, *, token: str | None = None) -> None:
+        response = self.client.delete(path, headers=self._auth(token))
+        if response.status_code != 204:
+            self._json(response, path)
+
+    def say(self, text: str) -> None:
+        self.notes.append(text)
+
+    def _auth(self, token: str | None) -> dict[str, str]:
+        """The citizen's token unless another is given (a staff phone's; ``""``: none)."""
+        token = self.state.get("access_token") if token is None else token
         return {"authorization": f"Bearer {token}"} if token else {}
 
     @staticmethod
@@ -70,8 +96,11 @@ class DemoContext:
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]
+                fields = (error.get("details") or {}).get("fields") or []
+                listed = "; ".join(f"{f.get('field')}: {f.get('message')}" for f in fields)
                 raise StepFailed(
                     f"{path}: {response.status_code} {error['code']} {error['message']}"
+                    + (f" ({listed})" if listed else "")
                 )
             except (ValueError, KeyError):
                 raise StepFailed(f"{path}: HTTP {response.status_code}") from None
@@ -133,23 +162,22 @@ def demo_photo() -> bytes:
     return buffer.getvalue()
 
 
-def step_upload(ctx: DemoContext) -> None:
-    """A photo with GPS EXIF, uploaded the way wx.uploadFile does, comes back stripped."""
-    from PIL import Image
-
-    code = ctx.state["item_code"]
-    guide = ctx.get(f"/api/v1/items/{code}")
-    material = next(m for m in guide["materials"] if "jpg" in m["formats"])
+def _upload_photo(
+    ctx: DemoContext, item_code: str, material_code: str, *, case_id: int | None = None
+) -> dict[str, Any]:
+    """One phone photo for a material, as the mini-program sends it: the intent (a presigned
+    POST policy), ``wx.uploadFile``'s multipart form to the object store, then completion."""
     photo = demo_photo()
     intent = ctx.post(
         "/api/v1/uploads",
         {
-            "item_code": code,
-            "material_code": material["code"],
+            "item_code": item_code,
+            "material_code": material_code,
             "filename": "IMG_0001.jpg",
             "content_type": "image/jpeg",
             "size": len(photo),
-        },
+        }
+        | ({"case_id": case_id} if case_id is not None else {}),
     )
     # wx.uploadFile: multipart POST of formData plus the file under ``name``.
     sent = ctx.client.post(
@@ -159,14 +187,243 @@ def step_upload(ctx: DemoContext) -> None:
     )
     if sent.status_code not in (200, 201, 204):
         raise StepFailed(f"object store refused the upload: {sent.status_code} {sent.text[:200]}")
-    done = ctx.post(f"/api/v1/uploads/{intent['upload_id']}/complete")
+    done: dict[str, Any] = ctx.post(f"/api/v1/uploads/{intent['upload_id']}/complete")
     if done["status"] != "ready" or not done.get("url"):
         raise StepFailed(f"upload not ready: {done['status']}")
+    return done
+
+
+def step_upload(ctx: DemoContext) -> None:
+    """A photo with GPS EXIF, uploaded the way wx.uploadFile does, comes back stripped."""
+    from PIL import Image
+
+    code = ctx.state["item_code"]
+    guide = ctx.get(f"/api/v1/items/{code}")
+    material = next(m for m in guide["materials"] if "jpg" in m["formats"])
+    done = _upload_photo(ctx, code, material["code"])
     stored = Image.open(io.BytesIO(ctx.client.get(done["url"]).content))
     exif = stored.getexif()
     if exif.get_ifd(0x8825) or 0x8825 in exif or stored.size != (900, 1200):
         raise StepFailed("the stored photo kept its GPS position or was not turned upright")
-    ctx.state.setdefault("uploads", {})[material["code"]] = intent["upload_id"]
+    ctx.state.setdefault("uploads", {})[material["code"]] = done["id"]
+    ctx.state["guide"] = guide
+
+
+#: What the demo applicant fills in for an item's form (the ID-card items of the demo catalogue,
+#: which ``browse`` finds; any other item gets the first choice of every enumerated field).
+DEMO_FORMS: dict[str, dict[str, Any]] = {
+    "GA-SFZ-HL": {
+        "reason": "有效期满",
+        "photo_receipt_no": "DEMO2024A001",
+        "delivery_method": "窗口领取",
+    },
+    "GA-SFZ-BL": {
+        "loss_reason": "丢失",
+        "photo_receipt_no": "DEMO2024A001",
+        "delivery_method": "窗口领取",
+    },
+}
+
+
+def _demo_form(guide: dict[str, Any]) -> dict[str, Any]:
+    if guide["code"] in DEMO_FORMS:
+        return dict(DEMO_FORMS[guide["code"]])
+    properties = (guide.get("form_schema") or {}).get("properties", {})
+    return {name: spec["enum"][0] for name, spec in properties.items() if spec.get("enum")}
+
+
+def step_submit(ctx: DemoContext) -> None:
+    """Draft, one photo for every required material, then submit; the checklist as the phone
+    shows it."""
+    guide = ctx.state["guide"]
+    code = guide["code"]
+    case = ctx.post("/api/v1/cases", {"item_code": code, "form": _demo_form(guide)})
+    case_id = case["id"]
+    ctx.state["case_id"] = case_id
+    required = [m for m in guide["materials"] if m.get("requirement", "required") == "required"]
+    if not required or any("jpg" not in m["formats"] for m in required):
+        raise StepFailed(f"item {code}: the demo can only photograph jpg materials")
+    for material in required:
+        _upload_photo(ctx, code, material["code"], case_id=case_id)
+    submitted = ctx.post(f"/api/v1/cases/{case_id}/submit")
+    if submitted["status"] != "submitted":
+        raise StepFailed(f"case {case_id} is {submitted['status']} after submitting")
+    detail = ctx.get(f"/api/v1/cases/{case_id}")
+    ctx.say(f"case {case_id}: {detail['item_name']}, {detail['status_label']}")
+    for row in detail["checklist"]:
+        mark = "✓" if row["satisfied"] else "✗"
+        need = (
+            "needed" if row["needed"] else f"not needed ({row['condition'] or row['requirement']})"
+        )
+        ctx.say(f"  {mark} {row['name']}: {need}, {row['files']} file(s)")
+    if not all(row["satisfied"] for row in detail["checklist"]):
+        raise StepFailed("the checklist is not satisfied after submitting")
+    ctx.say(f"answer due (article 32: accepted if unanswered) by {detail['answer_due_on']}")
+
+
+# -- the staff of the item's department, as their phones see it ----------------------------------
+
+
+def _bind_staff(ctx: DemoContext, bind_code: str) -> str:
+    """A staff member's phone: wx.login (a WeChat of its own), bind with the one-time code;
+    the staff access token."""
+    code = ctx.post("/sandbox/wechat/_control/login-code", token="")["code"]
+    bound = ctx.post("/api/v1/staff/auth/bind", {"bind_code": bind_code, "code": code}, token="")
+    return str(bound["access_token"])
+
+
+def _office(ctx: DemoContext) -> dict[str, str]:
+    """Staff tokens by role (clerk, reviewer, approver) in the item's lead department, made as an
+    operator would: the department's admin with ``zhangban staff create``, the others by that
+    admin through the admin API; each binds its own WeChat."""
+    office: dict[str, str] | None = ctx.state.get("office")
+    if office is not None:
+        return office
+    if ctx.operator is None:
+        raise StepFailed("no way to run `zhangban staff create` for this server")
+    department = ctx.state["guide"]["lead_department"]
+    tag = secrets.token_hex(3)
+    output = ctx.operator(
+        [
+            "staff",
+            "create",
+            "--username",
+            f"demo-admin-{tag}",
+            "--name",
+            "演示管理员",
+            "--department",
+            department,
+            "--roles",
+            "admin",
+        ]
+    )
+    try:
+        admin_code = json.loads(output)["bind_code"]
+    except (ValueError, KeyError, TypeError):
+        raise StepFailed(f"zhangban staff create printed no binding code: {output[:200]}") from None
+    admin = _bind_staff(ctx, admin_code)
+    office = {}
+    for role, name in (
+        ("clerk", "演示窗口人员"),
+        ("reviewer", "演示审查人员"),
+        ("approver", "演示审批人员"),
+    ):
+        created = ctx.post(
+            "/api/v1/admin/staff",
+            {"username": f"demo-{role}-{tag}", "name": name, "roles": [role]},
+            token=admin,
+        )
+        office[role] = _bind_staff(ctx, created["bind_code"])
+    ctx.state["office"] = office
+    ctx.say(
+        f"staff of {department}: an admin (zhangban staff create) and a clerk, a reviewer and "
+        "an approver (admin API), each bound to a WeChat of its own"
+    )
+    return office
+
+
+def _inbox_row(ctx: DemoContext, role: str, case_id: int) -> dict[str, Any]:
+    token = _office(ctx)[role]
+    inbox = ctx.get("/api/v1/staff/inbox", params={"role": role}, token=token)
+    row = next((r for r in inbox["items"] if r["id"] == case_id), None)
+    if row is None:
+        raise StepFailed(f"case {case_id} is not in the {role}'s inbox")
+    return dict(row)
+
+
+def step_correction(ctx: DemoContext) -> None:
+    """The clerk returns the case with one complete list; the applicant replaces the listed photo
+    (and nothing else) and resubmits."""
+    case_id = ctx.state["case_id"]
+    clerk = _office(ctx)["clerk"]
+    _inbox_row(ctx, "clerk", case_id)
+    # the photo receipt of the ID-card items (else the last required material)
+    required = [m for m in ctx.state["guide"]["materials"] if m.get("requirement") == "required"]
+    listed = next((m for m in required if m["code"] == "photo-receipt"), required[-1])
+    problem = "照片模糊，请在光线充足处重新拍摄。"
+    returned = ctx.post(
+        f"/api/v1/staff/cases/{case_id}/corrections",
+        {"items": [{"kind": "material", "code": listed["code"], "problem": problem}]},
+        token=clerk,
+    )
+    if returned["status"] != "correction_requested":
+        raise StepFailed(f"case {case_id} is {returned['status']} after the correction notice")
+    detail = ctx.get(f"/api/v1/cases/{case_id}")
+    notice = detail["correction"]
+    ctx.say(
+        f"notice round {notice['round']}: "
+        + "; ".join(f"{i['code']}: {i['problem']}" for i in notice["items"])
+    )
+    old = [f for f in detail["files"] if f["material_code"] == listed["code"]]
+    for file in old:
+        ctx.delete(f"/api/v1/uploads/{file['id']}")
+    _upload_photo(ctx, detail["item_code"], listed["code"], case_id=case_id)
+    resubmitted = ctx.post(f"/api/v1/cases/{case_id}/submit")
+    if resubmitted["status"] != "submitted":
+        raise StepFailed(f"case {case_id} is {resubmitted['status']} after resubmitting")
+    ctx.say(f"replaced {listed['name']} and resubmitted: {resubmitted['status_label']}")
+
+
+def step_accept(ctx: DemoContext) -> None:
+    case_id = ctx.state["case_id"]
+    clerk = _office(ctx)["clerk"]
+    _inbox_row(ctx, "clerk", case_id)
+    accepted = ctx.post(
+        f"/api/v1/staff/cases/{case_id}/accept", {"comment": "材料齐全，予以受理。"}, token=clerk
+    )
+    number = accepted.get("acceptance_number")
+    if accepted["status"] != "accepted" or not number:
+        raise StepFailed(f"case {case_id} is {accepted['status']} without an acceptance number")
+    detail = ctx.get(f"/api/v1/cases/{case_id}")
+    if not (detail["statutory_due_on"] and detail["promised_due_on"]):
+        raise StepFailed("accepted without due dates")
+    public = ctx.get(f"/api/v1/public/cases/{number}", token="")
+    if public["status"] != "accepted":
+        raise StepFailed(f"the public status page says {public['status']}")
+    ctx.say(f"acceptance number {number}, accepted on {detail['accepted_on']}")
+    ctx.say(
+        f"due (working days): promised {detail['promised_due_on']}, "
+        f"statutory {detail['statutory_due_on']}"
+    )
+
+
+def _claim_and_pass(ctx: DemoContext, role: str, opinion: str) -> dict[str, Any]:
+    """Take the case's open task of ``role`` from the department inbox and pass it."""
+    case_id = ctx.state["case_id"]
+    token = _office(ctx)[role]
+    row = _inbox_row(ctx, role, case_id)
+    task = row["task"]
+    if task["status"] != "open":
+        raise StepFailed(f"the {role}'s task of case {case_id} is {task['status']}, not open")
+    ctx.post(f"/api/v1/staff/tasks/{task['id']}/claim", token=token)
+    decided: dict[str, Any] = ctx.post(
+        f"/api/v1/staff/tasks/{task['id']}/decide",
+        {"outcome": "pass", "opinion": opinion},
+        token=token,
+    )
+    ctx.say(
+        f"{role} claimed task {task['id']} ({task['step_name']}) and passed it: "
+        f"{decided['status_label']}"
+    )
+    return decided
+
+
+def step_review(ctx: DemoContext) -> None:
+    decided = _claim_and_pass(ctx, "reviewer", "材料齐全，符合法定条件。")
+    if decided["status"] != "in_review":
+        raise StepFailed(f"after the review step the case is {decided['status']}")
+
+
+def step_decide(ctx: DemoContext) -> None:
+    decided = _claim_and_pass(ctx, "approver", "同意，准予许可。")
+    detail = ctx.get(f"/api/v1/cases/{ctx.state['case_id']}")
+    if detail["decision"] != "granted" or detail["status"] not in ("fee_due", "result_pending"):
+        raise StepFailed(f"the case is {decided['status']} ({detail['decision']}), not granted")
+    fee = f", fee {detail['fee_fen'] / 100:.2f} yuan" if detail["status"] == "fee_due" else ""
+    ctx.say(
+        f"final status {detail['status']} ({detail['status_label']}){fee}; "
+        f"predicted completion {detail['predicted_on']}"
+    )
 
 
 #: The steps built so far; the others print ``not built`` and do not fail the run.
@@ -175,11 +432,20 @@ BUILT: dict[str, Callable[[DemoContext], None]] = {
     "login": step_login,
     "realname": step_realname,
     "upload": step_upload,
+    "submit": step_submit,
+    "correction": step_correction,
+    "accept": step_accept,
+    "review": step_review,
+    "decide": step_decide,
 }
 
 
-def walk(client: httpx.Client, out: Callable[[str], None] = print) -> bool:
-    ctx = DemoContext(client)
+def walk(
+    client: httpx.Client, out: Callable[[str], None] = print, *, operator: Operator | None = None
+) -> bool:
+    """Every step in order, one ``step <name>: …`` line each; what a step has to tell follows
+    its line, indented."""
+    ctx = DemoContext(client, operator)
     ok = True
     for name in STEPS:
         step = BUILT.get(name)
@@ -189,13 +455,38 @@ def walk(client: httpx.Client, out: Callable[[str], None] = print) -> bool:
         if not ok:
             out(f"step {name}: FAILED an earlier step failed")
             continue
+        ctx.notes = []
         try:
             step(ctx)
             out(f"step {name}: ok")
         except (StepFailed, httpx.HTTPError, KeyError, ValueError) as exc:
             out(f"step {name}: FAILED {exc}")
             ok = False
+        for note in ctx.notes:
+            out(f"    {note}")
     return ok
+
+
+def cli_operator(env: dict[str, str]) -> Operator:
+    """``zhangban <args>`` in a subprocess with ``env`` (the server's settings)."""
+
+    def run(args: list[str]) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "api.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise StepFailed(
+                f"zhangban {' '.join(args[:2])} exited {result.returncode}: "
+                f"{(result.stderr or result.stdout).strip()[-300:]}"
+            )
+        return result.stdout
+
+    return run
 
 
 def _free_port() -> int:
@@ -217,8 +508,9 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout_s: floa
 
 
 @contextlib.contextmanager
-def embedded_server() -> Iterator[str]:
-    """A private embedded server on a free port, with its own database in a temporary folder."""
+def embedded_server() -> Iterator[tuple[str, dict[str, str]]]:
+    """A private embedded server on a free port, with its own database in a temporary folder:
+    its base URL and its environment (for ``zhangban`` commands on the same database)."""
     with tempfile.TemporaryDirectory(prefix="zhangban-demo-") as var_dir:
         port = _free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith("ZB_")} | {
@@ -239,7 +531,7 @@ def embedded_server() -> Iterator[str]:
             base_url = f"http://127.0.0.1:{port}"
             try:
                 _wait_ready(base_url, process)
-                yield base_url
+                yield base_url, env
             finally:
                 process.terminate()
                 try:
@@ -251,10 +543,12 @@ def embedded_server() -> Iterator[str]:
 def run_demo(settings: Settings, *, base_url: str | None) -> int:
     try:
         if base_url:
+            # The operator's own settings reach the server's database (staff accounts).
+            operator = cli_operator(dict(os.environ))
             with httpx.Client(base_url=base_url, timeout=30) as client:
-                return 0 if walk(client) else 1
-        with embedded_server() as url, httpx.Client(base_url=url, timeout=30) as client:
-            return 0 if walk(client) else 1
+                return 0 if walk(client, operator=operator) else 1
+        with embedded_server() as (url, env), httpx.Client(base_url=url, timeout=30) as client:
+            return 0 if walk(client, operator=cli_operator(env)) else 1
     except (StepFailed, subprocess.CalledProcessError) as exc:
         print(f"demo could not start: {exc}", file=sys.stderr)
         return 1

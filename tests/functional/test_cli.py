@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -213,14 +214,24 @@ def test_production_without_settings_exits_2_naming_each_one(tmp_path: Path) -> 
 def test_demo_walks_the_built_steps_on_its_own_server(tmp_path: Path) -> None:
     from api.demo import BUILT, STEPS
 
-    result = zhangban(cli_env(tmp_path), "demo", timeout=120)
+    result = zhangban(cli_env(tmp_path), "demo", timeout=180)
     assert result.returncode == 0, (result.stdout, result.stderr)
     lines = result.stdout.splitlines()
-    assert "step browse: ok" in lines
-    # one line per step, in order: "ok" for the steps built so far, "not built" for the others
-    # (when the brief was written only browse was built, so it printed "step login: not built")
-    assert lines == [f"step {name}: {'ok' if name in BUILT else 'not built'}" for name in STEPS], (
+    steps = [line for line in lines if line.startswith("step ")]
+    # one line per step, in order: "ok" for the steps built so far, "not built" for the others;
+    # what a step has to tell follows its line, indented
+    assert steps == [f"step {name}: {'ok' if name in BUILT else 'not built'}" for name in STEPS], (
         result.stdout
     )
+    assert all(line.startswith(("step ", "    ")) for line in lines), result.stdout
+    walked = ("browse", "login", "realname", "upload", "submit", "correction", "accept", "review")
+    for name in (*walked, "decide"):
+        assert f"step {name}: ok" in lines, result.stdout
+    text = result.stdout
+    assert "✓" in text and "✗" not in text  # the checklist of the submitted case
+    assert "notice round 1: photo-receipt" in text
+    assert re.search(r"acceptance number NC-GAJ-\d{8}-\d{5}", text), text
+    assert re.search(r"promised \d{4}-\d{2}-\d{2}, statutory \d{4}-\d{2}-\d{2}", text), text
+    assert re.search(r"final status fee_due .*predicted completion \d{4}-\d{2}-\d{2}", text), text
     # it used a temporary folder of its own, not the operator's
     assert not (tmp_path / "zhangban.sqlite3").exists()
