@@ -121,6 +121,7 @@ def reset_caches() -> None:
 
     _STATS.clear()
     _GUIDES.clear()
+    calendar_source.invalidate()
 
 
 async def _duration_stats(item_code: str) -> ItemDurationStats | None:
@@ -352,8 +353,11 @@ async def staff_inbox(
             for t in tasks
             if t.case_id in cases
         ]
+    # Supervision notices for me, and my department's addressed to nobody in particular (the
+    # case had no holder when it was supervised): see cases.supervision.
     counts["supervision"] = await SupervisionNotice.filter(
-        assignee_staff_id=subject.id, acknowledged_at=None
+        Q(assignee_staff_id=subject.id) | Q(department_code=dept, assignee_staff_id=None),
+        acknowledged_at=None,
     ).count()
     return {"role": role, "counts": counts, "items": items, "next_cursor": next_cursor}
 
