@@ -676,12 +676,21 @@ async def _next_acceptance_number(conn: BaseDBAsyncClient, department: str, day:
 
 
 async def _accept(
-    conn: BaseDBAsyncClient, case: Case, name: str, actor: Actor, *, comment: str, now: datetime
+    conn: BaseDBAsyncClient,
+    case: Case,
+    name: str,
+    actor: Actor,
+    *,
+    comment: str,
+    now: datetime,
+    accepted_on: date | None = None,
 ) -> Case:
+    """Accept ``case`` at ``now``; the legal clock runs from ``accepted_on`` (default: today),
+    which article 32 sets to the day the materials were received."""
     guide = await _guide_of(case)
     calendar = await calendar_source.get()
-    today = local_today(now)
-    number = await _next_acceptance_number(conn, case.lead_department_code, today)
+    number = await _next_acceptance_number(conn, case.lead_department_code, local_today(now))
+    today = accepted_on or local_today(now)
     statutory = int(guide.get("statutory_limit_days", 0))
     promised = int(guide.get("promised_limit_days", statutory))
     await _transition(
@@ -863,6 +872,8 @@ async def auto_accept_overdue(*, now: datetime, limit: int = 500) -> list[int]:
                     SYSTEM,
                     comment="依据《行政许可法》第三十二条，申请之日起五日内未作出答复，视为受理。",
                     now=now,
+                    # 逾期不告知的，自收到申请材料之日起即为受理: the clock started then.
+                    accepted_on=local_today(case.submitted_at) if case.submitted_at else None,
                 )
             accepted.append(case.id)
         except InvalidTransition:
