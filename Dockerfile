@@ -4,7 +4,7 @@
 #   docker run --rm zhangban python -m api.cli migrate      # once per release, before servers
 #   docker run -p 8000:8000 --env-file deploy/env zhangban  # serve (default command)
 #
-# Other commands: python -m api.cli seed | demo | catalog import FILE | catalog export
+# Other commands: python -m api.cli worker | seed | demo | catalog import FILE | catalog export
 
 # ---- builder: a virtual environment holding the pinned dependencies only -----------------------
 FROM python:3.11.7-slim-bookworm AS builder

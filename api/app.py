@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import httpx
@@ -15,11 +14,12 @@ from api.cases import bp as cases_bp
 from api.errors import install_error_handlers
 from api.health import bp as health_bp
 from api.identity import bp as identity_bp
-from api.jobs import run_cleanup
 from api.middleware import install_middleware
 from api.objects import bp as objects_bp
+from api.outbox_admin import bp as outbox_admin_bp
 from api.public import bp as public_bp
 from api.uploads import bp as uploads_bp
+from api.wiring import InProcessWorker, WorkerDeps
 from auth.providers.sandbox import SandboxCompanyRegistry, SandboxRealnameProvider
 from auth.providers.wechat import WeChatClient
 from auth.service import AuthDeps, today_local
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     app.blueprint(public_bp)
     app.blueprint(identity_bp)
     app.blueprint(admin_bp)
+    app.blueprint(outbox_admin_bp)
     app.blueprint(calendar_admin_bp)
     app.blueprint(uploads_bp)
     app.blueprint(cases_bp)
@@ -111,12 +112,21 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
         )
         app.ctx.store = create_object_store(settings)
         await app.ctx.store.ensure_bucket()
-        if settings.is_embedded:
-            # No worker process on the embedded profile: the clean-up job runs in process.
-            app.add_task(_cleanup_loop(app), name="upload-cleanup")
+        app.ctx.worker = InProcessWorker(
+            WorkerDeps(settings=settings, store=app.ctx.store, redis=app.ctx.redis)
+        )
+        if settings.worker_runs_in_process:
+            # The embedded profile has no worker process: one delivers and runs the jobs here.
+            app.ctx.worker.start()
         # Deadlines in a year without the official notice follow the rule: say so, once a worker.
         await warn_uncovered(today=today_local())
         log.info("worker ready", extra={"profile": settings.profile, "dialect": settings.dialect})
+
+    @app.before_server_stop
+    async def stop_worker(app: Sanic) -> None:
+        worker = getattr(app.ctx, "worker", None)
+        if worker is not None:
+            await worker.stop()  # lets the current event finish, before the pools close
 
     @app.after_server_stop
     async def close_resources(app: Sanic) -> None:
@@ -129,16 +139,3 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
         await close_db()
 
     return app
-
-
-CLEANUP_INTERVAL_S = 3600
-
-
-async def _cleanup_loop(app: Sanic) -> None:
-    """Hourly clean-up for the embedded profile (one process, so one instance)."""
-    while True:
-        await asyncio.sleep(CLEANUP_INTERVAL_S)
-        try:
-            await run_cleanup(settings=app.ctx.settings, store=app.ctx.store, redis=app.ctx.redis)
-        except Exception:  # the loop must survive one bad run; the next hour tries again
-            log.exception("clean-up failed")

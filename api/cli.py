@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from api.calendar_cli import add_calendar_commands
+from api.worker_cli import add_worker_commands
 from core.errors import DomainError
 from core.settings import ConfigurationError, Settings, get_settings
 
@@ -177,7 +178,7 @@ def cmd_staff_bind_code(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(settings: Settings, args: argparse.Namespace) -> int:
-    """The clean-up jobs, for cron until the worker process arrives."""
+    """The clean-up job once, now (the worker runs it every ``ZB_CLEANUP_INTERVAL_S``)."""
     from api.jobs import run_cleanup
     from core.redis import create_redis
     from storage.factory import create_object_store
@@ -263,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(handler=cmd_catalog_export)
 
     add_calendar_commands(sub)
+    add_worker_commands(sub)
     return parser
 
 

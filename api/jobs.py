@@ -1,5 +1,5 @@
-"""Scheduled jobs. Until the worker process arrives they run from ``zhangban cleanup`` (cron) and,
-on the embedded profile, hourly inside the server."""
+"""Scheduled jobs. The outbox worker runs them (``api/wiring.py`` registers them), one instance
+at a time across workers; ``zhangban cleanup`` runs the clean-up once by hand."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ which company, which item, which departments handle it). Rules:
 * staff act on objects of their own department, each action by role; supervisors read across
   departments and act on none;
 * administration (staff accounts, catalogue) is limited to the staff member's own department;
-  the working-day calendar, one for the whole city, to admins of any department.
+  the working-day calendar, one for the whole city, to admins of any department, and so is
+  operating the deployment (the outbox's dead letters).
 
 Every decision reads the current rows (no cache), so a revocation a second ago is honoured.
 """
@@ -161,6 +162,18 @@ def may_edit_calendar(subject: Subject) -> bool:
 def require_edit_calendar(subject: Subject) -> None:
     if not may_edit_calendar(subject):
         raise PermissionDenied("只有管理员可以查看和调整工作日历。", details={"role": "admin"})
+
+
+def may_operate(subject: Subject) -> bool:
+    """Operating the deployment itself (the outbox's dead letters): staff holding the admin role,
+    whatever their department, because an event belongs to no one department. The role is
+    granted only from the command line."""
+    return subject.is_staff and StaffRole.admin in subject.roles
+
+
+def require_operate(subject: Subject) -> None:
+    if not may_operate(subject):
+        raise PermissionDenied("只有系统管理员可以进行此操作。", details={"role": "admin"})
 
 
 async def applicant_scope(user_id: int, *, today: date) -> dict[str, list[int]]:

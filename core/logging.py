@@ -47,13 +47,14 @@ def redact(text: str) -> str:
     return _PHONE.sub(r"\1****\2", text)
 
 
-def _redact_value(value: Any) -> Any:
+def redact_value(value: Any) -> Any:
+    """``redact`` applied to every string inside a JSON-like value."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: _redact_value(v) for k, v in value.items()}
+        return {k: redact_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_redact_value(v) for v in value]
+        return [redact_value(v) for v in value]
     return value
 
 
@@ -74,7 +75,7 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 # an extra never overwrites the line's own fields (ts, level, logger, msg…)
-                entry[f"extra_{key}" if key in entry else key] = _redact_value(value)
+                entry[f"extra_{key}" if key in entry else key] = redact_value(value)
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ import httpx
 from redis.asyncio import Redis
 
 from core.errors import DomainError, RateLimited, ServiceUnavailable
+from core.locks import RedisLock
 from core.settings import Settings
 
 log = logging.getLogger("zhangban.wechat")
@@ -32,10 +32,6 @@ TOKEN_INVALID_CODES = frozenset({40001, 42001})
 #: Refresh this long before WeChat's own expiry, so no request carries a dying token.
 TOKEN_MARGIN_S = 300
 LOCK_TTL_MS = 10_000
-_RELEASE_LOCK = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
 
 class LoginCodeInvalid(DomainError):
@@ -122,14 +118,14 @@ class WeChatClient:
         ``stale`` is a token WeChat just refused: if the cache already holds another one, a peer
         refreshed it meanwhile and that one is used.
         """
-        owner = secrets.token_hex(8)
+        lock = RedisLock(self._redis, self._lock_key, ttl_ms=LOCK_TTL_MS)
         async with self._local_lock:
             deadline = time.monotonic() + LOCK_TTL_MS / 1000
             while True:
                 cached = await self._cached_token()
                 if cached is not None and cached != stale:
                     return cached
-                if await self._redis.set(self._lock_key, owner, nx=True, px=LOCK_TTL_MS):
+                if await lock.acquire():
                     break
                 if time.monotonic() > deadline:
                     raise WeChatUnavailable(details={"reason": "access token lock timeout"})
@@ -153,7 +149,7 @@ class WeChatClient:
                 return token
             finally:
                 # Only our own lock: it may have expired and been taken by another worker.
-                await self._redis.eval(_RELEASE_LOCK, 1, self._lock_key, owner)
+                await lock.release()
 
     async def _call_with_token(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         token = await self.access_token()

@@ -1,0 +1,124 @@
+"""``zhangban worker`` and ``zhangban outbox …``: the outbox worker process and its dead letters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import Any
+
+from core.settings import Settings
+
+log = logging.getLogger("zhangban.worker")
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Deliver outbox events and run the scheduled jobs until SIGTERM/SIGINT (or, with
+    ``--once``, until nothing is due)."""
+    from api.wiring import WorkerDeps, build_worker
+    from core.db import close_db, init_db, ping_db
+    from core.logging import configure_logging
+    from core.redis import create_redis
+    from core.worker import run_worker
+    from storage.factory import create_object_store
+
+    # --once prints its report on stdout: its log lines go to stderr then.
+    configure_logging(settings.log_level, stream=sys.stderr if args.once else None)
+    if settings.is_embedded and not settings.redis_url and settings.worker_runs_in_process:
+        log.warning(
+            "the embedded server runs its own worker; without ZB_REDIS_URL the two cannot share "
+            "the scheduled jobs' lock: stop one of them, or set ZB_WORKER_IN_PROCESS=false"
+        )
+
+    async def run() -> int:
+        await init_db(settings)
+        await ping_db()
+        redis = create_redis(settings)
+        try:
+            store = create_object_store(settings)
+            worker = build_worker(WorkerDeps(settings=settings, store=store, redis=redis))
+            if args.once:
+                settled = 0
+                while batch := await worker.run_once():
+                    settled += batch
+                jobs = await worker.run_due_jobs()
+                print(json.dumps({"events_settled": settled, "jobs_run": jobs}))
+            else:
+                await run_worker(worker, handle_signals=True)
+        finally:
+            await redis.aclose()
+            await close_db()
+        return 0
+
+    return asyncio.run(run())
+
+
+def _with_db(settings: Settings, work: Any) -> Any:
+    from core.db import close_db, init_db
+
+    async def run() -> Any:
+        await init_db(settings)
+        try:
+            return await work()
+        finally:
+            await close_db()
+
+    return asyncio.run(run())
+
+
+def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
+    from core import outbox
+
+    async def work() -> Any:
+        return await outbox.list_events(
+            status=args.status,
+            topic=args.topic,
+            cursor=args.cursor,
+            limit=args.limit,
+            secret=settings.secret_key,
+        )
+
+    print(json.dumps(_with_db(settings, work), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_outbox_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from core import outbox
+
+    async def work() -> Any:
+        return await outbox.replay(event_id=args.id, actor="cli")
+
+    print(json.dumps(_with_db(settings, work), ensure_ascii=False, indent=2))
+    return 0
+
+
+def add_worker_commands(sub: Any) -> None:
+    worker = sub.add_parser(
+        "worker", help="deliver outbox events and run the scheduled jobs (several may run)"
+    )
+    worker.add_argument(
+        "--once", action="store_true", help="settle what is due now, run due jobs, and exit"
+    )
+    worker.set_defaults(handler=cmd_worker)
+
+    box = sub.add_parser("outbox", help="the outbox: dead letters and replay").add_subparsers(
+        dest="outbox_command", required=True
+    )
+    for name, status, text in (
+        ("dead", "dead", "list dead events (newest first)"),
+        ("list", None, "list events of any status (newest first)"),
+    ):
+        listing = box.add_parser(name, help=text)
+        if status is None:
+            listing.add_argument("--status", choices=("pending", "delivered", "dead"))
+        listing.add_argument("--topic")
+        listing.add_argument("--limit", type=int, default=50)
+        listing.add_argument("--cursor", help="next_cursor of the previous page")
+        listing.set_defaults(handler=cmd_outbox_list, **({"status": status} if status else {}))
+    replay = box.add_parser(
+        "replay", help="put a dead event back in line; handlers that succeeded are not rerun"
+    )
+    replay.add_argument("id", type=int)
+    replay.set_defaults(handler=cmd_outbox_replay)
