@@ -12,12 +12,14 @@ from api.admin import bp as admin_bp
 from api.calendar_admin import bp as calendar_admin_bp
 from api.cases import bp as cases_bp
 from api.errors import install_error_handlers
+from api.evaluations import bp as evaluations_bp
 from api.health import bp as health_bp
 from api.identity import bp as identity_bp
 from api.middleware import install_middleware
 from api.objects import bp as objects_bp
 from api.outbox_admin import bp as outbox_admin_bp
 from api.public import bp as public_bp
+from api.supervision import bp as supervision_bp
 from api.uploads import bp as uploads_bp
 from api.wiring import InProcessWorker, WorkerDeps
 from auth.providers.sandbox import SandboxCompanyRegistry, SandboxRealnameProvider
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     app.blueprint(calendar_admin_bp)
     app.blueprint(uploads_bp)
     app.blueprint(cases_bp)
+    app.blueprint(supervision_bp)
+    app.blueprint(evaluations_bp)
     if settings.effective_storage_backend == "local":
         # The embedded object folder serves presigned POST and GET itself, like S3 would.
         app.blueprint(objects_bp)
