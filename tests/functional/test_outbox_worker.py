@@ -572,7 +572,7 @@ async def test_the_in_process_worker_delivers_without_help(clean: Sanic) -> None
             await asyncio.sleep(0.05)
         assert got == [event_id]
         assert (await row(event_id)).status == "delivered"
-        assert [j.name for j in worker.registry.jobs] == ["cleanup"]
+        assert "cleanup" in [j.name for j in worker.registry.jobs]
     finally:
         await runner.stop()  # a fresh registry, without the probe, for the tests after this one
         runner.start()
