@@ -20,6 +20,7 @@ from functools import partial
 from redis.asyncio import Redis
 
 from api.jobs import run_cleanup
+from cases import handlers as cases_handlers
 from core.settings import Settings
 from core.worker import FileJobState, JobState, RedisJobState, Registry, Worker, WorkerConfig
 from storage.base import ObjectStore
@@ -46,6 +47,7 @@ def install(registry: Registry, deps: WorkerDeps) -> Registry:
     # Contexts register their handlers and jobs here, one line each, e.g.
     #   cases_handlers.register(registry, deps)   (handlers of case.* events)
     #   cases_jobs.register(registry, deps)       (deadline and supervision jobs)
+    cases_handlers.register(registry)  # duration statistics of case.grant / case.deny
     _install_extra(registry, deps.settings.worker_extra_handlers)
     return registry
 
