@@ -670,8 +670,10 @@ async def _next_acceptance_number(conn: BaseDBAsyncClient, department: str, day:
             '"last_number" = "last_number" + 1 RETURNING "last_number"'
         )
         params = [department, day.isoformat()]
-    _, rows = await conn.execute_query(sql, params)
-    sequence = int(dict(rows[0])["last_number"])
+    # execute_query_dict: Tortoise's asyncpg ``execute_query`` runs an INSERT without fetching
+    # (no RETURNING rows), so it would hand back nothing on PostgreSQL.
+    rows = await conn.execute_query_dict(sql, params)
+    sequence = int(rows[0]["last_number"])
     return f"{department}-{day:%Y%m%d}-{sequence:05d}"
 
 
