@@ -18,6 +18,7 @@ from typing import Any
 
 from sanic import Request
 from sanic.response import HTTPResponse, raw
+from sanic_ext.extensions.openapi.builders import OperationStore
 
 from core.errors import Conflict, ValidationFailed, field_error
 
@@ -92,4 +93,9 @@ def idempotent(handler: Handler) -> Handler:
         )
         return response
 
+    # The OpenAPI description is kept per function: the route serves the wrapper, so the
+    # description given to the handler (``openapi.definition`` below ``@idempotent``) moves to it.
+    store = OperationStore()
+    if handler in store:
+        store[wrapper] = store.pop(handler)
     return wrapper

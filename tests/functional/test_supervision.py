@@ -436,3 +436,24 @@ async def test_who_may_supervise(
     still = await ReviewTask.get(id=task.id)
     assert (still.status, still.assignee_staff_id) == ("open", None)
     assert (await pass_step(staff.reviewer, case_id)).status_code == 200
+
+
+async def test_the_contract_documents_supervision_and_evaluation(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/docs/openapi.json")).json()["paths"]
+    for path, method in (
+        ("/api/v1/supervisor/board", "get"),
+        ("/api/v1/supervisor/cases", "get"),
+        ("/api/v1/supervisor/cases/{case_id}/notices", "post"),
+        ("/api/v1/supervisor/cases/{case_id}/notices", "get"),
+        ("/api/v1/supervisor/tasks/{task_id}/reassign", "post"),
+        ("/api/v1/staff/supervision-notices", "get"),
+        ("/api/v1/staff/supervision-notices/{notice_id}/acknowledge", "post"),
+        ("/api/v1/cases/{case_id}/evaluation", "post"),
+        ("/api/v1/staff/evaluations", "get"),
+        ("/api/v1/staff/evaluations/stats", "get"),
+        ("/api/v1/staff/evaluations/{evaluation_id}/answer", "post"),
+    ):
+        operation = paths[path][method]
+        assert "401" in operation["responses"], (path, method)
+    rating = paths["/api/v1/cases/{case_id}/evaluation"]["post"]
+    assert "requestBody" in rating
