@@ -57,6 +57,7 @@ COPY core/ ./core/
 COPY catalog/ ./catalog/
 COPY auth/ ./auth/
 COPY storage/ ./storage/
+COPY cases/ ./cases/
 COPY sandbox/ ./sandbox/
 COPY migrations/ ./migrations/
 # Only the embedded profile writes here (ZB_VAR_DIR defaults to var/); production writes nothing.

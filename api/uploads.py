@@ -258,7 +258,8 @@ async def delete(request: Request, upload_id: str) -> HTTPResponse:
     if not await _may(subject, Action.apply, upload):
         raise storage.UploadNotFound()
     replacing = False
-    if upload.case_id is not None:
+    if upload.case_id is not None and await cases.find_case(case_id=upload.case_id):
+        # The case decides whether this file may go now (a draft, or listed for correction).
         await cases.check_upload_allowed(
             subject=subject,
             case_id=upload.case_id,

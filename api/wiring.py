@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from api.jobs import run_cleanup
 from cases import handlers as cases_handlers
+from cases import jobs as cases_jobs
 from core.settings import Settings
 from core.worker import FileJobState, JobState, RedisJobState, Registry, Worker, WorkerConfig
 from storage.base import ObjectStore
@@ -44,10 +45,11 @@ def install(registry: Registry, deps: WorkerDeps) -> Registry:
         deps.settings.cleanup_interval_s,
         partial(run_cleanup, settings=deps.settings, store=deps.store, redis=deps.redis),
     )
-    # Contexts register their handlers and jobs here, one line each, e.g.
-    #   cases_handlers.register(registry, deps)   (handlers of case.* events)
-    #   cases_jobs.register(registry, deps)       (deadline and supervision jobs)
+    # Contexts register their handlers and jobs here.
     cases_handlers.register(registry)  # duration statistics of case.grant / case.deny
+    registry.register_job(
+        "cases.article32", cases_jobs.ARTICLE32_INTERVAL_S, cases_jobs.article32_auto_acceptance
+    )
     _install_extra(registry, deps.settings.worker_extra_handlers)
     return registry
 
