@@ -22,7 +22,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from auth.models import Company, Mandate, User
-from auth.permissions import Action, Owned, Subject, require
+from auth.permissions import Action, Owned, Subject, can, require
 from auth.service import require_realname_level
 from cases.models import AcceptanceCounter, Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import (
@@ -155,12 +155,16 @@ async def find_case(*, case_id: int) -> Case | None:
 
 async def load_for(subject: Subject, action: Action, case_id: int, *, now: datetime) -> Case:
     """The case, if ``subject`` may do ``action`` on it. Someone else's case is "not found" to a
-    citizen (its existence is not theirs to learn) and "forbidden" to staff."""
+    citizen (its existence is not theirs to learn) and "forbidden" to staff, and to a citizen
+    who may see the case but not do this (a company agent with only the ``view`` scope)."""
     case = await _get_case(case_id)
+    today = local_today(now)
     try:
-        await require(subject, action, owned(case), today=local_today(now))
+        await require(subject, action, owned(case), today=today)
     except Forbidden:
         if subject.is_staff:
+            raise
+        if action is not Action.view and await can(subject, Action.view, owned(case), today=today):
             raise
         raise CaseNotFound(details={"case_id": case_id}) from None
     return case
