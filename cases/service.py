@@ -897,11 +897,17 @@ async def auto_accept_overdue(*, now: datetime, limit: int = 500) -> list[int]:
 
 
 async def _holder_role(subject: Subject, case: Case) -> Role:
-    """The role in which ``subject`` holds a claimed task of the case, or refuse."""
-    task = await ReviewTask.filter(
-        case_id=case.id, assignee_staff_id=subject.id, status="claimed"
-    ).first()
-    if task is None:
+    """The role in which ``subject`` holds a claimed task of the case, or refuse. Only staff
+    hold tasks: a citizen's user id may well equal the holder's staff id."""
+    task = None
+    if subject.is_staff:
+        task = await ReviewTask.filter(
+            case_id=case.id,
+            assignee_staff_id=subject.id,
+            status="claimed",
+            department_code=subject.department_code,
+        ).first()
+    if task is None or task.role not in subject.roles:
         raise RoleNotAllowed("请先领取该办件的审查任务。", code="case.task_not_held")
     return Role(task.role)
 
