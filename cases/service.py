@@ -650,6 +650,10 @@ async def withdraw(*, subject: Subject, case_id: int, reason: str, now: datetime
 
 
 async def _staff_case(subject: Subject, action: Action, case_id: int, now: datetime) -> Case:
+    """The case, for staff who may do ``action`` on it. Not for applicants, even their own
+    case's: ``view`` would let an owner through to staff-only acts (internal comments)."""
+    if not subject.is_staff:
+        raise Forbidden("只有工作人员可以进行此操作。", code="auth.forbidden")
     case = await _get_case(case_id)
     await require(subject, action, owned(case), today=local_today(now))
     return case
