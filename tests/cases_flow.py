@@ -73,7 +73,10 @@ async def import_case_catalogue(app: Sanic) -> CaseCatalogue:
         parallel_departments=[partner["code"]],
         name="并联审批测试事项",
         materials=[parallel_material],
-        review_steps=[{"name": "并联审查", "role": "reviewer"}, {"name": "决定", "role": "approver"}],
+        review_steps=[
+            {"name": "并联审查", "role": "reviewer"},
+            {"name": "决定", "role": "approver"},
+        ],
     )
     await catalog.import_catalog(
         document=factories.catalog_file(
@@ -116,9 +119,7 @@ async def draft(
 
 async def attach(person: Phone, case_id: int, item: str, material: str) -> dict[str, Any]:
     """One photo uploaded for the case's material, as the mini-program does it."""
-    return await uploaded(
-        person, item, material, PHOTO, content_type="image/png", case_id=case_id
-    )
+    return await uploaded(person, item, material, PHOTO, content_type="image/png", case_id=case_id)
 
 
 async def filed(person: Phone, cat: CaseCatalogue, item: str | None = None) -> int:
