@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 
 from core.settings import Settings
 
@@ -37,12 +38,38 @@ APP_LABEL = "models"
 _MIGRATE_LOCK_KEY = 0x7A62_6D69
 
 
+async def _end_of_use(connection: Any) -> None:
+    """What the PostgreSQL pool does when a connection comes back: nothing beyond asyncpg's own
+    roll-back of an unfinished transaction.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release, and Tortoise releases after every statement, so each query
+    cost two round trips. This code holds no session state across a release (no ``SET``, no
+    ``LISTEN``, no cursors; the one session advisory lock, the migration lock, is taken and
+    released on a connection held for the purpose), so there is nothing to reset."""
+
+
 def tortoise_config(database_url: str, *, with_aerich: bool = False) -> dict[str, Any]:
     modules = list(MODEL_MODULES)
     if with_aerich:
         modules.append("aerich.models")
+    connection: str | dict[str, Any] = database_url
+    if dialect_of(database_url) == "postgres":
+        expanded = expand_db_url(database_url)
+        if expanded["engine"] == "tortoise.backends.asyncpg":
+            credentials = expanded["credentials"]
+            credentials["reset"] = _end_of_use
+            # asyncpg prepares every statement, and after five runs PostgreSQL may switch a
+            # prepared statement to a generic plan that ignores the parameter values. Work
+            # queues are skewed (few "open" tasks among millions of finished ones), and the
+            # generic plan of an inbox walked the whole primary key: 20 ms instead of 0.08 ms
+            # (bench/cases_plans.py). Planning each time costs microseconds on these queries.
+            settings = dict(credentials.get("server_settings") or {})
+            settings.setdefault("plan_cache_mode", "force_custom_plan")
+            credentials["server_settings"] = settings
+            connection = expanded
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {APP_LABEL: {"models": modules, "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",
@@ -107,12 +134,14 @@ async def _migration_lock(database_url: str) -> AsyncIterator[None]:
     if dialect_of(database_url) != "postgres":
         yield
         return
-    conn = connections.get("default")
-    await conn.execute_query(f"SELECT pg_advisory_lock({_MIGRATE_LOCK_KEY})")
-    try:
-        yield
-    finally:
-        await conn.execute_query(f"SELECT pg_advisory_unlock({_MIGRATE_LOCK_KEY})")
+    # A session lock belongs to one connection: hold that connection from lock to unlock (a
+    # statement of its own would return the connection to the pool between the two).
+    async with connections.get("default").acquire_connection() as held:
+        await held.execute(f"SELECT pg_advisory_lock({_MIGRATE_LOCK_KEY})")
+        try:
+            yield
+        finally:
+            await held.execute(f"SELECT pg_advisory_unlock({_MIGRATE_LOCK_KEY})")
 
 
 async def make_migrations(database_url: str, name: str) -> str | None:
