@@ -66,6 +66,20 @@ def card(case: Case, *, today: date, calendar: WorkCalendar, yellow_days: int) -
     return ""
 
 
+#: The columns a list row reads (``summary``, its card, and the cursor): lists load only these,
+#: not the form data and the rest of a case.
+SUMMARY_FIELDS = (
+    "id",
+    "item_code",
+    "item_name",
+    "status",
+    "acceptance_number",
+    "applicant_display",
+    "promised_due_on",
+    "updated_at",
+)
+
+
 def summary(case: Case, *, today: date, calendar: WorkCalendar, yellow_days: int) -> dict:
     """One list row: enough for a phone to draw the card without opening the case."""
     return {
@@ -282,7 +296,7 @@ async def my_cases(
         query = query.filter(status__in=STATUS_GROUPS[group])
     if cursor:
         query = query.filter(id__lt=int(decode_cursor(secret, cursor)["id"]))
-    rows = await query.order_by("-id").limit(limit + 1)
+    rows = await query.order_by("-id").limit(limit + 1).only(*SUMMARY_FIELDS)
     rows, next_cursor = _page(rows, limit, secret)
     calendar = await calendar_source.get()
     today = local_today(now)
@@ -318,7 +332,12 @@ async def staff_inbox(
         status = S.submitted.value if role == "clerk" else S.result_pending.value
         base = Case.filter(lead_department_code=dept, status=status)
         counts["queue"] = await base.count()
-        rows = await base.filter(id__gt=after).order_by("id").limit(limit + 1)
+        rows = (
+            await base.filter(id__gt=after)
+            .order_by("id")
+            .limit(limit + 1)
+            .only(*SUMMARY_FIELDS, "answer_due_on")
+        )
         rows, next_cursor = _page(rows, limit, secret)
         items = [
             {
@@ -333,16 +352,19 @@ async def staff_inbox(
         counts["mine"] = await base_tasks.filter(
             status="claimed", assignee_staff_id=subject.id
         ).count()
-        tasks = (
-            await base_tasks.filter(
-                Q(status="open") | Q(status="claimed", assignee_staff_id=subject.id),
-                id__gt=after,
-            )
-            .order_by("id")
-            .limit(limit + 1)
+        # The open queue and my own tasks as two queries merged here, not one query with an OR:
+        # PostgreSQL runs the prepared OR query with a generic plan that walks the primary key
+        # of every task (14 ms on 100,000 cases), while each half is a range of its own index.
+        page_of = (
+            base_tasks.filter(status="open", id__gt=after),
+            base_tasks.filter(status="claimed", assignee_staff_id=subject.id, id__gt=after),
         )
-        tasks, next_cursor = _page(tasks, limit, secret)
-        cases = {c.id: c for c in await Case.filter(id__in=[t.case_id for t in tasks])}
+        found = [t for q in page_of for t in await q.order_by("id").limit(limit + 1)]
+        tasks, next_cursor = _page(sorted(found, key=lambda t: t.id), limit, secret)
+        cases = {
+            c.id: c
+            for c in await Case.filter(id__in=[t.case_id for t in tasks]).only(*SUMMARY_FIELDS)
+        }
         items = [
             {
                 **summary(
