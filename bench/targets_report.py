@@ -1,17 +1,22 @@
-"""The results table of bench/identity.sh and bench/uploads.sh (bench/wrk_report.py's sibling).
+"""The results table of bench/identity.sh, uploads.sh and cases.sh (bench/wrk_report.py's sibling).
 
-    python bench/targets_report.py identity|uploads --raw DIR --out FILE.json [--meta k=v ...]
+    python bench/targets_report.py identity|uploads|cases --raw DIR --out FILE.json [--meta k=v ...]
 
 DIR holds one wrk output per run, ``<endpoint>.<round>.txt``, with optionally ``.load`` (share of
 the machine other processes used, from cpuload.py) and ``.cpu`` (CPU-seconds of named process
 groups before and after the run, written by lib.sh's wrk_run) next to it. The wrk outputs are
 parsed by wrk_report.parse_wrk. For each endpoint the table shows the median over the rounds of
-req/s and p99, and the median of the per-round ratio to the hello-world req/s of the same round.
+req/s and p99 (and p50 when a target is about it), and the median of the per-round ratio to the
+hello-world req/s of the same round (for cases.sh's 16-connection runs: to the hello-world run
+at 16 connections).
 
-The targets of the identity and materials issues are of three kinds:
+The targets of the identity, materials and cases issues are of four kinds:
 
-* an absolute rate (``req/s >= N``): login, upload intents. Absolute figures depend on the machine
-  and on everything else running on it: the ratio to hello-world is printed beside them;
+* an absolute rate (``req/s >= N``): login, upload intents, case detail, submissions. Absolute
+  figures depend on the machine and on everything else running on it: the ratio to hello-world is
+  printed beside them;
+* latency (``p50 < N ms``, ``p99 < N ms``) at a given number of connections: the case list and
+  the staff inboxes. The hello-world's own latency at the same connections is the machine's floor;
 * an overhead against another endpoint of the same round (``1 - rps / rps(other)``, median over
   the rounds): the token verification on the item guide;
 * none: the hello-world (``reference``) and figures printed for information (``info``).
@@ -55,6 +60,10 @@ class Endpoint:
     max_overhead: float | None = None
     overhead_of: str | None = None
     info: bool = False
+    max_p50_ms: float | None = None
+    max_p99_ms: float | None = None
+    #: the hello-world run the ratio is taken against (same connections)
+    reference: str = "hello"
 
 
 BENCHMARKS: dict[str, tuple[str, list[Endpoint]]] = {
@@ -80,7 +89,40 @@ BENCHMARKS: dict[str, tuple[str, list[Endpoint]]] = {
             Endpoint("upload", "upload intent (POST /api/v1/uploads)", min_rps=2000),
         ],
     ),
+    "cases": (
+        "Case benchmark",
+        [
+            Endpoint("hello", "hello-world (GET /)"),
+            Endpoint("hello_c16", "hello-world, 16 connections", reference="hello_c16"),
+            Endpoint(
+                "list",
+                "citizen list, -c16 (GET /api/v1/cases)",
+                max_p50_ms=10,
+                max_p99_ms=50,
+                reference="hello_c16",
+            ),
+            Endpoint(
+                "inbox_clerk",
+                "clerk inbox, -c16 (GET …/staff/inbox)",
+                max_p50_ms=10,
+                max_p99_ms=50,
+                reference="hello_c16",
+            ),
+            Endpoint(
+                "inbox_reviewer",
+                "reviewer inbox, -c16 (GET …/staff/inbox)",
+                max_p50_ms=10,
+                max_p99_ms=50,
+                reference="hello_c16",
+            ),
+            Endpoint("detail", "case detail + timeline (GET /api/v1/cases/{id})", min_rps=2000),
+            Endpoint("submit", "submission (POST /api/v1/cases/{id}/submit)", min_rps=300),
+        ],
+    ),
 }
+
+#: Endpoints measured as references (the hello-world at each number of connections).
+REFERENCES = frozenset({"hello", "hello_c16"})
 
 
 def read_cpu(path: Path) -> dict[str, float]:
@@ -150,13 +192,14 @@ def summarise(
     endpoints: list[Endpoint],
 ) -> list[dict[str, Any]]:
     rps_by_round = {name: {r.round: r.rps for r in found} for name, found in runs.items()}
-    hello_by_round = rps_by_round.get("hello", {})
     rows: list[dict[str, Any]] = []
     for ep in endpoints:
         found = sorted(runs.get(ep.name, []), key=lambda r: r.round)
         if not found:
             continue
+        hello_by_round = rps_by_round.get(ep.reference, {})
         rps = statistics.median(r.rps for r in found)
+        p50 = statistics.median(r.p50_ms for r in found)
         p99 = statistics.median(r.p99_ms for r in found)
         ratios = [r.rps / hello_by_round[r.round] for r in found if hello_by_round.get(r.round)]
         ratio = _median(ratios)
@@ -165,8 +208,19 @@ def summarise(
             other = rps_by_round.get(ep.overhead_of, {})
             overheads = [1 - r.rps / other[r.round] for r in found if other.get(r.round)]
         overhead = _median(overheads)
-        target, measured_ok, verdict = "-", None, "reference" if ep.name == "hello" else "info"
-        if ep.min_rps is not None:
+        target, measured_ok = "-", None
+        verdict = "reference" if ep.name in REFERENCES else "info"
+        if ep.max_p50_ms is not None or ep.max_p99_ms is not None:
+            checks = [
+                (name, limit, value)
+                for name, limit, value in (("p50", ep.max_p50_ms, p50), ("p99", ep.max_p99_ms, p99))
+                if limit is not None
+            ]
+            target = " and ".join(f"{name} < {limit:g} ms" for name, limit, _ in checks)
+            missed = [name for name, limit, value in checks if value >= limit]
+            measured_ok = not missed
+            verdict = "PASS" if measured_ok else f"FAIL ({', '.join(missed)})"
+        elif ep.min_rps is not None:
             target = f"req/s >= {ep.min_rps:,.0f}"
             measured_ok = rps >= ep.min_rps
             verdict = "PASS" if measured_ok else "FAIL (req/s)"
@@ -190,7 +244,10 @@ def summarise(
                 "endpoint": ep.name,
                 "label": ep.label,
                 "rps_median": round(rps, 2),
+                "p50_ms_median": round(p50, 3),
                 "p99_ms_median": round(p99, 3),
+                "p50_ms_per_round": [round(r.p50_ms, 3) for r in found],
+                "ratio_to": ep.reference,
                 "ratio_to_hello_median": round(ratio, 4) if ratio is not None else None,
                 "ratio_per_round": [round(x, 4) for x in ratios],
                 "rps_per_round": [r.rps for r in found],
@@ -202,6 +259,8 @@ def summarise(
                 "target": target,
                 "target_min_rps": ep.min_rps,
                 "target_max_overhead": ep.max_overhead,
+                "target_max_p50_ms": ep.max_p50_ms,
+                "target_max_p99_ms": ep.max_p99_ms,
                 "target_ok": measured_ok,
                 "verdict": verdict,
             }
@@ -210,22 +269,25 @@ def summarise(
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("endpoint", "req/s", "p99", "ratio to hello", "target", "result")
+    with_p50 = any(row.get("target_max_p50_ms") is not None for row in rows)
+    head: tuple[str, ...] = ("endpoint", "req/s", "p99", "ratio to hello", "target", "result")
+    if with_p50:
+        head = ("endpoint", "req/s", "p50", "p99", "ratio to hello", "target", "result")
     body = []
     for row in rows:
         ratio = row["ratio_to_hello_median"]
-        body.append(
-            (
-                row["label"],
-                f"{row['rps_median']:,.0f}",
-                fmt_ms(row["p99_ms_median"]),
-                "1.00" if row["endpoint"] == "hello" else (f"{ratio:.2f}" if ratio else "-"),
-                row["target"],
-                row["verdict"],
-            )
+        cells: tuple[str, ...] = (
+            row["label"],
+            f"{row['rps_median']:,.0f}",
+            *((fmt_ms(row["p50_ms_median"]),) if with_p50 else ()),
+            fmt_ms(row["p99_ms_median"]),
+            "1.00" if row["endpoint"] in REFERENCES else (f"{ratio:.2f}" if ratio else "-"),
+            row["target"],
+            row["verdict"],
         )
+        body.append(cells)
     widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
-    aligns = ["<", ">", ">", ">", "<", "<"]
+    aligns = ["<", ">", *([">"] if with_p50 else []), ">", ">", "<", "<"]
 
     def line(cells: tuple[str, ...]) -> str:
         padded = (f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True))
@@ -284,6 +346,41 @@ def identity_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
     return notes
 
 
+def cases_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
+    """The latency floor of the machine, and what the absolute targets mean in ratios."""
+    notes: list[str] = []
+    floor = rows.get("hello_c16")
+    latency_rows = [r for r in rows.values() if r.get("target_max_p99_ms") is not None]
+    if floor and latency_rows:
+        p50_limit = min(r["target_max_p50_ms"] or float("inf") for r in latency_rows)
+        p99_limit = min(r["target_max_p99_ms"] for r in latency_rows)
+        notes.append(
+            f"Latency runs use 16 connections; the hello-world at 16 connections answers in p50 "
+            f"{fmt_ms(floor['p50_ms_median'])}, p99 {fmt_ms(floor['p99_ms_median'])}: the floor "
+            "of this machine with wrk on the same cores. Their ratio column is to that run."
+        )
+        if floor["p50_ms_median"] >= p50_limit or floor["p99_ms_median"] >= p99_limit:
+            notes.append(
+                "NOTE: the hello-world itself misses the latency targets in this run: the "
+                "latency verdicts say more about the machine than about the endpoints."
+            )
+    hello = rows.get("hello")
+    absolute = [r for r in rows.values() if r.get("target_min_rps")]
+    if hello and absolute and hello["rps_median"]:
+        parts = [
+            f"{r['endpoint']} {r['target_min_rps']:,.0f} req/s = ratio "
+            f"{r['target_min_rps'] / hello['rps_median']:.3f}"
+            for r in absolute
+        ]
+        notes.append(
+            f"Against this run's hello-world ({hello['rps_median']:,.0f} req/s) the absolute "
+            f"targets are: {'; '.join(parts)} (on RECIPES.md's reference run of 36,500 req/s: "
+            + "; ".join(f"{r['endpoint']} {r['target_min_rps'] / 36500:.3f}" for r in absolute)
+            + ")."
+        )
+    return notes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark", choices=sorted(BENCHMARKS))
@@ -296,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     runs, cpu, broken, warnings = build(args.raw, endpoints)
     rows = summarise(runs, cpu, endpoints)
     by_name = {row["endpoint"]: row for row in rows}
-    notes = identity_notes(by_name) if args.benchmark == "identity" else []
+    notes = {"identity": identity_notes, "cases": cases_notes}.get(
+        args.benchmark, lambda _rows: []
+    )(by_name)
     meta = dict(item.split("=", 1) for item in args.meta if "=" in item)
     loads = [
         r.other_cpu_pct for found in runs.values() for r in found if r.other_cpu_pct is not None

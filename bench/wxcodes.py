@@ -6,8 +6,15 @@
         line in that order: any contiguous slice of the file spreads over the openids, so each
         openid stays far below the sandbox's 100 logins a minute (45011).
     python bench/wxcodes.py login --sandbox URL --api URL --count N --prefix PFX [--out FILE]
+            [--ids-out FILE]
         logs N users in through our API (openids ``PFX0 … PFX<N-1>``: a code from the sandbox,
-        then ``POST <API>/api/v1/auth/wechat/login``) and writes their access tokens one a line.
+        then ``POST <API>/api/v1/auth/wechat/login``) and writes their access tokens one a line
+        (and their user ids, in the same order, to ``--ids-out``).
+    python bench/wxcodes.py staff-bind --sandbox URL --api URL --bind-code CODE --openid OPENID
+            --out FILE
+        a staff member's phone: binds a WeChat (``OPENID``) to the account of the one-time
+        binding code (``POST <API>/api/v1/staff/auth/bind``), then logs in as a returning staff
+        member would (``POST <API>/api/v1/staff/auth/login``) and writes that access token.
 
 URL of the sandbox is its base (``http://127.0.0.1:P/sandbox``), as in ``ZB_SANDBOX_BASE_URL``.
 Only 127.0.0.1 is accepted. A small keep-alive HTTP/1.1 client on asyncio streams, pipelining the
@@ -187,16 +194,58 @@ async def login(args: argparse.Namespace) -> int:
         )
         if status != 200:
             raise HttpError(f"login of {args.prefix}{i}: HTTP {status} {data[:300]!r}")
-        tokens[i] = str(json.loads(data)["access_token"])
+        answer = json.loads(data)
+        tokens[i] = str(answer["access_token"])
+        ids[i] = str(answer["user"]["id"])
 
+    ids: list[str] = [""] * args.count
     started = time.monotonic()
     await run_pool(args.count, args.concurrency, [(s_host, s_port), (a_host, a_port)], job)
     if args.out:
         Path(args.out).write_text("\n".join(tokens) + "\n", encoding="ascii")
+    if args.ids_out:
+        Path(args.ids_out).write_text("\n".join(ids) + "\n", encoding="ascii")
     took = time.monotonic() - started
     print(
         f"logged {args.count} users in ({args.prefix}*) in {took:.1f}s "
         f"({args.count / max(took, 1e-9):,.0f}/s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def staff_bind(args: argparse.Namespace) -> int:
+    s_host, s_port, s_prefix = local_base(args.sandbox)
+    a_host, a_port, a_prefix = local_base(args.api)
+    sandbox, api = Connection(s_host, s_port), Connection(a_host, a_port)
+    try:
+        code = await mint_code(sandbox, s_prefix, args.openid)
+        status, data = await api.request(
+            "POST",
+            f"{a_prefix}/api/v1/staff/auth/bind",
+            json.dumps({"bind_code": args.bind_code, "code": code}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        if status != 200:
+            raise HttpError(f"staff bind: HTTP {status} {data[:300]!r}")
+        code = await mint_code(sandbox, s_prefix, args.openid)
+        status, data = await api.request(
+            "POST",
+            f"{a_prefix}/api/v1/staff/auth/login",
+            json.dumps({"code": code}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        if status != 200:
+            raise HttpError(f"staff login: HTTP {status} {data[:300]!r}")
+    finally:
+        sandbox.close()
+        api.close()
+    answer = json.loads(data)
+    Path(args.out).write_text(str(answer["access_token"]) + "\n", encoding="ascii")
+    staff = answer.get("staff", {})
+    print(
+        f"staff {staff.get('id')} ({staff.get('department_code')}, "
+        f"{','.join(staff.get('roles', []))}) bound to {args.openid} and logged in",
         file=sys.stderr,
     )
     return 0
@@ -218,12 +267,22 @@ def main(argv: list[str] | None = None) -> int:
     lg.add_argument("--count", type=int, required=True)
     lg.add_argument("--prefix", required=True)
     lg.add_argument("--out", default="")
+    lg.add_argument("--ids-out", default="", help="write the user ids, one a line")
     lg.add_argument("--concurrency", type=int, default=16)
+    sb = sub.add_parser("staff-bind", help="bind a staff account's WeChat, log in, write the token")
+    sb.add_argument("--sandbox", required=True)
+    sb.add_argument("--api", required=True)
+    sb.add_argument("--bind-code", required=True)
+    sb.add_argument("--openid", required=True, help="the staff member's openid ([A-Za-z0-9_-])")
+    sb.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    if args.cmd == "staff-bind":
+        args.count, args.concurrency = 1, 1
     if args.count < 1 or args.concurrency < 1 or (args.cmd == "mint" and args.openids < 1):
         parser.error("--count, --openids and --concurrency must be positive")
+    runs = {"mint": mint, "login": login, "staff-bind": staff_bind}
     try:
-        return asyncio.run(mint(args) if args.cmd == "mint" else login(args))
+        return asyncio.run(runs[args.cmd](args))
     except (HttpError, OSError, asyncio.IncompleteReadError, ValueError, KeyError) as exc:
         print(f"wxcodes.py {args.cmd}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
