@@ -7,10 +7,9 @@ query, and whatever a row needs besides the case is fetched for the whole page a
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-
-from tortoise.expressions import Q
 
 from auth.permissions import Subject
 from cases.models import (
@@ -20,11 +19,11 @@ from cases.models import (
     Evaluation,
     ItemDurationStats,
     ReviewTask,
-    SupervisionNotice,
 )
 from cases.service import RIGHTS_NOTICE, _guide_of, checklist, local_today
 from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
 from core.calendar import WorkCalendar, calendar_source
+from core.db import as_date, as_datetime, fetch_rows
 from core.paging import decode_cursor, encode_cursor
 from storage.models import Upload
 
@@ -54,7 +53,7 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
 PREDICTION_MIN_CASES = 20
 
 
-def card(case: Case, *, today: date, calendar: WorkCalendar, yellow_days: int) -> str:
+def card(case: Case | CaseRow, *, today: date, calendar: WorkCalendar, yellow_days: int) -> str:
     """Supervision card: ``red`` past the promised limit, ``yellow`` within ``yellow_days``
     working days of it, ``""`` otherwise (or while the clock is not running)."""
     if case.status not in CLOCK_RUNNING or case.promised_due_on is None:
@@ -80,7 +79,42 @@ SUMMARY_FIELDS = (
 )
 
 
-def summary(case: Case, *, today: date, calendar: WorkCalendar, yellow_days: int) -> dict:
+_SUMMARY_COLUMNS = ", ".join(f'c."{name}"' for name in SUMMARY_FIELDS)
+
+
+@dataclass(slots=True)
+class CaseRow:
+    """The columns of a list row, read without the ORM (``core.db.fetch_rows``): lists and
+    inboxes are the most frequent reads of the whole service."""
+
+    id: int
+    item_code: str
+    item_name: str
+    status: str
+    acceptance_number: str | None
+    applicant_display: str
+    promised_due_on: date | None
+    updated_at: datetime
+    answer_due_on: date | None = None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> CaseRow:
+        updated_at = as_datetime(row["updated_at"])
+        assert updated_at is not None  # NOT NULL
+        return cls(
+            id=row["id"],
+            item_code=row["item_code"],
+            item_name=row["item_name"],
+            status=row["status"],
+            acceptance_number=row["acceptance_number"],
+            applicant_display=row["applicant_display"],
+            promised_due_on=as_date(row["promised_due_on"]),
+            updated_at=updated_at,
+            answer_due_on=as_date(row.get("answer_due_on")),
+        )
+
+
+def summary(case: Case | CaseRow, *, today: date, calendar: WorkCalendar, yellow_days: int) -> dict:
     """One list row: enough for a phone to draw the card without opening the case."""
     return {
         "id": case.id,
@@ -266,12 +300,27 @@ def _task_view(task: ReviewTask) -> dict[str, Any]:
 
 
 def _page(
-    rows: list[Any], limit: int, secret: str, key: str = "id"
-) -> tuple[list[Any], str | None]:
+    rows: list[dict[str, Any]], limit: int, secret: str, key: str = "id"
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The first ``limit`` of ``limit + 1`` rows, and the cursor after them if there are more."""
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = encode_cursor(secret, {key: getattr(rows[-1], key)}) if more and rows else None
+    cursor = encode_cursor(secret, {"id": rows[-1][key]}) if more and rows else None
     return rows, cursor
+
+
+class _Params:
+    """Numbered placeholders for ``fetch_rows``: ``p(value)`` → ``$n``."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+    def many(self, values: tuple[str, ...]) -> str:
+        return ", ".join(self(v) for v in values)
 
 
 async def my_cases(
@@ -287,17 +336,23 @@ async def my_cases(
 ) -> dict[str, Any]:
     """The citizen's cases (their own and those they filed for others), or a company's, newest
     first: one query."""
-    query = (
-        Case.filter(company_id=company_id)
-        if company_id is not None
-        else Case.filter(Q(applicant_user_id=user_id) | Q(agent_user_id=user_id))
-    )
+    p = _Params()
+    if company_id is not None:
+        where = f'c."company_id" = {p(company_id)}'
+    else:
+        me = p(user_id)
+        where = f'(c."applicant_user_id" = {me} OR c."agent_user_id" = {me})'
     if group:
-        query = query.filter(status__in=STATUS_GROUPS[group])
+        where += f' AND c."status" IN ({p.many(STATUS_GROUPS[group])})'
     if cursor:
-        query = query.filter(id__lt=int(decode_cursor(secret, cursor)["id"]))
-    rows = await query.order_by("-id").limit(limit + 1).only(*SUMMARY_FIELDS)
-    rows, next_cursor = _page(rows, limit, secret)
+        where += f' AND c."id" < {p(int(decode_cursor(secret, cursor)["id"]))}'
+    found = await fetch_rows(
+        f'SELECT {_SUMMARY_COLUMNS} FROM "cases_case" AS c WHERE {where} '
+        f'ORDER BY c."id" DESC LIMIT {p(limit + 1)}',
+        p.values,
+    )
+    page, next_cursor = _page(found, limit, secret)
+    rows = [CaseRow.of(r) for r in page]
     calendar = await calendar_source.get()
     today = local_today(now)
     return {
@@ -325,63 +380,96 @@ async def staff_inbox(
     calendar = await calendar_source.get()
     today = local_today(now)
     after = int(decode_cursor(secret, cursor)["id"]) if cursor else 0
-    counts: dict[str, int] = {}
-    items: list[dict[str, Any]] = []
-    next_cursor = None
-    if role in ("clerk", "dispatcher"):
-        status = S.submitted.value if role == "clerk" else S.result_pending.value
-        base = Case.filter(lead_department_code=dept, status=status)
-        counts["queue"] = await base.count()
-        rows = (
-            await base.filter(id__gt=after)
-            .order_by("id")
-            .limit(limit + 1)
-            .only(*SUMMARY_FIELDS, "answer_due_on")
-        )
-        rows, next_cursor = _page(rows, limit, secret)
-        items = [
-            {
-                **summary(c, today=today, calendar=calendar, yellow_days=yellow_days),
-                "answer_due_on": c.answer_due_on.isoformat() if c.answer_due_on else None,
-            }
-            for c in rows
-        ]
-    else:
-        base_tasks = ReviewTask.filter(department_code=dept, role=role)
-        counts["queue"] = await base_tasks.filter(status="open").count()
-        counts["mine"] = await base_tasks.filter(
-            status="claimed", assignee_staff_id=subject.id
-        ).count()
-        # The open queue and my own tasks as two queries merged here, not one query with an OR:
-        # PostgreSQL runs the prepared OR query with a generic plan that walks the primary key
-        # of every task (14 ms on 100,000 cases), while each half is a range of its own index.
-        page_of = (
-            base_tasks.filter(status="open", id__gt=after),
-            base_tasks.filter(status="claimed", assignee_staff_id=subject.id, id__gt=after),
-        )
-        found = [t for q in page_of for t in await q.order_by("id").limit(limit + 1)]
-        tasks, next_cursor = _page(sorted(found, key=lambda t: t.id), limit, secret)
-        cases = {
-            c.id: c
-            for c in await Case.filter(id__in=[t.case_id for t in tasks]).only(*SUMMARY_FIELDS)
-        }
-        items = [
-            {
-                **summary(
-                    cases[t.case_id], today=today, calendar=calendar, yellow_days=yellow_days
-                ),
-                "task": _task_view(t),
-            }
-            for t in tasks
-            if t.case_id in cases
-        ]
+    p = _Params()
     # Supervision notices for me, and my department's addressed to nobody in particular (the
     # case had no holder when it was supervised): see cases.supervision.
-    counts["supervision"] = await SupervisionNotice.filter(
-        Q(assignee_staff_id=subject.id) | Q(department_code=dept, assignee_staff_id=None),
-        acknowledged_at=None,
-    ).count()
-    return {"role": role, "counts": counts, "items": items, "next_cursor": next_cursor}
+    supervision = (
+        'SELECT count(*) FROM "cases_supervision_notice" WHERE "acknowledged_at" IS NULL AND '
+        f'("assignee_staff_id" = {p(subject.id)} OR '
+        f'("department_code" = {p(dept)} AND "assignee_staff_id" IS NULL))'
+    )
+    items: list[dict[str, Any]]
+    if role in ("clerk", "dispatcher"):
+        status = S.submitted.value if role == "clerk" else S.result_pending.value
+        queue = f'c."lead_department_code" = {p(dept)} AND c."status" = {p(status)}'
+        counts_sql = (
+            f'SELECT (SELECT count(*) FROM "cases_case" AS c WHERE {queue}) AS "queue", '
+            f'({supervision}) AS "supervision"'
+        )
+        counts = (await fetch_rows(counts_sql, p.values))[0]
+        p = _Params()
+        queue = f'c."lead_department_code" = {p(dept)} AND c."status" = {p(status)}'
+        found = await fetch_rows(
+            f'SELECT {_SUMMARY_COLUMNS}, c."answer_due_on" FROM "cases_case" AS c '
+            f'WHERE {queue} AND c."id" > {p(after)} ORDER BY c."id" LIMIT {p(limit + 1)}',
+            p.values,
+        )
+        page, next_cursor = _page(found, limit, secret)
+        items = []
+        for row in page:
+            case = CaseRow.of(row)
+            items.append(
+                {
+                    **summary(case, today=today, calendar=calendar, yellow_days=yellow_days),
+                    "answer_due_on": case.answer_due_on.isoformat() if case.answer_due_on else None,
+                }
+            )
+    else:
+        tasks = f'"department_code" = {p(dept)} AND "role" = {p(role)}'
+        open_ = p("open")
+        claimed_by_me = f'"status" = {p("claimed")} AND "assignee_staff_id" = {p(subject.id)}'
+        counts_sql = (
+            f'SELECT (SELECT count(*) FROM "cases_review_task" WHERE {tasks} '
+            f'AND "status" = {open_}) AS "queue", '
+            f'(SELECT count(*) FROM "cases_review_task" WHERE {tasks} AND {claimed_by_me}) '
+            f'AS "mine", ({supervision}) AS "supervision"'
+        )
+        counts = (await fetch_rows(counts_sql, p.values))[0]
+        # The open queue and my own tasks, each a range of its own index, merged: one query
+        # with an OR between them walks the primary key of every task when PostgreSQL plans it
+        # without the values (see core.db on generic plans).
+        p = _Params()
+        tasks = f'"department_code" = {p(dept)} AND "role" = {p(role)} AND "id" > {p(after)}'
+        n = p(limit + 1)
+        task_columns = (
+            '"id", "case_id", "step_index", "step_name", "role", "department_code", "status", '
+            '"assignee_staff_id", "opinion"'
+        )
+        found = await fetch_rows(
+            'SELECT t."id" AS "task_id", t."case_id", t."step_index", t."step_name", t."role", '
+            't."department_code", t."status" AS "task_status", t."assignee_staff_id", '
+            f't."opinion", {_SUMMARY_COLUMNS} FROM ('
+            f'SELECT * FROM (SELECT {task_columns} FROM "cases_review_task" WHERE {tasks} '
+            f'AND "status" = {p("open")} ORDER BY "id" LIMIT {n}) AS o UNION ALL '
+            f'SELECT * FROM (SELECT {task_columns} FROM "cases_review_task" WHERE {tasks} '
+            f'AND "status" = {p("claimed")} AND "assignee_staff_id" = {p(subject.id)} '
+            f'ORDER BY "id" LIMIT {n}) AS m'
+            f') AS t JOIN "cases_case" AS c ON c."id" = t."case_id" ORDER BY t."id" LIMIT {n}',
+            p.values,
+        )
+        page, next_cursor = _page(found, limit, secret, key="task_id")
+        items = [
+            {
+                **summary(CaseRow.of(row), today=today, calendar=calendar, yellow_days=yellow_days),
+                "task": {
+                    "id": row["task_id"],
+                    "step_index": row["step_index"],
+                    "step_name": row["step_name"],
+                    "role": row["role"],
+                    "department_code": row["department_code"],
+                    "status": row["task_status"],
+                    "assignee_staff_id": row["assignee_staff_id"],
+                    "opinion": row["opinion"],
+                },
+            }
+            for row in page
+        ]
+    return {
+        "role": role,
+        "counts": {name: int(value) for name, value in counts.items()},
+        "items": items,
+        "next_cursor": next_cursor,
+    }
 
 
 async def public_status(*, acceptance_number: str) -> dict[str, Any] | None:

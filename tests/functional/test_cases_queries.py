@@ -151,3 +151,78 @@ async def test_a_case_detail_costs_the_same_with_a_long_timeline_and_many_files(
         few = await queries(caller, f"{base}/{short}")
         many = await queries(caller, f"{base}/{long_}")
         assert few == many, base
+
+
+async def pages(caller: Phone | StaffMember, path: str, **params: object) -> list[dict]:
+    """Every row of a cursor-paged list, walked page by page."""
+    rows: list[dict] = []
+    cursor = None
+    for _ in range(100):
+        answer = await caller.call(
+            "GET", path, params={**params, **({"cursor": cursor} if cursor else {})}
+        )
+        assert answer.status_code == 200, answer.text
+        rows += answer.json()["items"]
+        cursor = answer.json()["next_cursor"]
+        if cursor is None:
+            return rows
+    raise AssertionError("the cursor never ended")
+
+
+async def test_the_citizens_list_walks_every_case_once_newest_first(busy: Busy) -> None:
+    walked = await pages(busy.person, "/api/v1/cases", limit=7)
+    assert [row["id"] for row in walked] == sorted(busy.cases, reverse=True)
+    assert {row["status"] for row in walked} == {"submitted", "accepted"}
+    row = walked[0]
+    assert set(row) == {
+        "id",
+        "item_code",
+        "item_name",
+        "status",
+        "status_label",
+        "acceptance_number",
+        "applicant",
+        "promised_due_on",
+        "card",
+        "updated_at",
+    }
+    accepted = await pages(busy.person, "/api/v1/cases", limit=7, group="in_progress")
+    assert len(accepted) == len(busy.cases)
+    assert await pages(busy.person, "/api/v1/cases", limit=7, group="done") == []
+
+
+async def test_the_reviewer_inbox_walks_the_open_queue_and_own_tasks_once_in_order(
+    busy: Busy,
+) -> None:
+    """The inbox merges two queries (open tasks, tasks I hold): paging must see each task once,
+    oldest first, and the counts must match what was walked."""
+    cat, reviewer = busy.cat, busy.staff.reviewer
+    me = Subject(
+        kind="staff", id=reviewer.id, department_code=cat.lead, roles=frozenset({"reviewer"})
+    )
+    accepted = [c for n, c in enumerate(busy.cases) if n % 3]
+    mine = []
+    for case_id in accepted[::4]:  # every fourth claimed by me, spread over the queue
+        task = await task_of(case_id, cat.lead, "reviewer")
+        await service.claim_task(subject=me, task_id=task.id, now=utcnow())
+        mine.append(task.id)
+    walked = await pages(reviewer, "/api/v1/staff/inbox", role="reviewer", limit=7)
+    task_ids = [row["task"]["id"] for row in walked]
+    assert task_ids == sorted(task_ids) and len(set(task_ids)) == len(accepted)
+    assert sorted(
+        t for t, row in zip(task_ids, walked, strict=True) if row["task"]["status"] == "claimed"
+    ) == sorted(mine)
+    assert {row["id"] for row in walked} == set(accepted)
+    first = await reviewer.call("GET", "/api/v1/staff/inbox", params={"role": "reviewer"})
+    counts = first.json()["counts"]
+    assert counts["queue"] == len(accepted) - len(mine) and counts["mine"] == len(mine)
+    assert counts["supervision"] == 0
+
+
+async def test_the_clerk_inbox_walks_the_submitted_cases_oldest_first(busy: Busy) -> None:
+    submitted_ids = [c for n, c in enumerate(busy.cases) if n % 3 == 0]
+    walked = await pages(busy.staff.clerk, "/api/v1/staff/inbox", role="clerk", limit=7)
+    assert [row["id"] for row in walked] == submitted_ids
+    assert all(row["answer_due_on"] for row in walked)
+    first = await busy.staff.clerk.call("GET", "/api/v1/staff/inbox", params={"role": "clerk"})
+    assert first.json()["counts"] == {"queue": len(submitted_ids), "supervision": 0}
