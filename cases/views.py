@@ -14,16 +14,14 @@ from typing import Any
 from auth.permissions import Subject
 from cases.models import (
     Case,
-    CaseEvent,
     CorrectionNotice,
-    Evaluation,
     ItemDurationStats,
     ReviewTask,
 )
 from cases.service import RIGHTS_NOTICE, _guide_of, checklist, local_today
 from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
 from core.calendar import WorkCalendar, calendar_source
-from core.db import as_date, as_datetime, fetch_rows
+from core.db import as_date, as_datetime, as_json, fetch_rows
 from core.paging import decode_cursor, encode_cursor
 from storage.models import Upload
 
@@ -184,16 +182,66 @@ async def _duration_stats(item_code: str) -> ItemDurationStats | None:
     return stats
 
 
-def _event_view(event: CaseEvent) -> dict[str, Any]:
+async def _timeline(case_id: int, *, staff: bool) -> list[dict[str, Any]]:
+    """The case's events, oldest first; internal ones (staff comments) for staff only. Read
+    without the ORM: a long timeline is the largest part of a detail (see ``fetch_rows``)."""
+    rows = await fetch_rows(
+        'SELECT "action", "role", "from_status", "to_status", "comment", "details", "at" '
+        'FROM "cases_event" WHERE "case_id" = $1 ORDER BY "id"',
+        [case_id],
+    )
+    timeline = []
+    for row in rows:
+        details = as_json(row["details"]) or {}
+        if details.get("internal") and not staff:
+            continue
+        at = as_datetime(row["at"])
+        assert at is not None  # NOT NULL
+        timeline.append(
+            {
+                "action": row["action"],
+                "role": row["role"],
+                "from": row["from_status"],
+                "to": row["to_status"],
+                "comment": row["comment"],
+                "details": {k: v for k, v in details.items() if k != "internal"},
+                "at": at.isoformat(),
+            }
+        )
+    return timeline
+
+
+async def _evaluation(case_id: int) -> dict[str, Any] | None:
+    rows = await fetch_rows(
+        'SELECT "score", "tags", "comment", "answer" FROM "cases_evaluation" WHERE "case_id" = $1',
+        [case_id],
+    )
+    if not rows:
+        return None
+    row = rows[0]
     return {
-        "action": event.action,
-        "role": event.role,
-        "from": event.from_status,
-        "to": event.to_status,
-        "comment": event.comment,
-        "details": {k: v for k, v in event.details.items() if k != "internal"},
-        "at": event.at.isoformat(),
+        "score": row["score"],
+        "tags": as_json(row["tags"]),
+        "comment": row["comment"],
+        "answer": row["answer"] or None,
     }
+
+
+#: The columns of a file that the detail, its checklist and its links read.
+_UPLOAD_FIELDS = (
+    "id",
+    "material_code",
+    "purpose",
+    "status",
+    "filename",
+    "content_type",
+    "width",
+    "height",
+    "pages",
+    "created_at",
+    "object_key",
+    "thumbnail_key",
+)
 
 
 def _upload_view(upload: Upload) -> dict[str, Any]:
@@ -218,11 +266,10 @@ async def case_detail(
     Staff also see internal comments and the review tasks."""
     calendar = await calendar_source.get()
     today = local_today(now)
-    events_q = CaseEvent.filter(case_id=case.id).order_by("id")
-    events = await events_q
-    if not staff:
-        events = [e for e in events if not e.details.get("internal")]
-    uploads = await Upload.filter(case_id=case.id, status__in=("pending", "processing", "ready"))
+    timeline = await _timeline(case.id, staff=staff)
+    uploads = await Upload.filter(
+        case_id=case.id, status__in=("pending", "processing", "ready")
+    ).only(*_UPLOAD_FIELDS)
     if not staff:
         uploads = [u for u in uploads if u.purpose == "material"]  # staff attachments are internal
     guide = await _guide_of(case)
@@ -232,11 +279,7 @@ async def case_detail(
         else None
     )
     stats = await _duration_stats(case.item_code) if case.accepted_on else None
-    evaluation = (
-        await Evaluation.get_or_none(case_id=case.id)
-        if CaseStatus(case.status) in RATEABLE
-        else None
-    )
+    evaluation = await _evaluation(case.id) if CaseStatus(case.status) in RATEABLE else None
     predicted = predicted_on(case, stats, calendar=calendar)
     view: dict[str, Any] = {
         **summary(case, today=today, calendar=calendar, yellow_days=yellow_days),
@@ -268,17 +311,8 @@ async def case_detail(
             if notice
             else None
         ),
-        "evaluation": (
-            {
-                "score": evaluation.score,
-                "tags": evaluation.tags,
-                "comment": evaluation.comment,
-                "answer": evaluation.answer or None,
-            }
-            if evaluation
-            else None
-        ),
-        "timeline": [_event_view(e) for e in events],
+        "evaluation": evaluation,
+        "timeline": timeline,
     }
     if staff:
         tasks = await ReviewTask.filter(case_id=case.id).order_by("id")

@@ -10,6 +10,7 @@ in step with the models.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -195,3 +196,9 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(value)
+
+
+def as_json(value: Any) -> Any:
+    """A JSON column's value from either dialect (text on SQLite; asyncpg hands jsonb over as
+    text unless a codec is set, and Tortoise sets none)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
