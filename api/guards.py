@@ -47,7 +47,7 @@ async def staff(request: Request) -> Subject:
     """The logged-in, active staff member, with department and roles read afresh."""
     principal = await request.app.ctx.auth.tokens.verify_access(_bearer(request), audience="staff")
     request.ctx.principal = principal
-    member = await auth.get_staff(staff_id=principal.id)
+    member = await auth.staff_standing(staff_id=principal.id)
     if not member.active:
         raise auth.StaffInactive()
     return Subject(

@@ -41,6 +41,7 @@ from auth.providers.base import (
 from auth.providers.wechat import WeChatClient
 from auth.tokens import Principal, TokenPair, TokenService
 from core.crypto import FieldCipher, mask_id_number, mask_phone
+from core.db import as_json, fetch_rows
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
 from core.ratelimit import hit, refund
@@ -757,6 +758,34 @@ async def create_staff(
 
 def _new_bind_code() -> str:
     return "-".join(secrets.token_hex(2).upper() for _ in range(3))
+
+
+@dataclass(frozen=True, slots=True)
+class StaffStanding:
+    """What every staff request asks of the account: is it active, where, in which roles."""
+
+    id: int
+    active: bool
+    department_code: str
+    roles: tuple[str, ...]
+
+
+async def staff_standing(*, staff_id: int) -> StaffStanding:
+    """The account's standing, read afresh on every request (a deactivation or a change of
+    role takes effect at once) and without the ORM: it runs before every staff action."""
+    rows = await fetch_rows(
+        'SELECT "id", "active", "department_code", "roles" FROM "auth_staff" WHERE "id" = $1',
+        [staff_id],
+    )
+    if not rows:
+        raise StaffNotFound()
+    row = rows[0]
+    return StaffStanding(
+        id=row["id"],
+        active=bool(row["active"]),
+        department_code=row["department_code"],
+        roles=tuple(as_json(row["roles"])),
+    )
 
 
 async def get_staff(*, staff_id: int) -> Staff:
