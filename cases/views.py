@@ -411,99 +411,94 @@ async def staff_inbox(
     counts for the tabs: clerk → submitted cases; reviewer/approver → open and own tasks;
     dispatcher → results to serve."""
     dept = subject.department_code or ""
-    calendar = await calendar_source.get()
-    today = local_today(now)
     after = int(decode_cursor(secret, cursor)["id"]) if cursor else 0
+    # The counts' parameters come first, the page's own after them, so that the counts can be
+    # asked alone with the first ``len(counting)`` values.
     p = _Params()
+    counts_sql: dict[str, str] = {}
     # Supervision notices for me, and my department's addressed to nobody in particular (the
     # case had no holder when it was supervised): see cases.supervision.
-    supervision = (
+    counts_sql["supervision"] = (
         'SELECT count(*) FROM "cases_supervision_notice" WHERE "acknowledged_at" IS NULL AND '
         f'("assignee_staff_id" = {p(subject.id)} OR '
         f'("department_code" = {p(dept)} AND "assignee_staff_id" IS NULL))'
     )
-    items: list[dict[str, Any]]
     if role in ("clerk", "dispatcher"):
         status = S.submitted.value if role == "clerk" else S.result_pending.value
         queue = f'c."lead_department_code" = {p(dept)} AND c."status" = {p(status)}'
-        counts_sql = (
-            f'SELECT (SELECT count(*) FROM "cases_case" AS c WHERE {queue}) AS "queue", '
-            f'({supervision}) AS "supervision"'
+        counts_sql["queue"] = f'SELECT count(*) FROM "cases_case" AS c WHERE {queue}'
+        counting = list(p.values)
+        page_sql = (
+            f'SELECT {_SUMMARY_COLUMNS}, c."answer_due_on", {{counts}} FROM "cases_case" AS c '
+            f'WHERE {queue} AND c."id" > {p(after)} ORDER BY c."id" LIMIT {p(limit + 1)}'
         )
-        counts = (await fetch_rows(counts_sql, p.values))[0]
-        p = _Params()
-        queue = f'c."lead_department_code" = {p(dept)} AND c."status" = {p(status)}'
-        found = await fetch_rows(
-            f'SELECT {_SUMMARY_COLUMNS}, c."answer_due_on" FROM "cases_case" AS c '
-            f'WHERE {queue} AND c."id" > {p(after)} ORDER BY c."id" LIMIT {p(limit + 1)}',
-            p.values,
-        )
-        page, next_cursor = _page(found, limit, secret)
-        items = []
-        for row in page:
-            case = CaseRow.of(row)
-            items.append(
-                {
-                    **summary(case, today=today, calendar=calendar, yellow_days=yellow_days),
-                    "answer_due_on": case.answer_due_on.isoformat() if case.answer_due_on else None,
-                }
-            )
+        key = "id"
     else:
         tasks = f'"department_code" = {p(dept)} AND "role" = {p(role)}'
-        open_ = p("open")
-        claimed_by_me = f'"status" = {p("claimed")} AND "assignee_staff_id" = {p(subject.id)}'
-        counts_sql = (
-            f'SELECT (SELECT count(*) FROM "cases_review_task" WHERE {tasks} '
-            f'AND "status" = {open_}) AS "queue", '
-            f'(SELECT count(*) FROM "cases_review_task" WHERE {tasks} AND {claimed_by_me}) '
-            f'AS "mine", ({supervision}) AS "supervision"'
+        open_, claimed, me = p("open"), p("claimed"), p(subject.id)
+        counts_sql["queue"] = (
+            f'SELECT count(*) FROM "cases_review_task" WHERE {tasks} AND "status" = {open_}'
         )
-        counts = (await fetch_rows(counts_sql, p.values))[0]
+        counts_sql["mine"] = (
+            f'SELECT count(*) FROM "cases_review_task" WHERE {tasks} '
+            f'AND "status" = {claimed} AND "assignee_staff_id" = {me}'
+        )
+        counting = list(p.values)
         # The open queue and my own tasks, each a range of its own index, merged: one query
         # with an OR between them walks the primary key of every task when PostgreSQL plans it
         # without the values (see core.db on generic plans).
-        p = _Params()
-        tasks = f'"department_code" = {p(dept)} AND "role" = {p(role)} AND "id" > {p(after)}'
-        n = p(limit + 1)
-        task_columns = (
+        later, n = p(after), p(limit + 1)
+        columns = (
             '"id", "case_id", "step_index", "step_name", "role", "department_code", "status", '
             '"assignee_staff_id", "opinion"'
         )
-        found = await fetch_rows(
+        page_sql = (
             'SELECT t."id" AS "task_id", t."case_id", t."step_index", t."step_name", t."role", '
             't."department_code", t."status" AS "task_status", t."assignee_staff_id", '
-            f't."opinion", {_SUMMARY_COLUMNS} FROM ('
-            f'SELECT * FROM (SELECT {task_columns} FROM "cases_review_task" WHERE {tasks} '
-            f'AND "status" = {p("open")} ORDER BY "id" LIMIT {n}) AS o UNION ALL '
-            f'SELECT * FROM (SELECT {task_columns} FROM "cases_review_task" WHERE {tasks} '
-            f'AND "status" = {p("claimed")} AND "assignee_staff_id" = {p(subject.id)} '
+            f't."opinion", {_SUMMARY_COLUMNS}, {{counts}} FROM ('
+            f'SELECT * FROM (SELECT {columns} FROM "cases_review_task" WHERE {tasks} '
+            f'AND "status" = {open_} AND "id" > {later} ORDER BY "id" LIMIT {n}) AS o '
+            f'UNION ALL SELECT * FROM (SELECT {columns} FROM "cases_review_task" WHERE {tasks} '
+            f'AND "status" = {claimed} AND "assignee_staff_id" = {me} AND "id" > {later} '
             f'ORDER BY "id" LIMIT {n}) AS m'
-            f') AS t JOIN "cases_case" AS c ON c."id" = t."case_id" ORDER BY t."id" LIMIT {n}',
-            p.values,
+            f') AS t JOIN "cases_case" AS c ON c."id" = t."case_id" ORDER BY t."id" LIMIT {n}'
         )
-        page, next_cursor = _page(found, limit, secret, key="task_id")
-        items = [
-            {
-                **summary(CaseRow.of(row), today=today, calendar=calendar, yellow_days=yellow_days),
-                "task": {
-                    "id": row["task_id"],
-                    "step_index": row["step_index"],
-                    "step_name": row["step_name"],
-                    "role": row["role"],
-                    "department_code": row["department_code"],
-                    "status": row["task_status"],
-                    "assignee_staff_id": row["assignee_staff_id"],
-                    "opinion": row["opinion"],
-                },
-            }
-            for row in page
-        ]
-    return {
-        "role": role,
-        "counts": {name: int(value) for name, value in counts.items()},
-        "items": items,
-        "next_cursor": next_cursor,
+        key = "task_id"
+    # The tab counts ride along with the page, as subqueries PostgreSQL and SQLite run once per
+    # statement: one round trip for the whole inbox. Only an empty page asks for them again.
+    counts_columns = ", ".join(f'({sql}) AS "n_{name}"' for name, sql in counts_sql.items())
+    found = await fetch_rows(page_sql.format(counts=counts_columns), p.values)
+    if not found:
+        found = await fetch_rows(f"SELECT {counts_columns}", counting)
+    counts = {
+        name: int(found[0][f"n_{name}"])
+        for name in ("queue", "mine", "supervision")
+        if name in counts_sql
     }
+    page, next_cursor = _page(
+        [row for row in found if row.get(key) is not None], limit, secret, key=key
+    )
+    calendar = await calendar_source.get()
+    today = local_today(now)
+    items: list[dict[str, Any]] = []
+    for row in page:
+        case = CaseRow.of(row)
+        item = summary(case, today=today, calendar=calendar, yellow_days=yellow_days)
+        if key == "id":
+            item["answer_due_on"] = case.answer_due_on.isoformat() if case.answer_due_on else None
+        else:
+            item["task"] = {
+                "id": row["task_id"],
+                "step_index": row["step_index"],
+                "step_name": row["step_name"],
+                "role": row["role"],
+                "department_code": row["department_code"],
+                "status": row["task_status"],
+                "assignee_staff_id": row["assignee_staff_id"],
+                "opinion": row["opinion"],
+            }
+        items.append(item)
+    return {"role": role, "counts": counts, "items": items, "next_cursor": next_cursor}
 
 
 async def public_status(*, acceptance_number: str) -> dict[str, Any] | None:

@@ -226,3 +226,17 @@ async def test_the_clerk_inbox_walks_the_submitted_cases_oldest_first(busy: Busy
     assert all(row["answer_due_on"] for row in walked)
     first = await busy.staff.clerk.call("GET", "/api/v1/staff/inbox", params={"role": "clerk"})
     assert first.json()["counts"] == {"queue": len(submitted_ids), "supervision": 0}
+
+
+async def test_an_empty_inbox_still_counts(busy: Busy) -> None:
+    """The counts ride along with the page's rows; an empty page asks for them alone."""
+    empty = await busy.staff.dispatcher.call(
+        "GET", "/api/v1/staff/inbox", params={"role": "dispatcher"}
+    )
+    assert empty.status_code == 200, empty.text
+    assert empty.json()["items"] == [] and empty.json()["next_cursor"] is None
+    assert empty.json()["counts"] == {"queue": 0, "supervision": 0}
+    approver = await busy.staff.approver.call(
+        "GET", "/api/v1/staff/inbox", params={"role": "approver"}
+    )
+    assert approver.json()["counts"] == {"queue": 0, "mine": 0, "supervision": 0}
