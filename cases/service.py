@@ -34,6 +34,7 @@ from cases.states import (
 from catalog.models import ItemVersion
 from core.calendar import WorkCalendar, calendar_source
 from core.crypto import mask_name
+from core.db import fetch_models
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
 from storage.models import Upload, UploadStatus
@@ -140,10 +141,10 @@ def owned(case: Case) -> Owned:
 
 
 async def _get_case(case_id: int, conn: BaseDBAsyncClient | None = None) -> Case:
-    query = Case.filter(id=case_id)
-    if conn is not None:
-        query = query.using_db(conn)
-    case = await query.first()
+    if conn is not None:  # inside a transaction of the caller's: its connection
+        case = await Case.filter(id=case_id).using_db(conn).first()
+    else:  # every read and every action starts here: without the query builder
+        case = next(iter(await fetch_models(Case, '"id" = $1', [case_id])), None)
     if case is None:
         raise CaseNotFound(details={"case_id": case_id})
     return case

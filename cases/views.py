@@ -21,7 +21,7 @@ from cases.models import (
 from cases.service import RIGHTS_NOTICE, _guide_of, checklist, local_today
 from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
 from core.calendar import WorkCalendar, calendar_source
-from core.db import as_date, as_datetime, as_json, fetch_rows
+from core.db import as_date, as_datetime, as_json, fetch_models, fetch_rows
 from core.paging import decode_cursor, encode_cursor
 from storage.models import Upload
 
@@ -267,9 +267,13 @@ async def case_detail(
     calendar = await calendar_source.get()
     today = local_today(now)
     timeline = await _timeline(case.id, staff=staff)
-    uploads = await Upload.filter(
-        case_id=case.id, status__in=("pending", "processing", "ready")
-    ).only(*_UPLOAD_FIELDS)
+    uploads = await fetch_models(
+        Upload,
+        '"case_id" = $1 AND "status" IN ($2, $3, $4)',
+        [case.id, "pending", "processing", "ready"],
+        fields=_UPLOAD_FIELDS,
+        order_by='"created_at", "id"',
+    )
     if not staff:
         uploads = [u for u in uploads if u.purpose == "material"]  # staff attachments are internal
     guide = await _guide_of(case)

@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.models import Model
 
 from core.settings import Settings
 
@@ -167,6 +168,7 @@ async def make_migrations(database_url: str, name: str) -> str | None:
 
 
 _NUMBERED = re.compile(r"\$(\d+)")
+M = TypeVar("M", bound=Model)
 
 
 async def fetch_rows(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -182,6 +184,31 @@ async def fetch_rows(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any
     if conn.capabilities.dialect != "postgres":
         sql = _NUMBERED.sub(r"?\1", sql)
     return await conn.execute_query_dict(sql, list(params))
+
+
+async def fetch_models(
+    model: type[M],
+    where: str,
+    params: Sequence[Any] = (),
+    *,
+    fields: Sequence[str] | None = None,
+    order_by: str = "",
+) -> list[M]:
+    """Instances of ``model`` whose rows match ``where`` (SQL, ``$n`` placeholders), with all
+    their fields or only ``fields``; ``order_by`` is SQL too.
+
+    The rows are turned into models exactly as Tortoise does it (``Model._init_from_db``, the
+    executor's own path, conversions of both dialects included), only without building the query
+    through its query builder, which costs more than the query: loading one case takes 150 µs of
+    CPU this way and 330 µs through ``Case.filter(id=…).first()``. A model loaded with some
+    ``fields`` is partial, as after ``.only()``."""
+    meta = model._meta
+    names = fields or list(meta.fields_db_projection)
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+    sql = f'SELECT {columns} FROM "{meta.db_table}" WHERE {where}'
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    return [model._init_from_db(**row) for row in await fetch_rows(sql, params)]
 
 
 def as_date(value: date | str | None) -> date | None:
