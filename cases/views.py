@@ -21,7 +21,7 @@ from cases.models import (
 from cases.service import RIGHTS_NOTICE, _guide_of, checklist, local_today
 from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
 from core.calendar import WorkCalendar, calendar_source
-from core.db import as_date, as_datetime, as_json, fetch_models, fetch_rows
+from core.db import SqlParams, as_date, as_datetime, as_json, fetch_models, fetch_rows
 from core.paging import decode_cursor, encode_cursor
 from storage.models import Upload
 
@@ -347,20 +347,6 @@ def _page(
     return rows, cursor
 
 
-class _Params:
-    """Numbered placeholders for ``fetch_rows``: ``p(value)`` → ``$n``."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-    def many(self, values: tuple[str, ...]) -> str:
-        return ", ".join(self(v) for v in values)
-
-
 async def my_cases(
     *,
     user_id: int,
@@ -374,7 +360,7 @@ async def my_cases(
 ) -> dict[str, Any]:
     """The citizen's cases (their own and those they filed for others), or a company's, newest
     first: one query."""
-    p = _Params()
+    p = SqlParams()
     if company_id is not None:
         where = f'c."company_id" = {p(company_id)}'
     else:
@@ -418,7 +404,7 @@ async def staff_inbox(
     after = int(decode_cursor(secret, cursor)["id"]) if cursor else 0
     # The counts' parameters come first, the page's own after them, so that the counts can be
     # asked alone with the first ``len(counting)`` values.
-    p = _Params()
+    p = SqlParams()
     counts_sql: dict[str, str] = {}
     # Supervision notices for me, and my department's addressed to nobody in particular (the
     # case had no holder when it was supervised): see cases.supervision.

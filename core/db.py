@@ -171,6 +171,22 @@ _NUMBERED = re.compile(r"\$(\d+)")
 M = TypeVar("M", bound=Model)
 
 
+class SqlParams:
+    """Numbered placeholders for ``fetch_rows``: ``p(value)`` appends the value and returns its
+    ``$n``, so a statement can be written in any order and reuse a value."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+    def many(self, values: Sequence[Any]) -> str:
+        """``$i, $j, …`` for an ``IN (…)`` list."""
+        return ", ".join(self(v) for v in values)
+
+
 async def fetch_rows(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Rows of a read-only statement written for PostgreSQL (``$1``, ``$2`` … placeholders), as
     dictionaries; on SQLite the placeholders become ``?1``, ``?2`` ….

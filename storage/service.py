@@ -21,6 +21,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from core.db import SqlParams, fetch_rows
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
 from core.settings import Settings
 from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge
@@ -202,13 +203,7 @@ async def create_intent(
     if size > limit:
         raise TooLarge(details={"max_bytes": limit})
     if material_code is not None:
-        taken = await Upload.filter(
-            _owner_q(owner),
-            item_code=item_code,
-            material_code=material_code,
-            case_id=case_id,
-            status__in=LIVE,
-        ).count()
+        taken = await _live_files(owner, item_code, material_code, case_id)
         if taken >= rule.max_files:
             raise TooManyFiles(details={"max_files": rule.max_files})
     upload_id = secrets.token_hex(12)
@@ -246,6 +241,33 @@ async def create_intent(
         "max_size": limit,
         "expires_at": expires_at.isoformat(),
     }
+
+
+async def _live_files(
+    owner: Owner, item_code: str | None, material_code: str, case_id: int | None
+) -> int:
+    """How many live files the owner has for this material (of this case, or of no case): the
+    same rows as ``_owner_q`` and the ORM filter would select. Plain SQL (``fetch_rows``): a
+    phone asks for an intent with every photo, and the query builder cost more than the query."""
+    p = SqlParams()
+    if owner.staff_id is not None:
+        who = (
+            f'"uploaded_by" = {p(f"s:{owner.staff_id}")} '
+            'AND "owner_user_id" IS NULL AND "company_id" IS NULL'
+        )
+    elif owner.company_id is not None:
+        who = f'"company_id" = {p(owner.company_id)}'
+    else:
+        who = f'"owner_user_id" = {p(owner.user_id)} AND "company_id" IS NULL'
+    item = '"item_code" IS NULL' if item_code is None else f'"item_code" = {p(item_code)}'
+    case = '"case_id" IS NULL' if case_id is None else f'"case_id" = {p(case_id)}'
+    rows = await fetch_rows(
+        f'SELECT count(*) AS "n" FROM "{Upload._meta.db_table}" WHERE {who} AND {item} '
+        f'AND "material_code" = {p(material_code)} AND {case} '
+        f'AND "status" IN ({p.many(LIVE)})',
+        p.values,
+    )
+    return int(rows[0]["n"])
 
 
 def _owner_q(owner: Owner) -> Q:
