@@ -12,7 +12,9 @@ explained twice on a connection of its own, with ``EXPLAIN (ANALYZE, BUFFERS)``:
 * **generic**: as a prepared statement under ``plan_cache_mode = force_generic_plan``. The server
   goes through asyncpg, whose statement cache prepares every query once per connection; after
   five executions PostgreSQL may switch such a statement to its generic plan (parameters
-  unknown), so this is the plan the load may really run.
+  unknown). The server's pool sets ``plan_cache_mode = force_custom_plan`` (``core/db.py``)
+  because of what this comparison found on the inboxes, so the custom plan is the one the load
+  runs; the generic plan shows what a statement would cost without that setting.
 
 The whole text goes to ``--out``; a summary (per statement: the top node, the indexes used,
 rows, execution time, for both plans) to stdout, flagging a generic plan much slower than the
