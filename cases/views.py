@@ -324,17 +324,23 @@ async def case_detail(
     return view, uploads
 
 
+#: What a staff screen shows of a review task.
+_TASK_FIELDS = (
+    "id",
+    "step_index",
+    "step_name",
+    "role",
+    "department_code",
+    "status",
+    "assignee_staff_id",
+    "opinion",
+)
+#: The inbox reads a task beside its case: these two columns are renamed in its rows.
+_TASK_ALIASES = {"id": "task_id", "status": "task_status"}
+
+
 def _task_view(task: ReviewTask) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "step_index": task.step_index,
-        "step_name": task.step_name,
-        "role": task.role,
-        "department_code": task.department_code,
-        "status": task.status,
-        "assignee_staff_id": task.assignee_staff_id,
-        "opinion": task.opinion,
-    }
+    return {name: getattr(task, name) for name in _TASK_FIELDS}
 
 
 def _page(
@@ -438,14 +444,12 @@ async def staff_inbox(
         # with an OR between them walks the primary key of every task when PostgreSQL plans it
         # without the values (see core.db on generic plans).
         later, n = p(after), p(limit + 1)
-        columns = (
-            '"id", "case_id", "step_index", "step_name", "role", "department_code", "status", '
-            '"assignee_staff_id", "opinion"'
+        columns = ", ".join(f'"{name}"' for name in (*_TASK_FIELDS, "case_id"))
+        as_read = ", ".join(
+            f't."{name}" AS "{_TASK_ALIASES.get(name, name)}"' for name in _TASK_FIELDS
         )
         page_sql = (
-            'SELECT t."id" AS "task_id", t."case_id", t."step_index", t."step_name", t."role", '
-            't."department_code", t."status" AS "task_status", t."assignee_staff_id", '
-            f't."opinion", {_SUMMARY_COLUMNS}, {{counts}} FROM ('
+            f"SELECT {as_read}, {_SUMMARY_COLUMNS}, {{counts}} FROM ("
             f'SELECT * FROM (SELECT {columns} FROM "cases_review_task" WHERE {tasks} '
             f'AND "status" = {open_} AND "id" > {later} ORDER BY "id" LIMIT {n}) AS o '
             f'UNION ALL SELECT * FROM (SELECT {columns} FROM "cases_review_task" WHERE {tasks} '
@@ -477,16 +481,7 @@ async def staff_inbox(
         if key == "id":
             item["answer_due_on"] = case.answer_due_on.isoformat() if case.answer_due_on else None
         else:
-            item["task"] = {
-                "id": row["task_id"],
-                "step_index": row["step_index"],
-                "step_name": row["step_name"],
-                "role": row["role"],
-                "department_code": row["department_code"],
-                "status": row["task_status"],
-                "assignee_staff_id": row["assignee_staff_id"],
-                "opinion": row["opinion"],
-            }
+            item["task"] = {name: row[_TASK_ALIASES.get(name, name)] for name in _TASK_FIELDS}
         items.append(item)
     return {"role": role, "counts": counts, "items": items, "next_cursor": next_cursor}
 
