@@ -47,6 +47,12 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: Inbox tab counts stop here: a count equal to it means "at least this many" (the phone shows
+#: 999+). Counting a queue costs PostgreSQL about 0.12 µs an entry on every inbox request, half
+#: of what the whole inbox cost with 4,000 cases waiting; an exact department total is on the
+#: supervisor's board.
+INBOX_COUNT_CAP = 1000
+
 #: Completed cases an item needs before its median duration is used for predictions.
 PREDICTION_MIN_CASES = 20
 
@@ -404,8 +410,8 @@ async def staff_inbox(
     yellow_days: int,
 ) -> dict[str, Any]:
     """The inbox of one of the staff member's roles in their department, oldest first, with
-    counts for the tabs: clerk → submitted cases; reviewer/approver → open and own tasks;
-    dispatcher → results to serve."""
+    counts for the tabs (up to ``INBOX_COUNT_CAP``): clerk → submitted cases; reviewer/approver
+    → open and own tasks; dispatcher → results to serve."""
     dept = subject.department_code or ""
     after = int(decode_cursor(secret, cursor)["id"]) if cursor else 0
     # The counts' parameters come first, the page's own after them, so that the counts can be
@@ -415,14 +421,14 @@ async def staff_inbox(
     # Supervision notices for me, and my department's addressed to nobody in particular (the
     # case had no holder when it was supervised): see cases.supervision.
     counts_sql["supervision"] = (
-        'SELECT count(*) FROM "cases_supervision_notice" WHERE "acknowledged_at" IS NULL AND '
+        'SELECT 1 FROM "cases_supervision_notice" WHERE "acknowledged_at" IS NULL AND '
         f'("assignee_staff_id" = {p(subject.id)} OR '
         f'("department_code" = {p(dept)} AND "assignee_staff_id" IS NULL))'
     )
     if role in ("clerk", "dispatcher"):
         status = S.submitted.value if role == "clerk" else S.result_pending.value
         queue = f'c."lead_department_code" = {p(dept)} AND c."status" = {p(status)}'
-        counts_sql["queue"] = f'SELECT count(*) FROM "cases_case" AS c WHERE {queue}'
+        counts_sql["queue"] = f'SELECT 1 FROM "cases_case" AS c WHERE {queue}'
         counting = list(p.values)
         page_sql = (
             f'SELECT {_SUMMARY_COLUMNS}, c."answer_due_on", {{counts}} FROM "cases_case" AS c '
@@ -433,10 +439,10 @@ async def staff_inbox(
         tasks = f'"department_code" = {p(dept)} AND "role" = {p(role)}'
         open_, claimed, me = p("open"), p("claimed"), p(subject.id)
         counts_sql["queue"] = (
-            f'SELECT count(*) FROM "cases_review_task" WHERE {tasks} AND "status" = {open_}'
+            f'SELECT 1 FROM "cases_review_task" WHERE {tasks} AND "status" = {open_}'
         )
         counts_sql["mine"] = (
-            f'SELECT count(*) FROM "cases_review_task" WHERE {tasks} '
+            f'SELECT 1 FROM "cases_review_task" WHERE {tasks} '
             f'AND "status" = {claimed} AND "assignee_staff_id" = {me}'
         )
         counting = list(p.values)
@@ -460,7 +466,10 @@ async def staff_inbox(
         key = "task_id"
     # The tab counts ride along with the page, as subqueries PostgreSQL and SQLite run once per
     # statement: one round trip for the whole inbox. Only an empty page asks for them again.
-    counts_columns = ", ".join(f'({sql}) AS "n_{name}"' for name, sql in counts_sql.items())
+    counts_columns = ", ".join(
+        f'(SELECT count(*) FROM ({sql} LIMIT {INBOX_COUNT_CAP}) AS "q_{name}") AS "n_{name}"'
+        for name, sql in counts_sql.items()
+    )
     found = await fetch_rows(page_sql.format(counts=counts_columns), p.values)
     if not found:
         found = await fetch_rows(f"SELECT {counts_columns}", counting)
@@ -483,7 +492,13 @@ async def staff_inbox(
         else:
             item["task"] = {name: row[_TASK_ALIASES.get(name, name)] for name in _TASK_FIELDS}
         items.append(item)
-    return {"role": role, "counts": counts, "items": items, "next_cursor": next_cursor}
+    return {
+        "role": role,
+        "counts": counts,
+        "counts_cap": INBOX_COUNT_CAP,
+        "items": items,
+        "next_cursor": next_cursor,
+    }
 
 
 async def public_status(*, acceptance_number: str) -> dict[str, Any] | None:

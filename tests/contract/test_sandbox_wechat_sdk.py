@@ -32,9 +32,7 @@ def sdk_client(peer_url: str, access_token: str | None = None) -> WeChatClient:
     return client
 
 
-def test_code_to_session_with_a_token_given_up_front(
-    wechat: WeChatDriver, peer_url: str
-) -> None:
+def test_code_to_session_with_a_token_given_up_front(wechat: WeChatDriver, peer_url: str) -> None:
     token = wechat.stable_token()["access_token"]
     client = sdk_client(peer_url, access_token=token)
     issued = wechat.login_code(unionid="oUnion-sdk")

@@ -240,3 +240,18 @@ async def test_an_empty_inbox_still_counts(busy: Busy) -> None:
         "GET", "/api/v1/staff/inbox", params={"role": "approver"}
     )
     assert approver.json()["counts"] == {"queue": 0, "mine": 0, "supervision": 0}
+
+
+async def test_inbox_counts_stop_at_the_cap(busy: Busy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A count equal to ``counts_cap`` means "at least that many"; below it counts are exact."""
+    from cases import views
+
+    submitted_ids = [c for n, c in enumerate(busy.cases) if n % 3 == 0]
+    monkeypatch.setattr(views, "INBOX_COUNT_CAP", 5)
+    capped = await busy.staff.clerk.call("GET", "/api/v1/staff/inbox", params={"role": "clerk"})
+    assert capped.json()["counts"] == {"queue": 5, "supervision": 0}
+    assert capped.json()["counts_cap"] == 5
+    assert len(capped.json()["items"]) == 20  # the page itself is not capped
+    monkeypatch.setattr(views, "INBOX_COUNT_CAP", len(submitted_ids) + 1)
+    exact = await busy.staff.clerk.call("GET", "/api/v1/staff/inbox", params={"role": "clerk"})
+    assert exact.json()["counts"]["queue"] == len(submitted_ids)

@@ -180,9 +180,7 @@ async def test_invalid_agent_id_number_is_reported_on_the_request_field(
     assert [f["field"] for f in error["details"]["fields"]] == ["agent_id_number"]
 
 
-@pytest.mark.parametrize(
-    "days", [-30, -1, 0, 367, 3650], ids=lambda d: f"today{d:+d}"
-)
+@pytest.mark.parametrize("days", [-30, -1, 0, 367, 3650], ids=lambda d: f"today{d:+d}")
 async def test_ends_on_outside_today_and_one_year_is_refused(
     family: dict[str, Phone], days: int
 ) -> None:
