@@ -67,32 +67,12 @@ new_port HELLO_PORT
 new_port SANDBOX_PORT
 BASE=http://127.0.0.1:$PORT
 HELLO=http://127.0.0.1:$HELLO_PORT
-SANDBOX=http://127.0.0.1:$SANDBOX_PORT
-SANDBOX_BASE=$SANDBOX/sandbox
 
 # --- S3 (the production profile's object store; not on the measured paths) --------------------
 bench_start_s3
 
 # --- The WeChat sandbox, a process of its own ----------------------------------------------------
-APPID=wx-bench-$(rand 8)
-APPSECRET=$(rand 40)
-log "starting the WeChat sandbox (python -m sandbox) on port $SANDBOX_PORT"
-bench_keep_log "$RUN/sandbox.log" sandbox.log
-bench_start "WeChat sandbox" "$RUN/sandbox.log" "$VENV/bin/python" -m sandbox --host 127.0.0.1 \
-  --port "$SANDBOX_PORT" --appid "$APPID" --secret "$APPSECRET"
-SANDBOX_PID=$STARTED_PID
-wait_ready "$SANDBOX_BASE/healthz" "$SANDBOX_PID" "WeChat sandbox" "$RUN/sandbox.log"
-log "sandbox ready at $SANDBOX_BASE"
-
-bench_zb_env "$BASE"
-zb_set "ZB_WECHAT_APPID=$APPID"
-zb_set "ZB_WECHAT_SECRET=$APPSECRET"
-zb_set ZB_WECHAT_API_BASE=            # empty: <ZB_SANDBOX_BASE_URL>/wechat
-zb_set ZB_SANDBOX_ENABLED=false
-zb_set "ZB_SANDBOX_BASE_URL=$SANDBOX_BASE"
-zb_set ZB_ALLOW_SANDBOX_PROVIDERS=true
-zb_set "ZB_ACCESS_TTL_S=$ACCESS_TTL_S"
-zb_set "ZB_LOGIN_LIMIT_PER_MIN=$LOGIN_LIMIT_PER_MIN"
+bench_start_sandbox
 bench_extra_zb
 
 # --- Application ------------------------------------------------------------------------------

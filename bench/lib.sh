@@ -270,6 +270,35 @@ bench_extra_zb() {  # sets EXTRA_ZB
 zb() { env "${ZB_ENV[@]}" "$VENV/bin/zhangban" "$@"; }
 
 # Settings are added as the project grows: name what the production profile still misses.
+# The WeChat sandbox as a process of its own (it logs the users and the staff in), and the
+# server's settings for the production profile with the sandbox as WeChat and its providers
+# allowed, as on staging. Needs SANDBOX_PORT, BASE, ACCESS_TTL_S and LOGIN_LIMIT_PER_MIN; sets
+# SANDBOX, SANDBOX_BASE, APPID, APPSECRET, SANDBOX_PID and ZB_ENV (bench_zb_env). The caller adds
+# its own zb_set lines, then bench_extra_zb.
+bench_start_sandbox() {
+  SANDBOX=http://127.0.0.1:$SANDBOX_PORT
+  SANDBOX_BASE=$SANDBOX/sandbox
+  APPID=wx-bench-$(rand 8)
+  APPSECRET=$(rand 40)
+  log "starting the WeChat sandbox (python -m sandbox) on port $SANDBOX_PORT"
+  bench_keep_log "$RUN/sandbox.log" sandbox.log
+  bench_start "WeChat sandbox" "$RUN/sandbox.log" "$VENV/bin/python" -m sandbox --host 127.0.0.1 \
+    --port "$SANDBOX_PORT" --appid "$APPID" --secret "$APPSECRET"
+  SANDBOX_PID=$STARTED_PID
+  wait_ready "$SANDBOX_BASE/healthz" "$SANDBOX_PID" "WeChat sandbox" "$RUN/sandbox.log"
+  log "sandbox ready at $SANDBOX_BASE"
+
+  bench_zb_env "$BASE"
+  zb_set "ZB_WECHAT_APPID=$APPID"
+  zb_set "ZB_WECHAT_SECRET=$APPSECRET"
+  zb_set ZB_WECHAT_API_BASE=            # empty: <ZB_SANDBOX_BASE_URL>/wechat
+  zb_set ZB_SANDBOX_ENABLED=false
+  zb_set "ZB_SANDBOX_BASE_URL=$SANDBOX_BASE"
+  zb_set ZB_ALLOW_SANDBOX_PROVIDERS=true
+  zb_set "ZB_ACCESS_TTL_S=$ACCESS_TTL_S"
+  zb_set "ZB_LOGIN_LIMIT_PER_MIN=$LOGIN_LIMIT_PER_MIN"
+}
+
 bench_check_settings() {
   local problems
   if ! problems=$(env "${ZB_ENV[@]}" "$VENV/bin/python" -c '
