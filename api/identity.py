@@ -15,6 +15,7 @@ from api.idempotency import idempotent
 from api.params import body
 from api.schemas import ErrorEnvelope
 from auth import service as auth
+from cases import service as cases
 from core.errors import Forbidden
 
 bp = Blueprint("identity", url_prefix="/api/v1")
@@ -427,6 +428,13 @@ async def reveal(request: Request, user_id: int) -> HTTPResponse:
     if not subject.roles & {"clerk", "reviewer", "approver", "admin"}:
         raise Forbidden("您的角色不能查看完整身份信息。", code="auth.forbidden")
     data = body(request, RevealIn)
+    if not await cases.handles_person(
+        department_code=subject.department_code or "", user_id=user_id
+    ):
+        raise Forbidden(
+            "您所在部门没有该申请人的办件，不能查看其完整身份信息。",
+            code="auth.no_case_of_person",
+        )
     result = await auth.reveal_identity(
         deps=_deps(request),
         staff_id=subject.id,

@@ -34,7 +34,7 @@ from cases.states import (
 from catalog.models import ItemVersion
 from core.calendar import WorkCalendar, calendar_source
 from core.crypto import mask_name
-from core.db import fetch_models
+from core.db import fetch_models, fetch_rows
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
 from storage.models import Upload, UploadStatus
@@ -148,6 +148,19 @@ async def _get_case(case_id: int, conn: BaseDBAsyncClient | None = None) -> Case
     if case is None:
         raise CaseNotFound(details={"case_id": case_id})
     return case
+
+
+async def handles_person(*, department_code: str, user_id: int) -> bool:
+    """Whether the department handles, or has handled, a case of this person (as applicant or
+    as the one who filed it); drafts do not count, a department has not seen them. Only then may
+    its staff need the person's full identifiers (PIPL art. 28: sensitive data for a specific
+    purpose)."""
+    rows = await fetch_rows(
+        'SELECT "department_codes" FROM "cases_case" '
+        'WHERE ("applicant_user_id" = $1 OR "agent_user_id" = $1) AND "status" <> $2',
+        [user_id, CaseStatus.draft.value],
+    )
+    return any(department_code in row["department_codes"].split(",") for row in rows)
 
 
 async def find_case(*, case_id: int) -> Case | None:

@@ -16,9 +16,12 @@ import pytest
 from sanic import Sanic
 
 from auth.models import PersonalDataAccess, Staff
+from auth.permissions import Subject
 from catalog import service as catalog
 from catalog.models import Item, ItemVersion
+from core.clock import utcnow
 from tests import factories
+from tests.cases_service import draft, import_catalogue, submitted
 from tests.functional.test_http_edge import assert_envelope
 from tests.people import Phone, id_number
 from tests.staff import StaffMember, create_staff, staff_member, username
@@ -624,10 +627,24 @@ async def applicant(phone: Callable[[], Phone]) -> Phone:
     return person
 
 
+@pytest.fixture
+async def handling(clean: Sanic, applicant: Phone) -> str:
+    """The department handling a submitted case of the applicant: its staff may need the full
+    identifiers, with a reason."""
+    cat = await import_catalogue(clean)
+    me = Subject(kind="user", id=applicant.tokens["user"]["id"])
+    await submitted(me, cat, now=utcnow())
+    return cat.lead
+
+
 async def test_clerk_sees_the_full_id_number_and_the_read_is_recorded(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, applicant: Phone
+    clean: Sanic,
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    applicant: Phone,
+    handling: str,
 ) -> None:
-    clerk = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["clerk"])
+    clerk = await staff_member(clean, client, sandbox, department_code=handling, roles=["clerk"])
     user_id = applicant.tokens["user"]["id"]
 
     response = await clerk.call(
@@ -662,10 +679,11 @@ async def test_reveal_needs_a_field_and_a_reason(
     client: httpx.AsyncClient,
     sandbox: httpx.AsyncClient,
     applicant: Phone,
+    handling: str,
     body: dict[str, Any],
     field: str,
 ) -> None:
-    clerk = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["clerk"])
+    clerk = await staff_member(clean, client, sandbox, department_code=handling, roles=["clerk"])
 
     response = await clerk.call(
         "POST", f"/api/v1/staff/users/{applicant.tokens['user']['id']}/identity", json=body
@@ -683,9 +701,10 @@ async def test_roles_without_case_review_cannot_reveal(
     client: httpx.AsyncClient,
     sandbox: httpx.AsyncClient,
     applicant: Phone,
+    handling: str,
     roles: list[str],
 ) -> None:
-    member = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=roles)
+    member = await staff_member(clean, client, sandbox, department_code=handling, roles=roles)
 
     response = await member.call(
         "POST",
@@ -699,9 +718,13 @@ async def test_roles_without_case_review_cannot_reveal(
 
 
 async def test_reveal_of_an_absent_identifier_or_user_is_404_and_not_recorded(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, applicant: Phone
+    clean: Sanic,
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    applicant: Phone,
+    handling: str,
 ) -> None:
-    clerk = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["clerk"])
+    clerk = await staff_member(clean, client, sandbox, department_code=handling, roles=["clerk"])
     reason = {"reason": "核对申请人身份"}
     path = "/api/v1/staff/users/{}/identity"
 
@@ -712,11 +735,38 @@ async def test_reveal_of_an_absent_identifier_or_user_is_404_and_not_recorded(
         404,
         "auth.identity_absent",
     )
-    assert_envelope(
+    assert_envelope(  # no case of an unknown user anywhere: not the department's to ask
         await clerk.call("POST", path.format(999_999), json={"field": "id_number", **reason}),
-        404,
-        "auth.user_not_found",
+        403,
+        "auth.no_case_of_person",
     )
+    assert not await PersonalDataAccess.exists()
+
+
+async def test_staff_of_a_department_without_a_case_of_the_person_cannot_reveal(
+    clean: Sanic,
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    applicant: Phone,
+    handling: str,
+) -> None:
+    """A clerk of another department, and a clerk of the department of a mere draft (a
+    department has not seen a draft), are refused: nothing is revealed or recorded."""
+    elsewhere = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["clerk"])
+    user_id = applicant.tokens["user"]["id"]
+    body = {"field": "id_number", "reason": "核对申请人身份"}
+
+    refused = await elsewhere.call("POST", f"/api/v1/staff/users/{user_id}/identity", json=body)
+
+    assert_envelope(refused, 403, "auth.no_case_of_person")
+    assert applicant.id_number not in refused.text
+    cat = await import_catalogue(clean)
+    await draft(Subject(kind="user", id=user_id), cat.item, now=utcnow())
+    drafts_clerk = await staff_member(
+        clean, client, sandbox, department_code=cat.lead, roles=["clerk"]
+    )
+    refused = await drafts_clerk.call("POST", f"/api/v1/staff/users/{user_id}/identity", json=body)
+    assert_envelope(refused, 403, "auth.no_case_of_person")
     assert not await PersonalDataAccess.exists()
 
 
