@@ -188,12 +188,22 @@ async def _duration_stats(item_code: str) -> ItemDurationStats | None:
     return stats
 
 
-async def _timeline(case_id: int, *, staff: bool) -> list[dict[str, Any]]:
-    """The case's events, oldest first; internal ones (staff comments) for staff only. Read
-    without the ORM: a long timeline is the largest part of a detail (see ``fetch_rows``)."""
+async def _timeline(
+    case_id: int, *, staff: bool, rated: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The case's events, oldest first (internal ones, staff comments, for staff only), and its
+    rating when ``rated`` may have one: one statement, the rating's columns joined to every event
+    (a case has a handful). Read without the ORM: see ``fetch_rows``."""
+    rating = (
+        ', v."score" AS "v_score", v."tags" AS "v_tags", v."comment" AS "v_comment", '
+        'v."answer" AS "v_answer" '
+        if rated
+        else " "
+    )
+    joined = ' LEFT JOIN "cases_evaluation" AS v ON v."case_id" = e."case_id"' if rated else ""
     rows = await fetch_rows(
-        'SELECT "action", "role", "from_status", "to_status", "comment", "details", "at" '
-        'FROM "cases_event" WHERE "case_id" = $1 ORDER BY "id"',
+        'SELECT e."action", e."role", e."from_status", e."to_status", e."comment", e."details", '
+        f'e."at"{rating}FROM "cases_event" AS e{joined} WHERE e."case_id" = $1 ORDER BY e."id"',
         [case_id],
     )
     timeline = []
@@ -214,23 +224,16 @@ async def _timeline(case_id: int, *, staff: bool) -> list[dict[str, Any]]:
                 "at": at.isoformat(),
             }
         )
-    return timeline
-
-
-async def _evaluation(case_id: int) -> dict[str, Any] | None:
-    rows = await fetch_rows(
-        'SELECT "score", "tags", "comment", "answer" FROM "cases_evaluation" WHERE "case_id" = $1',
-        [case_id],
-    )
-    if not rows:
-        return None
-    row = rows[0]
-    return {
-        "score": row["score"],
-        "tags": as_json(row["tags"]),
-        "comment": row["comment"],
-        "answer": row["answer"] or None,
-    }
+    evaluation = None
+    if rows and rows[0].get("v_score") is not None:
+        first = rows[0]
+        evaluation = {
+            "score": first["v_score"],
+            "tags": as_json(first["v_tags"]),
+            "comment": first["v_comment"],
+            "answer": first["v_answer"] or None,
+        }
+    return timeline, evaluation
 
 
 #: The columns of a file that the detail, its checklist and its links read.
@@ -272,7 +275,9 @@ async def case_detail(
     Staff also see internal comments and the review tasks."""
     calendar = await calendar_source.get()
     today = local_today(now)
-    timeline = await _timeline(case.id, staff=staff)
+    timeline, evaluation = await _timeline(
+        case.id, staff=staff, rated=CaseStatus(case.status) in RATEABLE
+    )
     uploads = await fetch_models(
         Upload,
         '"case_id" = $1 AND "status" IN ($2, $3, $4)',
@@ -289,7 +294,6 @@ async def case_detail(
         else None
     )
     stats = await _duration_stats(case.item_code) if case.accepted_on else None
-    evaluation = await _evaluation(case.id) if CaseStatus(case.status) in RATEABLE else None
     predicted = predicted_on(case, stats, calendar=calendar)
     view: dict[str, Any] = {
         **summary(case, today=today, calendar=calendar, yellow_days=yellow_days),
