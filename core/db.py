@@ -66,8 +66,9 @@ def tortoise_config(database_url: str, *, with_aerich: bool = False) -> dict[str
             # asyncpg prepares every statement, and after five runs PostgreSQL may switch a
             # prepared statement to a generic plan that ignores the parameter values. Work
             # queues are skewed (few "open" tasks among millions of finished ones), and the
-            # generic plan of an inbox walked the whole primary key: 20 ms instead of 0.08 ms
-            # (bench/cases_plans.py). Planning each time costs microseconds on these queries.
+            # generic plan of the reviewer inbox walked every task's primary key: 480 ms instead
+            # of 0.3 ms on a million cases (bench/cases_plans.py). Planning every time costs
+            # 0.05-0.3 ms of PostgreSQL CPU a statement: the price of never meeting such a plan.
             settings = dict(credentials.get("server_settings") or {})
             settings.setdefault("plan_cache_mode", "force_custom_plan")
             credentials["server_settings"] = settings
@@ -192,10 +193,11 @@ async def fetch_rows(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any
     dictionaries; on SQLite the placeholders become ``?1``, ``?2`` ….
 
     For the few reads on the hot path of a phone screen (case lists, staff inboxes, the case
-    detail's timeline): the ORM spends about 0.8 ms of CPU building a 20-row query and turning
-    the rows into models, this about 0.2 ms (measured on PostgreSQL 15). Everything else goes
-    through the ORM. Values come back as the driver gives them: on SQLite, dates and times are
-    ISO strings (``as_date`` / ``as_datetime`` read both)."""
+    detail, the staff standing checked on every staff request): the ORM spends about 0.8 ms of
+    CPU building a 20-row query and turning the rows into models, this about 0.2 ms (measured
+    on PostgreSQL 15). Everything else goes through the ORM. Values come back as the driver
+    gives them: on SQLite, dates and times are ISO strings (``as_date`` / ``as_datetime`` read
+    both)."""
     conn = connections.get("default")
     if conn.capabilities.dialect != "postgres":
         sql = _NUMBERED.sub(r"?\1", sql)
