@@ -19,8 +19,8 @@ class UploadStatus(StrEnum):
 class Upload(Model):
     id = fields.CharField(max_length=32, primary_key=True)
     #: whose file it is: a person, or a company (then ``uploaded_by`` is the agent).
-    owner_user_id = fields.IntField(null=True, db_index=True)
-    company_id = fields.IntField(null=True, db_index=True)
+    owner_user_id = fields.IntField(null=True)
+    company_id = fields.IntField(null=True)
     uploaded_by = fields.CharField(max_length=32)  # "u:<id>" or "s:<id>"
     purpose = fields.CharField(max_length=32)  # material / staff_attachment
     item_code = fields.CharField(max_length=64, null=True)
@@ -36,7 +36,7 @@ class Upload(Model):
     thumbnail_key = fields.CharField(max_length=300, null=True)
     content_type = fields.CharField(max_length=100, null=True)
     size = fields.BigIntField(null=True)
-    sha256 = fields.CharField(max_length=64, null=True, db_index=True)
+    sha256 = fields.CharField(max_length=64, null=True)
     width = fields.IntField(null=True)
     height = fields.IntField(null=True)
     pages = fields.IntField(null=True)
@@ -48,6 +48,16 @@ class Upload(Model):
 
     class Meta:
         table = "storage_upload"
+        # A phone asks for an intent before every photo, and the intent counts the owner's live
+        # files of that material: one index range of the owner's rows of that material, whatever
+        # the table's statistics say. (With single-column indexes, a table whose statistics
+        # predate its rows was counted by AND-ing the "company_id IS NULL" and "case_id IS
+        # NULL" bitmaps: every row, 9 ms at 30,000 uploads.) They also serve the owner's list
+        # and any lookup by owner or company alone, which had an index of their own before.
+        indexes = (
+            ("owner_user_id", "item_code", "material_code"),
+            ("company_id", "item_code", "material_code"),
+        )
 
 
 class StaffRead(Model):
