@@ -44,10 +44,13 @@ async def citizen_subject(request: Request) -> Subject:
 
 
 async def staff(request: Request) -> Subject:
-    """The logged-in, active staff member, with department and roles read afresh."""
+    """The logged-in, active staff member, with department and roles as the database had them at
+    most ``revocation_check_s`` ago (the time every worker takes to see a revoked session)."""
     principal = await request.app.ctx.auth.tokens.verify_access(_bearer(request), audience="staff")
     request.ctx.principal = principal
-    member = await auth.staff_standing(staff_id=principal.id)
+    member = await auth.staff_standing(
+        staff_id=principal.id, max_age_s=request.app.ctx.settings.revocation_check_s
+    )
     if not member.active:
         raise auth.StaffInactive()
     return Subject(

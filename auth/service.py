@@ -12,6 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from time import monotonic
 from typing import Any
 
 from redis.asyncio import Redis
@@ -770,22 +771,46 @@ class StaffStanding:
     roles: tuple[str, ...]
 
 
-async def staff_standing(*, staff_id: int) -> StaffStanding:
-    """The account's standing, read afresh on every request (a deactivation or a change of
-    role takes effect at once) and without the ORM: it runs before every staff action."""
+#: Standings read by this worker, by staff id: (monotonic time of the read, standing).
+_STANDINGS: dict[int, tuple[float, StaffStanding]] = {}
+_STANDINGS_MAX = 10_000
+
+
+def forget_standings() -> None:
+    """Drop this worker's remembered standings (tests: ids restart with the tables)."""
+    _STANDINGS.clear()
+
+
+async def staff_standing(*, staff_id: int, max_age_s: float = 0.0) -> StaffStanding:
+    """The account's standing, without the ORM: it runs before every staff action.
+
+    With ``max_age_s`` a standing this worker read less than that long ago is used again. The
+    staff guard passes ``revocation_check_s``: a change to an account then reaches every worker
+    within the same time as the revocation of its sessions does (the worker that makes the change
+    forgets the old standing at once), and a staff phone's burst of requests costs one read. An
+    unknown account is never remembered."""
+    now = monotonic()
+    seen = _STANDINGS.get(staff_id)
+    if seen is not None and now - seen[0] < max_age_s:
+        return seen[1]
     rows = await fetch_rows(
         'SELECT "id", "active", "department_code", "roles" FROM "auth_staff" WHERE "id" = $1',
         [staff_id],
     )
     if not rows:
+        _STANDINGS.pop(staff_id, None)
         raise StaffNotFound()
     row = rows[0]
-    return StaffStanding(
+    standing = StaffStanding(
         id=row["id"],
         active=bool(row["active"]),
         department_code=row["department_code"],
         roles=tuple(as_json(row["roles"])),
     )
+    if len(_STANDINGS) >= _STANDINGS_MAX:
+        _STANDINGS.clear()  # a bound, not an eviction policy: a worker sees a few hundred staff
+    _STANDINGS[staff_id] = (now, standing)
+    return standing
 
 
 async def get_staff(*, staff_id: int) -> Staff:
@@ -848,6 +873,7 @@ async def set_staff_active(*, deps: AuthDeps, staff_id: int, active: bool) -> di
     """Deactivation ends every session of the account at once."""
     staff = await get_staff(staff_id=staff_id)
     await Staff.filter(id=staff.id).update(active=active)
+    _STANDINGS.pop(staff.id, None)
     if not active:
         await deps.tokens.revoke_subject(f"s:{staff.id}")
         log.info("staff deactivated", extra={"staff_id": staff.id})
@@ -858,6 +884,7 @@ async def set_staff_active(*, deps: AuthDeps, staff_id: int, active: bool) -> di
 async def set_staff_roles(*, staff_id: int, roles: list[str]) -> dict[str, Any]:
     staff = await get_staff(staff_id=staff_id)
     await Staff.filter(id=staff.id).update(roles=check_roles(roles))
+    _STANDINGS.pop(staff.id, None)
     await staff.refresh_from_db()
     return staff_view(staff)
 

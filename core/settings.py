@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     staff_access_ttl_s: int = Field(600, description="staff access-token lifetime")
     staff_refresh_ttl_s: int = Field(12 * 3600, description="staff refresh-token lifetime")
     revocation_check_s: float = Field(
-        1.0, description="how often a worker re-reads revoked sessions from Redis (seconds)"
+        1.0,
+        description="how often a worker re-reads revoked sessions from Redis, and how long it "
+        "reuses a staff account's standing (seconds)",
     )
     field_keys: str = Field(
         "1:" + DEFAULT_FIELD_KEY,

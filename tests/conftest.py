@@ -30,6 +30,7 @@ from tortoise import Tortoise, connections
 
 from api.app import create_app
 from api.params import body
+from auth.service import forget_standings
 from cases.views import reset_caches
 from core.db import migrate
 from core.settings import Settings
@@ -197,6 +198,7 @@ async def clean(app: Sanic) -> Sanic:
         await conn.execute_script(f"PRAGMA foreign_keys = OFF;{deletes}PRAGMA foreign_keys = ON;")
     await app.ctx.redis.flushdb()
     reset_caches()  # ids restart with the tables: per-worker caches keyed by id must go too
+    forget_standings()
     return app
 
 

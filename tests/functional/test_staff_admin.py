@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sanic import Sanic
 
+from auth import service as auth
 from auth.models import PersonalDataAccess, Staff
 from auth.permissions import Subject
 from catalog import service as catalog
@@ -340,6 +341,30 @@ async def test_admin_changes_roles_of_their_own_staff(
     assert response.status_code == 200, response.text
     assert response.json()["roles"] == ["clerk", "reviewer"]
     assert (await staff_row(clerk))["roles"] == ["clerk", "reviewer"]
+
+
+async def test_a_worker_reuses_a_standing_for_at_most_max_age_and_forgets_its_own_changes(
+    clean: Sanic, departments: dict[str, StaffMember]
+) -> None:
+    """The staff guard reads the account at most ``revocation_check_s`` late (tests run with 0,
+    so every request reads afresh); a change made through this worker is seen at once."""
+    clerk = departments["clerk_a"]
+    first = await auth.staff_standing(staff_id=clerk.id, max_age_s=60)
+    assert first.roles == ("clerk",)
+
+    # Another process (the CLI, another worker) changes the account behind this worker's back.
+    await Staff.filter(id=clerk.id).update(roles=["clerk", "reviewer"])
+    assert await auth.staff_standing(staff_id=clerk.id, max_age_s=60) == first
+    assert (await auth.staff_standing(staff_id=clerk.id, max_age_s=0)).roles == (
+        "clerk",
+        "reviewer",
+    )
+
+    # A change through this worker's service is seen at once, however long the reuse allowed.
+    await auth.set_staff_roles(staff_id=clerk.id, roles=["clerk"])
+    assert (await auth.staff_standing(staff_id=clerk.id, max_age_s=60)).roles == ("clerk",)
+    await auth.set_staff_active(deps=clean.ctx.auth, staff_id=clerk.id, active=False)
+    assert (await auth.staff_standing(staff_id=clerk.id, max_age_s=60)).active is False
 
 
 @pytest.mark.parametrize("who", ["clerk_a", "dispatcher_a"])
