@@ -104,7 +104,10 @@ class Company(Model):
     uscc = fields.CharField(max_length=18, unique=True)
     name = fields.CharField(max_length=100)
     legal_rep: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="represented_companies", on_delete=fields.RESTRICT
+        "models.User",
+        related_name="represented_companies",
+        on_delete=fields.RESTRICT,
+        db_index=True,
     )
     legal_rep_id: int
     verified_at = fields.DatetimeField()
@@ -119,11 +122,15 @@ class CompanyAgent(Model):
 
     id = fields.IntField(primary_key=True)
     company: fields.ForeignKeyRelation[Company] = fields.ForeignKeyField(
-        "models.Company", related_name="agents", on_delete=fields.CASCADE
+        "models.Company", related_name="agents", on_delete=fields.CASCADE, db_index=True
     )
     company_id: int
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="agencies", null=True, on_delete=fields.RESTRICT
+        "models.User",
+        related_name="agencies",
+        null=True,
+        on_delete=fields.RESTRICT,
+        db_index=True,
     )
     user_id: int | None
     scopes: list[str] = fields.JSONField(default=list)
@@ -142,11 +149,11 @@ class Mandate(Model):
 
     id = fields.IntField(primary_key=True)
     principal: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="mandates_given", on_delete=fields.RESTRICT
+        "models.User", related_name="mandates_given", on_delete=fields.RESTRICT, db_index=True
     )
     principal_id: int
     agent: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="mandates_held", on_delete=fields.RESTRICT
+        "models.User", related_name="mandates_held", on_delete=fields.RESTRICT, db_index=True
     )
     agent_id: int
     #: item codes the mandate covers; empty = every item.
@@ -180,7 +187,7 @@ class FaceVerification(Model):
 
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="face_verifications", on_delete=fields.CASCADE
+        "models.User", related_name="face_verifications", on_delete=fields.CASCADE, db_index=True
     )
     user_id: int
     out_seq_no = fields.CharField(max_length=64, unique=True)

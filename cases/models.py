@@ -118,7 +118,7 @@ class ReviewTask(Model):
 
     id = fields.BigIntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="tasks", on_delete=fields.CASCADE
+        "models.Case", related_name="tasks", on_delete=fields.CASCADE, db_index=True
     )
     case_id: int
     step_index = fields.IntField()
@@ -154,7 +154,7 @@ class SupervisionNotice(Model):
 
     id = fields.BigIntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="supervision_notices", on_delete=fields.CASCADE
+        "models.Case", related_name="supervision_notices", on_delete=fields.CASCADE, db_index=True
     )
     case_id: int
     department_code = fields.CharField(max_length=64)
