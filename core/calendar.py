@@ -123,6 +123,11 @@ class WorkCalendar:
     """A snapshot of the calendar: the package's data plus the overrides read at one moment."""
 
     overrides: dict[date, bool] = field(default_factory=dict)
+    #: answers of ``add_working_days`` for this snapshot: every row of a list asks for the
+    #: same yellow-card limit (today plus N working days).
+    _added: dict[tuple[date, int], date] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def is_workday(self, day: date) -> bool:
         override = self.overrides.get(day)
@@ -147,12 +152,18 @@ class WorkCalendar:
         when ``days`` is 0."""
         if days < 0:
             raise ValueError("days must not be negative")
+        known = self._added.get((start, days))
+        if known is not None:
+            return known
         current = start
         remaining = days
         while remaining:
             current += timedelta(days=1)
             if self.is_workday(current):
                 remaining -= 1
+        if len(self._added) >= 4096:
+            self._added.clear()  # a bound: a snapshot lives a minute, lists ask a few dates
+        self._added[(start, days)] = current
         return current
 
     def working_days_between(self, start: date, end: date) -> int:

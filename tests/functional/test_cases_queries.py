@@ -213,6 +213,13 @@ async def test_the_reviewer_inbox_walks_the_open_queue_and_own_tasks_once_in_ord
         t for t, row in zip(task_ids, walked, strict=True) if row["task"]["status"] == "claimed"
     ) == sorted(mine)
     assert {row["id"] for row in walked} == set(accepted)
+    # A row's task says which step and who holds it; the role and department are the inbox's own.
+    assert {row["task"]["step_name"] for row in walked} == {"审查"}
+    assert {row["task"]["assignee_staff_id"] for row in walked} == {None, reviewer.id}
+    assert all(
+        set(row["task"]) == {"id", "step_index", "step_name", "status", "assignee_staff_id"}
+        for row in walked
+    )
     first = await reviewer.call("GET", "/api/v1/staff/inbox", params={"role": "reviewer"})
     counts = first.json()["counts"]
     assert counts["queue"] == len(accepted) - len(mine) and counts["mine"] == len(mine)
