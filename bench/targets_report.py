@@ -123,6 +123,8 @@ BENCHMARKS: dict[str, tuple[str, list[Endpoint]]] = {
 
 #: Endpoints measured as references (the hello-world at each number of connections).
 REFERENCES = frozenset({"hello", "hello_c16"})
+#: The hello-world req/s of RECIPES.md's reference run, the machine the issues' figures are for.
+REFERENCE_HELLO_RPS = 36500
 
 
 def read_cpu(path: Path) -> dict[str, float]:
@@ -374,9 +376,26 @@ def cases_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
         ]
         notes.append(
             f"Against this run's hello-world ({hello['rps_median']:,.0f} req/s) the absolute "
-            f"targets are: {'; '.join(parts)} (on RECIPES.md's reference run of 36,500 req/s: "
-            + "; ".join(f"{r['endpoint']} {r['target_min_rps'] / 36500:.3f}" for r in absolute)
+            f"targets are: {'; '.join(parts)} (on RECIPES.md's reference run of "
+            f"{REFERENCE_HELLO_RPS:,} req/s: "
+            + "; ".join(
+                f"{r['endpoint']} {r['target_min_rps'] / REFERENCE_HELLO_RPS:.3f}" for r in absolute
+            )
             + ")."
+        )
+    if hello and latency_rows and hello["rps_median"]:
+        # At a fixed number of connections a server that is busy all the time answers in about
+        # connections / throughput (Little's law), so a p50 scales with the machine as req/s do.
+        scale = hello["rps_median"] / REFERENCE_HELLO_RPS
+        parts = [
+            f"{r['endpoint']} {fmt_ms(r['p50_ms_median'] * scale)}"
+            for r in latency_rows
+            if r.get("target_max_p50_ms") is not None
+        ]
+        notes.append(
+            "Scaled to the reference run's hello-world (p50 × this run's hello-world / "
+            f"{REFERENCE_HELLO_RPS:,}: latency at 16 connections follows throughput), the p50s "
+            f"are: {'; '.join(parts)}. The table's verdicts are on this machine's own figures."
         )
     return notes
 

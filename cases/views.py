@@ -26,6 +26,8 @@ from core.paging import decode_cursor, encode_cursor
 from storage.models import Upload
 
 S = CaseStatus
+#: Status labels by the stored value (a list row has the plain string).
+_LABELS: dict[str, str] = {status.value: label for status, label in STATUS_LABELS.items()}
 
 #: Citizen list filters: a phone shows these as tabs.
 STATUS_GROUPS: dict[str, tuple[str, ...]] = {
@@ -126,7 +128,7 @@ def summary(case: Case | CaseRow, *, today: date, calendar: WorkCalendar, yellow
         "item_code": case.item_code,
         "item_name": case.item_name,
         "status": case.status,
-        "status_label": STATUS_LABELS[CaseStatus(case.status)],
+        "status_label": _LABELS[case.status],
         "acceptance_number": case.acceptance_number,
         "applicant": case.applicant_display,
         "promised_due_on": case.promised_due_on.isoformat() if case.promised_due_on else None,
@@ -520,7 +522,7 @@ async def public_status(*, acceptance_number: str) -> dict[str, Any] | None:
         "item_name": case.item_name,
         "applicant": case.applicant_display,
         "status": case.status,
-        "status_label": STATUS_LABELS[CaseStatus(case.status)],
+        "status_label": _LABELS[case.status],
         "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
         "promised_due_on": case.promised_due_on.isoformat() if case.promised_due_on else None,
         "closed": case.closed_at is not None,
