@@ -73,19 +73,10 @@ done
 bench_init
 bench_wait_quiet
 
-# --- PostgreSQL and Redis ---------------------------------------------------------------------
-bench_start_services
+# --- PostgreSQL, Redis, S3 (presigning the file links is local) -------------------------------
+bench_start_backends
 PSQL=(psql -X -q -h 127.0.0.1 -p "$ZB_TEST_PG_PORT" -U postgres -d zhangban_test -v ON_ERROR_STOP=1)
 sql() { "${PSQL[@]}" -tAc "$1"; }
-
-new_port PORT
-new_port HELLO_PORT
-new_port SANDBOX_PORT
-BASE=http://127.0.0.1:$PORT
-HELLO=http://127.0.0.1:$HELLO_PORT
-
-# --- S3 (the production profile's object store; presigning the file links is local) ----------
-bench_start_s3
 
 # --- The WeChat sandbox, a process of its own (only to log the users and the staff in) ---------
 bench_start_sandbox

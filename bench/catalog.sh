@@ -34,17 +34,10 @@ bench_need_tools
 bench_init
 bench_wait_quiet
 
-# --- PostgreSQL and Redis ---------------------------------------------------------------------
-bench_start_services
-
-new_port PORT
-new_port HELLO_PORT
-BASE=http://127.0.0.1:$PORT
-HELLO=http://127.0.0.1:$HELLO_PORT
-
-# --- S3 (the production profile's object store) ---------------------------------------------------
-# Not on the measured paths, but the server creates its bucket at start-up and /readyz pings it.
-bench_start_s3
+# --- PostgreSQL, Redis, S3 ---------------------------------------------------------------------
+# S3 is not on the measured paths, but the server creates its bucket at start-up and /readyz
+# pings it.
+bench_start_backends
 
 # The identity settings are not exercised by this benchmark (see bench_zb_env in lib.sh).
 bench_zb_env "$BASE"

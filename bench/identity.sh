@@ -59,17 +59,8 @@ for f in "$LOGIN_LUA" "$JSCODE_LUA" "$WXCODES"; do [ -f "$f" ] || die "missing $
 bench_init
 bench_wait_quiet
 
-# --- PostgreSQL and Redis ---------------------------------------------------------------------
-bench_start_services
-
-new_port PORT
-new_port HELLO_PORT
-new_port SANDBOX_PORT
-BASE=http://127.0.0.1:$PORT
-HELLO=http://127.0.0.1:$HELLO_PORT
-
-# --- S3 (the production profile's object store; not on the measured paths) --------------------
-bench_start_s3
+# --- PostgreSQL, Redis, S3 (S3 is not on the measured paths) ----------------------------------
+bench_start_backends
 
 # --- The WeChat sandbox, a process of its own ----------------------------------------------------
 bench_start_sandbox

@@ -168,6 +168,18 @@ bench_start_services() {  # sets the ZB_TEST_* of this run, PG_PID, REDIS_PID
   REDIS_PID=$(cat "$TMP/redis.pid")
 }
 
+# What every benchmark starts first: PostgreSQL and Redis (bench_start_services), the S3 server
+# (bench_start_s3), and the ports of the server and of the hello-world. Sets PORT, HELLO_PORT,
+# BASE and HELLO besides what those two set.
+bench_start_backends() {
+  bench_start_services
+  new_port PORT
+  new_port HELLO_PORT
+  BASE=http://127.0.0.1:$PORT
+  HELLO=http://127.0.0.1:$HELLO_PORT
+  bench_start_s3
+}
+
 # --- S3 (the production profile's object store) ---------------------------------------------------
 # The server creates its bucket at start-up and /readyz pings it. No MinIO binary is available
 # here (RECIPES.md): services.sh starts rclone's S3 server when the dev extras are installed;
@@ -272,10 +284,11 @@ zb() { env "${ZB_ENV[@]}" "$VENV/bin/zhangban" "$@"; }
 # Settings are added as the project grows: name what the production profile still misses.
 # The WeChat sandbox as a process of its own (it logs the users and the staff in), and the
 # server's settings for the production profile with the sandbox as WeChat and its providers
-# allowed, as on staging. Needs SANDBOX_PORT, BASE, ACCESS_TTL_S and LOGIN_LIMIT_PER_MIN; sets
+# allowed, as on staging. Needs BASE, ACCESS_TTL_S and LOGIN_LIMIT_PER_MIN; sets SANDBOX_PORT,
 # SANDBOX, SANDBOX_BASE, APPID, APPSECRET, SANDBOX_PID and ZB_ENV (bench_zb_env). The caller adds
 # its own zb_set lines, then bench_extra_zb.
 bench_start_sandbox() {
+  new_port SANDBOX_PORT
   SANDBOX=http://127.0.0.1:$SANDBOX_PORT
   SANDBOX_BASE=$SANDBOX/sandbox
   APPID=wx-bench-$(rand 8)

@@ -56,17 +56,8 @@ for f in "$UPLOADS_LUA" "$WXCODES"; do [ -f "$f" ] || die "missing $f"; done
 bench_init
 bench_wait_quiet
 
-# --- PostgreSQL and Redis ---------------------------------------------------------------------
-bench_start_services
-
-new_port PORT
-new_port HELLO_PORT
-new_port SANDBOX_PORT
-BASE=http://127.0.0.1:$PORT
-HELLO=http://127.0.0.1:$HELLO_PORT
-
-# --- S3: the production profile's object store (presigning is local: not on the hot path) ------
-bench_start_s3
+# --- PostgreSQL, Redis, S3 (presigning is local: S3 is not on the hot path) --------------------
+bench_start_backends
 
 # --- The WeChat sandbox, a process of its own (only to log the users in) -------------------------
 bench_start_sandbox
