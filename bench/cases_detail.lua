@@ -4,23 +4,15 @@
 --     http://127.0.0.1:PORT -- IDS_FILE
 -- IDS_FILE holds one case id a line (the citizen's own cases). Each thread starts at its own
 -- place in the list, so the threads do not read the same case at the same moment.
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-  thread:set("thread_id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
+local shared = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_threads.lua")
+setup = shared.setup
 
 local paths = {}
 
 function init(args)
   local file = args[1]
   assert(file, "usage: -- IDS_FILE")
-  for line in io.lines(file) do
-    if #line > 0 then paths[#paths + 1] = "/api/v1/cases/" .. line end
-  end
+  for _, id in ipairs(shared.lines(file)) do paths[#paths + 1] = "/api/v1/cases/" .. id end
   assert(#paths > 0, "no case ids in " .. file)
   cases = #paths
   position = (thread_id * 7919) % #paths
@@ -34,7 +26,7 @@ function request()
 end
 
 function done(summary, latency, requests)
-  for _, t in ipairs(threads) do
+  for _, t in ipairs(shared.threads) do
     io.write(string.format("cases_detail.lua: thread %d rotated %d requests over %d cases\n",
       t:get("thread_id"), t:get("sent"), t:get("cases")))
   end

@@ -9,14 +9,8 @@
 -- pair is used once before any is used twice, and a thread can send U × M × MAX_FILES intents.
 -- A thread that gets past that keeps going (the server then answers 409, which wrk counts as
 -- non-2xx) and done() prints a "LUA BROKEN" line: the run is unusable (raise UPLOAD_USERS).
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-  thread:set("thread_id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
+local shared = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_threads.lua")
+setup = shared.setup
 
 local requests = {}   -- one prepared request per (user, material) pair, pair = m * U + u
 local users, materials = 0, 0
@@ -26,13 +20,7 @@ function init(args)
     args[1], tonumber(args[2]), args[3], args[4], tonumber(args[5])
   assert(file and nthreads and nthreads > 0 and item and codes and max_files,
     "usage: -- TOKENS_FILE THREADS ITEM_CODE MATERIAL_CODES MAX_FILES")
-  local all = {}
-  for line in io.lines(file) do
-    if #line > 0 then all[#all + 1] = line end
-  end
-  local per = math.floor(#all / nthreads)
-  local tokens = {}
-  for i = thread_id * per + 1, (thread_id + 1) * per do tokens[#tokens + 1] = all[i] end
+  local tokens = shared.share(shared.lines(file), nthreads)
   assert(#tokens > 0, "no tokens for thread " .. thread_id .. " in " .. file)
   local mats = {}
   for code in codes:gmatch("[^,]+") do mats[#mats + 1] = code end
@@ -63,7 +51,7 @@ function request()
 end
 
 function done(summary, latency, requests)
-  for _, t in ipairs(threads) do
+  for _, t in ipairs(shared.threads) do
     local id, built, capacity, beyond = t:get("thread_id"), t:get("built"), t:get("capacity"), t:get("beyond")
     io.write(string.format("uploads.lua: thread %d built %d intents for %d users (capacity %d)\n",
       id, built, t:get("slots"), capacity))
