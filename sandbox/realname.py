@@ -5,7 +5,11 @@ answer: tests use the counts to prove that the backend's daily limit and its cac
 down. ``POST /sandbox/realname/verify`` takes ``{name, id_number}`` and answers
 ``{"result": "match" | "mismatch"}``; while the provider is configured ``unavailable`` it answers
 HTTP 503 ``{"error": "unavailable"}`` (not billed). A malformed request answers HTTP 400
-``{"error": "bad_request"}`` (not billed).
+``{"error": "bad_request"}`` (not billed): a body that is not a JSON object, a missing or empty
+``name`` or ``id_number``, or an ``id_number`` that is not 18 characters, 17 ASCII digits and a
+digit or an upper-case ``X`` (what a provider of this kind accepts: a lower-case ``x``, full-width
+digits or spaces are the caller's job to normalise, and the peer refuses them so that an adapter
+that forgets to is caught here rather than billed by the real provider).
 
 Outcome of a well-formed request, first rule that applies:
 
@@ -18,6 +22,7 @@ Outcome of a well-formed request, first rule that applies:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Literal
 
@@ -29,6 +34,9 @@ from sandbox.identifiers import is_valid_id_number
 
 Outcome = Literal["match", "mismatch", "unavailable"]
 OUTCOMES: tuple[Outcome, ...] = ("match", "mismatch", "unavailable")
+#: The shape of an ID number the provider accepts at all (its check character is not checked
+#: here: a well-formed number that cannot exist is a billed ``mismatch``).
+ID_NUMBER_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 
 class RealnameSandbox:
@@ -87,9 +95,12 @@ def realname_blueprint(state: RealnameSandbox) -> Blueprint:
         data = json_object(request)
         name = text_field(data, "name", max_length=64) if data is not None else None
         id_number = text_field(data, "id_number", max_length=32) if data is not None else None
-        if name is None or id_number is None:
+        if name is None or not name.strip() or id_number is None:
             state.reject()
             return bad_request("name and id_number are required strings")
+        if not ID_NUMBER_SHAPE.fullmatch(id_number):
+            state.reject()
+            return bad_request("id_number must be 17 digits and a digit or an upper-case X")
         outcome = state.verify(name, id_number)
         if outcome == "unavailable":
             return json({"error": "unavailable"}, status=503)

@@ -8,13 +8,23 @@ hold), and is refreshed by one caller at a time under a Redis lock. A call answe
 ``jscode2session`` goes through wechatpy, which is synchronous (requests): it runs in a thread so
 the event loop never blocks. wechatpy 1.8.18 has no phone-number or face-verification API, so
 those, and ``stable_token``, are called with the async HTTP client.
+
+What the platform's pages require and this module does: the user's ``openid`` goes with every
+phone-number code (WeChat then checks the code was issued to that user); face verification's
+``out_seq_no`` is 5–32 characters of ``[0-9A-Za-z_-]``, new for every attempt, and its
+``cert_hash`` is the documented digest of the ``cert_info`` given to ``getverifyid``
+(``cert_hash``); code2Session's 40226 is a user WeChat's risk control blocks, told as such.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
+import re
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +42,38 @@ TOKEN_INVALID_CODES = frozenset({40001, 42001})
 #: Refresh this long before WeChat's own expiry, so no request carries a dying token.
 TOKEN_MARGIN_S = 300
 LOCK_TTL_MS = 10_000
+#: code2Session: "高风险等级用户，小程序登录拦截" (errmsg "code blocked").
+LOGIN_BLOCKED = 40226
+#: The certificate type of a resident ID card in ``cert_info``.
+CERT_TYPE_ID_CARD = "IDENTITY_CARD"
+#: getVerifyId: "5-32个字符内，只能包含数字、大小写字母和_-字符，且在同一个appid下唯一".
+OUT_SEQ_NO_PATTERN = re.compile(r"[0-9A-Za-z_-]{5,32}")
+#: How long a verify_id lets the phone start the face check ("过期后无法发起核身").
+FACE_VERIFY_TTL_S = 3600
+
+
+def cert_hash(*, cert_type: str, cert_name: str, cert_no: str) -> str:
+    """``cert_hash`` of queryVerifyInfo, from the ``cert_info`` given to getVerifyId.
+
+    The documented formula: each of cert_type, cert_name and cert_no base64-encoded (standard
+    alphabet, UTF-8 bytes), joined as ``cert_type=<b64>&cert_name=<b64>&cert_no=<b64>``, then
+    SHA-256 as lower-case hex. WeChat recomputes it and answers an errcode, not a face result,
+    when it differs, so a wrong formula fails every L2 verification.
+    """
+    joined = "&".join(
+        f"{key}={base64.b64encode(value.encode('utf-8')).decode('ascii')}"
+        for key, value in (("cert_type", cert_type), ("cert_name", cert_name), ("cert_no", cert_no))
+    )
+    return hashlib.sha256(joined.encode("ascii")).hexdigest()
+
+
+def new_out_seq_no() -> str:
+    """A fresh ``out_seq_no``: 32 hex characters, inside the documented shape and never reused."""
+    return secrets.token_hex(16)
+
+
+def is_valid_out_seq_no(value: str) -> bool:
+    return OUT_SEQ_NO_PATTERN.fullmatch(value) is not None
 
 
 class LoginCodeInvalid(DomainError):
@@ -44,6 +86,18 @@ class PhoneCodeInvalid(DomainError):
     status = 400
     code = "auth.phone_code_invalid"
     message = "手机号授权已失效，请重新授权。"
+
+
+class WeChatUserBlocked(DomainError):
+    """code2Session 40226: WeChat's risk control blocks this user; retrying will not help."""
+
+    status = 403
+    code = "auth.wechat_user_blocked"
+    message = (
+        "您的微信账号被微信安全系统判定存在风险，暂时无法登录本小程序，重试也无法解决。"
+        "请在微信“我—设置—账号与安全—微信安全中心”中查看并按提示处理，"
+        "或携带身份证到政务服务大厅窗口办理。"
+    )
 
 
 class WeChatUnavailable(ServiceUnavailable):
@@ -195,6 +249,9 @@ class WeChatClient:
                 raise LoginCodeInvalid(details={"errcode": exc.errcode}) from None
             if exc.errcode == 45011:
                 raise RateLimited(60, "登录过于频繁，请一分钟后再试。") from None
+            if exc.errcode == LOGIN_BLOCKED:
+                log.info("wechat login blocked: high-risk user", extra={"errcode": exc.errcode})
+                raise WeChatUserBlocked(details={"errcode": exc.errcode}) from None
             raise WeChatUnavailable(details={"errcode": exc.errcode}) from None
         return Session(
             openid=str(data["openid"]),
@@ -235,11 +292,20 @@ class WeChatClient:
             raise WeChatError(errcode, str(getattr(exc, "errmsg", ""))) from None
         return result
 
-    async def phone_number(self, code: str) -> PhoneNumber:
+    async def phone_number(self, code: str, *, openid: str) -> PhoneNumber:
+        """The number behind a ``getPhoneNumber`` code that user ``openid`` got on their phone.
+
+        The openid makes WeChat check that the code was issued to that user, so a code tapped
+        on someone else's phone cannot bind their number to this account.
+        """
+        body = {"code": code, "openid": openid}
         try:
-            data = await self._call_with_token("/wxa/business/getuserphonenumber", {"code": code})
+            data = await self._call_with_token("/wxa/business/getuserphonenumber", body)
         except WeChatError as exc:
             if exc.errcode in (40029, 40163):
+                raise PhoneCodeInvalid(details={"errcode": exc.errcode}) from None
+            if exc.errcode == 40003:  # the code belongs to another user
+                log.info("wechat phone code of another openid", extra={"errcode": exc.errcode})
                 raise PhoneCodeInvalid(details={"errcode": exc.errcode}) from None
             raise WeChatUnavailable(details={"errcode": exc.errcode}) from None
         info = data["phone_info"]
@@ -254,30 +320,41 @@ class WeChatClient:
     async def face_verify_id(
         self, *, out_seq_no: str, name: str, id_number: str, openid: str
     ) -> str:
+        """A verify_id for ``wx.requestFacialVerify``, bound to this identity and user."""
+        if not is_valid_out_seq_no(out_seq_no):
+            raise ValueError("out_seq_no must be 5-32 characters of [0-9A-Za-z_-]")
         body = {
             "out_seq_no": out_seq_no,
-            "cert_info": {"cert_type": "IDENTITY_CARD", "cert_name": name, "cert_no": id_number},
+            "cert_info": {"cert_type": CERT_TYPE_ID_CARD, "cert_name": name, "cert_no": id_number},
             "openid": openid,
         }
         try:
             data = await self._call_with_token("/cityservice/face/identify/getverifyid", body)
         except WeChatError as exc:
+            log.warning("wechat getverifyid refused", extra={"errcode": exc.errcode})
             raise WeChatUnavailable(details={"errcode": exc.errcode}) from None
         return str(data["verify_id"])
 
     async def face_result(
-        self, *, verify_id: str, out_seq_no: str, cert_hash: str, openid: str
+        self, *, verify_id: str, out_seq_no: str, name: str, id_number: str, openid: str
     ) -> int:
-        """``verify_ret`` of our own server-side query: 10000 means the face matched."""
+        """``verify_ret`` of our own server-side query: 10000 means the face matched.
+
+        ``name`` and ``id_number`` must be those given to ``face_verify_id``: WeChat checks the
+        ``cert_hash`` made from them against that call's ``cert_info``.
+        """
         body = {
             "verify_id": verify_id,
             "out_seq_no": out_seq_no,
-            "cert_hash": cert_hash,
+            "cert_hash": cert_hash(cert_type=CERT_TYPE_ID_CARD, cert_name=name, cert_no=id_number),
             "openid": openid,
         }
         try:
             data = await self._call_with_token("/cityservice/face/identify/queryverifyinfo", body)
         except WeChatError as exc:
+            # An errcode here (not a verify_ret) means the query itself was refused: an expired
+            # verify_id, or arguments that do not match getverifyid's (our mistake).
+            log.warning("wechat queryverifyinfo refused", extra={"errcode": exc.errcode})
             raise WeChatUnavailable(details={"errcode": exc.errcode}) from None
         return int(data["verify_ret"])
 

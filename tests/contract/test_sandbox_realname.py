@@ -67,6 +67,32 @@ def test_malformed_requests_are_refused(realname: httpx.Client) -> None:
     assert response.status_code == 400 and response.json()["error"] == "bad_request"
 
 
+@pytest.mark.parametrize(
+    "id_number",
+    [
+        "36042619910101007x",  # lower-case check character
+        "３６０４２６１９９１０１０１００７１",  # full-width digits
+        " 360426199101010071",  # not trimmed
+        "36042619910101007",  # 17 characters
+        "3604261991010100711",  # 19 characters
+        "36042619910101X071",  # X before the last place
+    ],
+    ids=["lower-x", "full-width", "space", "short", "long", "x-inside"],
+)
+def test_an_id_number_of_the_wrong_shape_is_a_bad_request_not_billed(
+    realname: httpx.Client, id_number: str
+) -> None:
+    """The caller normalises (upper-case X, half-width digits, no spaces); the provider refuses
+    anything else without billing it, so an adapter that forgets is caught here."""
+    response = verify(realname, "李明", id_number)
+    assert response.status_code == 400 and response.json()["error"] == "bad_request"
+    blank_name = realname.post("/realname/verify", json={"name": "  ", "id_number": ID_NUMBER})
+    assert blank_name.status_code == 400
+    stats = realname.get("/realname/_control/stats").json()
+    assert stats["billed"] == 0 and stats["rejected"] == 2
+    assert verify(realname, "李明", "11010819781120006X").json() == {"result": "match"}
+
+
 def test_stats_count_every_call_and_bill_only_answers(realname: httpx.Client) -> None:
     realname.post(
         "/realname/_control/outcome", json={"id_number": OTHER_ID_NUMBER, "outcome": "unavailable"}

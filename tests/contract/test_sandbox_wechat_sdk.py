@@ -53,6 +53,10 @@ def test_sdk_sees_platform_errors(wechat: WeChatDriver, peer_url: str) -> None:
     with pytest.raises(WeChatClientException) as unknown:
         client.wxa.code_to_session("no-such-code")
     assert unknown.value.errcode == 40029
+    blocked = wechat.login_code(fail_with=40226)["code"]
+    with pytest.raises(WeChatClientException) as high_risk:
+        client.wxa.code_to_session(blocked)
+    assert high_risk.value.errcode == 40226
 
 
 def test_sdk_fetches_a_token_from_the_peer_and_retries_after_42001(
@@ -61,12 +65,15 @@ def test_sdk_fetches_a_token_from_the_peer_and_retries_after_42001(
     """The SDK's refresh-and-retry on 40001/42001 works against the peer's token rules."""
     client = sdk_client(peer_url)
     url = f"{peer_url}/wechat/wxa/business/getuserphonenumber"
-    first = client.post(url, data={"code": wechat.phone_code("13800138000")})
+    openid = wechat.login_code()["openid"]  # the user who taps "allow" on their phone
+    code = wechat.phone_code("13800138000", openid=openid)
+    first = client.post(url, data={"code": code, "openid": openid})
     assert first["phone_info"]["purePhoneNumber"] == "13800138000"
     assert wechat.stats()["calls"]["token"] == 1
 
     wechat.control("expire-token", {})
-    second = client.post(url, data={"code": wechat.phone_code("13900139000")})
+    code = wechat.phone_code("13900139000", openid=openid)
+    second = client.post(url, data={"code": code, "openid": openid})
     assert second["phone_info"]["purePhoneNumber"] == "13900139000"
     stats = wechat.stats()
     assert stats["calls"]["token"] == 2

@@ -73,7 +73,9 @@ async def reset_realname(sandbox: httpx.AsyncClient) -> None:
 
 
 async def bind_phone(person: Phone, sandbox: httpx.AsyncClient) -> None:
-    response = await sandbox.post("/wechat/_control/phone-code", json={"phone_number": MOBILE})
+    response = await sandbox.post(
+        "/wechat/_control/phone-code", json={"phone_number": MOBILE, "openid": person.openid}
+    )
     assert response.status_code == 200, response.text
     bound = await person.call("POST", "/api/v1/me/phone", json={"code": response.json()["code"]})
     assert bound.status_code == 200, bound.text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -92,8 +93,11 @@ async def set_outcome(sandbox: httpx.AsyncClient, number: str, outcome: str) -> 
     assert response.status_code == 200, response.text
 
 
-async def phone_code(sandbox: httpx.AsyncClient, number: str = MOBILE) -> str:
-    response = await sandbox.post("/wechat/_control/phone-code", json={"phone_number": number})
+async def phone_code(sandbox: httpx.AsyncClient, person: Phone, number: str = MOBILE) -> str:
+    """``person`` taps "allow" on the getPhoneNumber button: a code WeChat binds to them."""
+    response = await sandbox.post(
+        "/wechat/_control/phone-code", json={"phone_number": number, "openid": person.openid}
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["code"])
 
@@ -197,6 +201,36 @@ async def test_wechat_minute_quota_is_429_with_retry_after(
     assert await User.all().count() == 0
 
 
+async def test_wechat_high_risk_user_is_told_so_not_asked_to_retry(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
+) -> None:
+    """code2Session 40226: WeChat's risk control blocks the user; a retry cannot help."""
+    person = phone()
+    await person.login()
+    marked = await sandbox.post("/wechat/_control/high-risk", json={"openid": person.openid})
+    assert marked.status_code == 200, marked.text
+    response = await client.post(LOGIN, json={"code": await person.wx_login_code()})
+    error = assert_envelope(response, 403, "auth.wechat_user_blocked")
+    assert error["details"] == {"errcode": 40226}
+    assert "微信" in error["message"] and "风险" in error["message"]
+    assert "稍后再试" not in error["message"] and "繁忙" not in error["message"]
+    assert "retry-after" not in response.headers
+    assert await RefreshToken.all().count() == 1  # only the session from before the block
+
+    # A single code WeChat blocks is answered the same way, and creates no user.
+    code = await phone().wx_login_code(fail_with=40226)
+    again = await client.post(LOGIN, json={"code": code})
+    assert assert_envelope(again, 403, "auth.wechat_user_blocked")["details"] == {"errcode": 40226}
+    assert await User.all().count() == 1
+
+    # Once WeChat clears the user, they log in again.
+    cleared = await sandbox.post(
+        "/wechat/_control/high-risk", json={"openid": person.openid, "blocked": False}
+    )
+    assert cleared.status_code == 200, cleared.text
+    await person.login()
+
+
 async def test_wechat_busy_is_503(client: httpx.AsyncClient, phone: Callable[[], Phone]) -> None:
     code = await phone().wx_login_code(fail_with=-1)
     response = await client.post(LOGIN, json={"code": code})
@@ -240,7 +274,7 @@ async def test_me_masks_the_id_number_and_the_phone(
     person = await logged_in(phone)
     number = fresh_id(region="360426")
     await person.verify_l1(number=number)
-    bound = await person.call("POST", PHONE, json={"code": await phone_code(sandbox)})
+    bound = await person.call("POST", PHONE, json={"code": await phone_code(sandbox, person)})
     assert bound.status_code == 200, bound.text
 
     response = await person.call("GET", ME)
@@ -256,7 +290,7 @@ async def test_phone_binding_keeps_only_ciphertext_and_hash(
     clean: Sanic, sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
 ) -> None:
     person = await logged_in(phone)
-    response = await person.call("POST", PHONE, json={"code": await phone_code(sandbox)})
+    response = await person.call("POST", PHONE, json={"code": await phone_code(sandbox, person)})
     assert response.status_code == 200, response.text
     assert response.json()["phone"] == "138****5678"
     assert MOBILE not in response.text
@@ -274,10 +308,28 @@ async def test_phone_code_is_single_use(
     sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
 ) -> None:
     person = await logged_in(phone)
-    code = await phone_code(sandbox)
+    code = await phone_code(sandbox, person)
     assert (await person.call("POST", PHONE, json={"code": code})).status_code == 200
     again = await person.call("POST", PHONE, json={"code": code})
     assert_envelope(again, 400, "auth.phone_code_invalid")
+
+
+async def test_phone_code_of_another_user_is_refused(
+    sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
+) -> None:
+    """We send the user's openid with the code, so WeChat refuses a code issued to someone else
+    (a code copied from another person's phone cannot bind their number to this account)."""
+    owner = await logged_in(phone)
+    thief = await logged_in(phone)
+    code = await phone_code(sandbox, owner)
+    stolen = await thief.call("POST", PHONE, json={"code": code})
+    error = assert_envelope(stolen, 400, "auth.phone_code_invalid")
+    assert error["details"] == {"errcode": 40003}
+    assert (await User.get(openid=thief.openid)).phone_hash is None
+    # The refusal did not use the code up: its owner binds the number with it.
+    bound = await owner.call("POST", PHONE, json={"code": code})
+    assert bound.status_code == 200, bound.text
+    assert bound.json()["phone"] == "138****5678"
 
 
 # --- real name L1 -----------------------------------------------------------------------------
@@ -509,6 +561,62 @@ async def test_face_completed_reaches_level_2(phone: Callable[[], Phone]) -> Non
     assert await level_of(person) == 2
     row = await User.get(openid=person.openid)
     assert row.l2_verified_at is not None
+
+
+async def test_face_query_carries_the_documented_cert_hash_and_out_seq_no(
+    sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
+) -> None:
+    """The sandbox recomputes cert_hash from what getverifyid received and refuses a mismatch
+    with an errcode, as WeChat does: reaching level 2 proves our hash is the documented one."""
+    person = await logged_in(phone)
+    await person.verify_l1(name="张三", number=fresh_id())
+    verify_id = await _start_face(person)
+    attempt = await FaceVerification.get(verify_id=verify_id)
+    assert re.fullmatch(r"[0-9A-Za-z_-]{5,32}", attempt.out_seq_no)
+    done = await sandbox.post("/wechat/_control/face-complete", json={"verify_id": verify_id})
+    assert done.status_code == 200, done.text
+    response = await person.call("POST", FACE_RESULT, json={"verify_id": verify_id})
+    assert response.status_code == 200, response.text
+    assert response.json()["realname_level"] == 2
+    held = (await sandbox.get(f"/wechat/_control/face/{verify_id}")).json()
+    assert held["out_seq_no"] == attempt.out_seq_no and held["openid"] == person.openid
+    [sent] = held["cert_hashes"]
+    assert re.fullmatch(r"[0-9a-f]{64}", sent)
+
+
+async def test_face_attempts_use_a_new_out_seq_no_each_time(
+    sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
+) -> None:
+    person = await logged_in(phone)
+    await person.verify_l1(number=fresh_id())
+    first = await _start_face(person)
+    second = await _start_face(person)
+    rows = await FaceVerification.filter(verify_id__in=[first, second])
+    assert len({row.out_seq_no for row in rows}) == 2
+    # The platform took both (it refuses an out_seq_no used before under the same appid).
+    for verify_id in (first, second):
+        held = (await sandbox.get(f"/wechat/_control/face/{verify_id}")).json()
+        assert held["out_seq_no"] in {row.out_seq_no for row in rows}
+
+
+async def test_face_result_after_the_verify_id_expired_asks_for_a_new_attempt(
+    sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
+) -> None:
+    """Past its 3600 s WeChat refuses the query with an errcode: the person is told to start
+    again (400), not that WeChat is busy (503)."""
+    person = await logged_in(phone)
+    await person.verify_l1(number=fresh_id())
+    verify_id = await _start_face(person)
+    moved = await sandbox.post("/wechat/_control/advance-clock", json={"seconds": 3601})
+    assert moved.status_code == 200, moved.text
+    await FaceVerification.filter(verify_id=verify_id).update(
+        created_at=datetime.now(UTC) - timedelta(seconds=3601)
+    )
+    response = await person.call("POST", FACE_RESULT, json={"verify_id": verify_id})
+    assert_envelope(response, 400, "auth.face_expired")
+    assert await level_of(person) == 1
+    # A new attempt works.
+    assert (await person.verify_l2())["realname_level"] == 2
 
 
 async def test_the_client_cannot_claim_a_face_result(

@@ -102,7 +102,11 @@ async def _full_flow(
         "session_key",
         clean.ctx.auth.cipher.decrypt(row.session_key_enc, context=SESSION_KEY_CONTEXT),
     )
-    code = (await control("/wechat/_control/phone-code", {"phone_number": MOBILE}))["code"]
+    code = (
+        await control(
+            "/wechat/_control/phone-code", {"phone_number": MOBILE, "openid": str(person.openid)}
+        )
+    )["code"]
     bound = await person.call("POST", "/api/v1/me/phone", json={"code": code})
     assert bound.status_code == 200, bound.text
     found.add("phone", MOBILE)

@@ -69,10 +69,20 @@ async def second_worker(clean: Sanic, settings: Settings) -> AsyncIterator[WeCha
         await redis.aclose()
 
 
-async def phone_codes(sandbox: httpx.AsyncClient, count: int) -> list[str]:
+async def wechat_user(sandbox: httpx.AsyncClient) -> str:
+    """The openid of a user the platform knows (as after ``wx.login`` on their phone)."""
+    response = await sandbox.post("/wechat/_control/login-code", json={})
+    assert response.status_code == 200, response.text
+    return str(response.json()["openid"])
+
+
+async def phone_codes(sandbox: httpx.AsyncClient, openids: list[str]) -> list[str]:
+    """One getPhoneNumber code per openid, each bound to its user as WeChat binds it."""
     codes = []
-    for _ in range(count):
-        response = await sandbox.post("/wechat/_control/phone-code", json={"phone_number": MOBILE})
+    for openid in openids:
+        response = await sandbox.post(
+            "/wechat/_control/phone-code", json={"phone_number": MOBILE, "openid": openid}
+        )
         assert response.status_code == 200, response.text
         codes.append(str(response.json()["code"]))
     return codes
@@ -113,7 +123,7 @@ async def test_concurrent_logins_and_phone_bindings_share_one_token(
 ) -> None:
     people = [phone() for _ in range(10)]
     await asyncio.gather(*(person.login() for person in people))
-    codes = await phone_codes(sandbox, len(people))
+    codes = await phone_codes(sandbox, [str(person.openid) for person in people])
     answers = await asyncio.gather(
         *(
             person.call("POST", "/api/v1/me/phone", json={"code": code})
@@ -156,7 +166,7 @@ async def test_expired_token_is_refreshed_once_and_the_call_retried(
     assert await stats.stable_calls() == 1
     await expire_wechat_tokens(sandbox)
 
-    [code] = await phone_codes(sandbox, 1)
+    [code] = await phone_codes(sandbox, [str(person.openid)])
     response = await person.call("POST", "/api/v1/me/phone", json={"code": code})
     assert response.status_code == 200, response.text
     assert response.json()["phone"] == "139****5678"
@@ -184,10 +194,14 @@ async def test_refresh_after_expiry_is_single_flight_across_workers(
     old = await first.access_token()
     await expire_wechat_tokens(sandbox)
 
-    codes = await phone_codes(sandbox, 20)
+    openid = await wechat_user(sandbox)
+    codes = await phone_codes(sandbox, [openid] * 20)
     workers = [first, second_worker] * 10
     numbers = await asyncio.gather(
-        *(worker.phone_number(code) for worker, code in zip(workers, codes, strict=True))
+        *(
+            worker.phone_number(code, openid=openid)
+            for worker, code in zip(workers, codes, strict=True)
+        )
     )
     assert {n.pure_phone_number for n in numbers} == {MOBILE}
 
@@ -224,8 +238,9 @@ async def test_token_replaced_elsewhere_40001_is_refreshed_once(
     moved = await sandbox.post("/wechat/_control/advance-clock", json={"seconds": 31})
     assert moved.status_code == 200, moved.text
 
-    [code] = await phone_codes(sandbox, 1)
-    number = await wechat.phone_number(code)
+    openid = await wechat_user(sandbox)
+    [code] = await phone_codes(sandbox, [openid])
+    number = await wechat.phone_number(code, openid=openid)
     assert number.pure_phone_number == MOBILE
 
     current = await stats.get()
