@@ -170,7 +170,51 @@ def cmd_staff_bind_code(settings: Settings, args: argparse.Namespace) -> int:
         if staff is None:
             raise auth.StaffNotFound()
         return await auth.new_bind_code(
-            cipher=FieldCipher.from_settings(settings), staff_id=staff.id
+            cipher=FieldCipher.from_settings(settings), admin=None, staff_id=staff.id
+        )
+
+    print(json.dumps(_with_db(settings, work), ensure_ascii=False))
+    return 0
+
+
+async def _staff_by_username(username: str) -> Any:
+    from auth import service as auth
+    from auth.models import Staff
+
+    staff = await Staff.get_or_none(username=username)
+    if staff is None:
+        raise auth.StaffNotFound()
+    return staff
+
+
+def cmd_staff_roles(settings: Settings, args: argparse.Namespace) -> int:
+    """Replace an account's roles: the only way to change those of a supervisor or an admin."""
+    from auth import service as auth
+
+    async def work() -> Any:
+        staff = await _staff_by_username(args.username)
+        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+        return await auth.set_staff_roles(admin=None, staff_id=staff.id, roles=roles)
+
+    print(json.dumps(_with_db(settings, work), ensure_ascii=False))
+    return 0
+
+
+def cmd_staff_active(settings: Settings, args: argparse.Namespace) -> int:
+    """Deactivate or reactivate an account (any, supervisors and admins included). Running
+    servers refuse a deactivated account within ``ZB_REVOCATION_CHECK_S``: every staff request
+    reads the account's standing; its sessions are also revoked where Redis is shared."""
+    from auth import service as auth
+    from auth.tokens import TokenService
+    from core.redis import create_redis
+
+    async def work() -> Any:
+        staff = await _staff_by_username(args.username)
+        return await auth.set_staff_active(
+            tokens=TokenService.from_settings(settings, create_redis(settings)),
+            admin=None,
+            staff_id=staff.id,
+            active=args.staff_command == "activate",
         )
 
     print(json.dumps(_with_db(settings, work), ensure_ascii=False))
@@ -248,6 +292,16 @@ def build_parser() -> argparse.ArgumentParser:
     bind = staff.add_parser("bind-code", help="a new one-time WeChat binding code")
     bind.add_argument("--username", required=True)
     bind.set_defaults(handler=cmd_staff_bind_code)
+    roles = staff.add_parser(
+        "roles", help="replace an account's roles (the only way for supervisor and admin)"
+    )
+    roles.add_argument("--username", required=True)
+    roles.add_argument("--roles", required=True, help="comma-separated, as for create")
+    roles.set_defaults(handler=cmd_staff_roles)
+    for verb, text in (("deactivate", "end every session and refuse logins"), ("activate", "")):
+        switch = staff.add_parser(verb, help=f"{verb} an account" + (f": {text}" if text else ""))
+        switch.add_argument("--username", required=True)
+        switch.set_defaults(handler=cmd_staff_active)
 
     cat = sub.add_parser("catalog", help="catalogue maintenance").add_subparsers(
         dest="catalog_command", required=True

@@ -168,12 +168,18 @@ class Mandate(Model):
 
 
 class PersonalDataAccess(Model):
-    """Every full read of a personal identifier by staff, with the reason they gave."""
+    """Every full read of a personal identifier by staff, with the reason they gave: a user's
+    own (``field`` ``id_number`` / ``phone``), or one written in a case's form (``field``
+    ``form``, ``case_id`` and ``form_field``, e.g. ``persons.0.id_number``; ``user_id`` is then
+    the person answerable for the application: its applicant, or for a company the agent who
+    filed it or the legal representative)."""
 
     id = fields.IntField(primary_key=True)
     staff_id = fields.IntField(db_index=True)
     user_id = fields.IntField(db_index=True)
     field = fields.CharField(max_length=32)
+    case_id = fields.BigIntField(null=True, db_index=True)
+    form_field = fields.CharField(max_length=100, default="")
     reason = fields.CharField(max_length=200)
     request_id = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)

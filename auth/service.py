@@ -7,7 +7,6 @@ its uniqueness, and the daily attempt limit.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -33,16 +32,34 @@ from auth.models import (
     StaffRole,
     User,
 )
+from auth.permissions import (
+    OPERATOR_ROLES,
+    Action,
+    Owned,
+    PermissionDenied,
+    Relation,
+    StaffAccount,
+    Standing,
+    Subject,
+    can,
+    citizen_may,
+    staff_may,
+)
 from auth.providers.base import (
     CompanyRegistry,
     ProviderUnavailable,
     RealnameOutcome,
     RealnameProvider,
 )
-from auth.providers.wechat import WeChatClient
+from auth.providers.wechat import (
+    FACE_VERIFY_TTL_S,
+    WeChatClient,
+    WeChatUnavailable,
+    new_out_seq_no,
+)
 from auth.tokens import Principal, TokenPair, TokenService
 from core.crypto import FieldCipher, mask_id_number, mask_phone
-from core.db import as_json, fetch_rows
+from core.db import as_json, fetch_rows, serialise
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
 from core.ratelimit import hit, refund
@@ -265,7 +282,9 @@ async def bind_phone(*, deps: AuthDeps, user_id: int, code: str) -> dict[str, An
         window_s=_seconds_until_midnight(),
         message="今天绑定手机号的次数已用完，请明天再试。",
     )
-    phone = await deps.wechat.phone_number(code)
+    user = await get_user(user_id=user_id)
+    # WeChat checks that the code was issued to this user's openid.
+    phone = await deps.wechat.phone_number(code, openid=user.openid)
     number = phone.pure_phone_number
     await User.filter(id=user_id).update(
         phone_enc=deps.cipher.encrypt(number, context=PHONE_CONTEXT),
@@ -345,11 +364,6 @@ async def verify_realname(
     return await me(deps=deps, user_id=user_id)
 
 
-def _cert_hash(name: str, id_number: str) -> str:
-    # The platform's cert_hash formula is unconfirmed (PROTOCOLS.md): one place to change it.
-    return hashlib.sha256(f"IDENTITY_CARD{name}{id_number}".encode()).hexdigest()
-
-
 async def start_face(*, deps: AuthDeps, user_id: int) -> dict[str, Any]:
     """L2, step 1: ask WeChat for a verify_id bound to the user's verified identity."""
     user = await get_user(user_id=user_id)
@@ -358,12 +372,12 @@ async def start_face(*, deps: AuthDeps, user_id: int) -> dict[str, Any]:
         raise Conflict("您已完成人脸核验。", code="auth.already_verified")
     await _count_attempt(deps, user_id)
     id_number = deps.cipher.decrypt(user.id_number_enc or "", context=ID_CONTEXT)
-    out_seq_no = secrets.token_hex(16)
+    out_seq_no = new_out_seq_no()  # 5-32 of [0-9A-Za-z_-], unique per appid (getVerifyId)
     verify_id = await deps.wechat.face_verify_id(
         out_seq_no=out_seq_no, name=user.real_name, id_number=id_number, openid=user.openid
     )
     await FaceVerification.create(user=user, out_seq_no=out_seq_no, verify_id=verify_id)
-    return {"verify_id": verify_id, "expires_in": 3600}
+    return {"verify_id": verify_id, "expires_in": FACE_VERIFY_TTL_S}
 
 
 async def finish_face(*, deps: AuthDeps, user_id: int, verify_id: str) -> dict[str, Any]:
@@ -377,12 +391,25 @@ async def finish_face(*, deps: AuthDeps, user_id: int, verify_id: str) -> dict[s
     if attempt.status == "failed":
         raise FaceFailed(details={"verify_ret": attempt.verify_ret})
     id_number = deps.cipher.decrypt(user.id_number_enc or "", context=ID_CONTEXT)
-    verify_ret = await deps.wechat.face_result(
-        verify_id=verify_id,
-        out_seq_no=attempt.out_seq_no,
-        cert_hash=_cert_hash(user.real_name, id_number),
-        openid=user.openid,
-    )
+    try:
+        # The same identity as start_face gave getverifyid: WeChat checks its cert_hash.
+        verify_ret = await deps.wechat.face_result(
+            verify_id=verify_id,
+            out_seq_no=attempt.out_seq_no,
+            name=user.real_name,
+            id_number=id_number,
+            openid=user.openid,
+        )
+    except WeChatUnavailable:
+        age = datetime.now(UTC) - attempt.created_at
+        if age >= timedelta(seconds=FACE_VERIFY_TTL_S):
+            # Refused past the verify_id's life: no retry can help, only a new attempt.
+            raise DomainError(
+                "本次人脸核验已超过有效期，请重新发起人脸核验。",
+                code="auth.face_expired",
+                status=400,
+            ) from None
+        raise
     now = datetime.now(UTC)
     passed = verify_ret == 10000
     if not passed and verify_ret not in FACE_DEFINITIVE_FAILURES:
@@ -473,10 +500,12 @@ async def register_company(*, deps: AuthDeps, user_id: int, uscc: str, name: str
 
 
 async def _company_of_rep(company_id: int, user_id: int) -> Company:
+    """The company, for its legal representative (``Action.manage``, ``auth.permissions``)."""
     company = await Company.get_or_none(id=company_id)
     if company is None:
         raise CompanyNotFound()
-    if company.legal_rep_id != user_id:
+    subject = Subject(kind="user", id=user_id)
+    if not await can(subject, Action.manage, Owned(company_id=company.id), today=today_local()):
         raise Forbidden("只有企业法定代表人可以管理经办人。", code="auth.not_company_rep")
     return company
 
@@ -530,11 +559,20 @@ async def accept_invitation(*, deps: AuthDeps, user_id: int, code: str) -> dict[
     company = await Company.get(id=agent.company_id)
     if company.legal_rep_id == user_id:
         raise Conflict("法定代表人无需再作为经办人加入。", code="auth.already_member")
-    if await CompanyAgent.filter(company_id=company.id, user_id=user_id, revoked_at=None).exists():
-        raise Conflict("您已是该企业的经办人。", code="auth.already_member")
-    moved = await CompanyAgent.filter(id=agent.id, user_id=None, revoked_at=None).update(
-        user_id=user_id, accepted_at=now, invite_code_hash=None
-    )
+    async with in_transaction() as conn:
+        # One agent row per person and company, even when two invitations are accepted at once.
+        await serialise(conn, f"company-agent|{company.id}|{user_id}")
+        if (
+            await CompanyAgent.filter(company_id=company.id, user_id=user_id, revoked_at=None)
+            .using_db(conn)
+            .exists()
+        ):
+            raise Conflict("您已是该企业的经办人。", code="auth.already_member")
+        moved = (
+            await CompanyAgent.filter(id=agent.id, user_id=None, revoked_at=None)
+            .using_db(conn)
+            .update(user_id=user_id, accepted_at=now, invite_code_hash=None)
+        )
     if not moved:
         raise InvitationInvalid()
     return company_view(company, role="agent", scopes=list(agent.scopes))
@@ -657,7 +695,11 @@ async def grant_mandate(
 async def end_mandate(*, user_id: int, mandate_id: int) -> None:
     """Either side may end a mandate, at once."""
     mandate = await Mandate.get_or_none(id=mandate_id)
-    if mandate is None or user_id not in (mandate.principal_id, mandate.agent_id):
+    if mandate is None or not citizen_may(
+        Standing(user_id=user_id),
+        Action.manage,
+        Relation(frozenset({mandate.principal_id, mandate.agent_id})),
+    ):
         raise MandateNotFound()
     side = "principal" if user_id == mandate.principal_id else "agent"
     async with in_transaction() as conn:
@@ -698,20 +740,30 @@ async def list_mandates(*, user_id: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-#: Roles that reach beyond one department: granted only from the command line by an operator.
-OPERATOR_ROLES = frozenset({StaffRole.supervisor.value, StaffRole.admin.value})
+class OperatorAccount(Forbidden):
+    code = "auth.role_not_grantable"
+    message = "督查和管理员角色只能由系统运维人员在服务器上授予和调整。"
 
 
-def check_grantable(roles: list[str]) -> list[str]:
-    """A department admin may give any role but those that reach beyond the department."""
-    clean = check_roles(roles)
-    if OPERATOR_ROLES & set(clean):
-        raise Forbidden(
-            "督查和管理员角色只能由系统运维人员授予。",
-            code="auth.role_not_grantable",
-            details={"roles": sorted(OPERATOR_ROLES & set(clean))},
-        )
-    return clean
+def require_administer(admin: Subject, account: StaffAccount) -> None:
+    """``Action.administer_staff`` on ``account``: an admin of its department, and none of its
+    roles beyond what a department admin may grant (supervisors and admins are managed from the
+    command line only, so no admin can take over another's or a supervisor's account)."""
+    if staff_may(admin, Action.administer_staff, account):
+        return
+    beyond = sorted(OPERATOR_ROLES & account.roles)
+    if beyond and admin.department_code == account.department_code:
+        raise OperatorAccount(details={"roles": beyond})
+    raise PermissionDenied(
+        "您只能管理本部门的工作人员账号。", details={"department": account.department_code}
+    )
+
+
+def account_of(staff: Staff, roles: list[str] | None = None) -> StaffAccount:
+    return StaffAccount(
+        department_code=staff.department_code,
+        roles=frozenset(staff.roles if roles is None else roles),
+    )
 
 
 def check_roles(roles: list[str]) -> list[str]:
@@ -820,8 +872,14 @@ async def get_staff(*, staff_id: int) -> Staff:
     return staff
 
 
-async def new_bind_code(*, cipher: FieldCipher, staff_id: int) -> dict[str, Any]:
+async def new_bind_code(
+    *, cipher: FieldCipher, admin: Subject | None, staff_id: int
+) -> dict[str, Any]:
+    """A new one-time binding code; ``admin`` (``None``: the command line) must be allowed to
+    administer the account (whoever binds with it gets the account's roles)."""
     staff = await get_staff(staff_id=staff_id)
+    if admin is not None:
+        require_administer(admin, account_of(staff))
     code = _new_bind_code()
     await Staff.filter(id=staff.id).update(
         bind_code_hash=cipher.lookup_hash(code, context=BIND_CODE_CONTEXT),
@@ -850,6 +908,11 @@ async def bind_staff_wechat(
     )
     if not moved:
         raise BindCodeInvalid()
+    # A (re-)binding ends every session of the account: the phone bound before, which may be
+    # lost or someone else's now, keeps neither its access nor its refresh tokens.
+    await deps.tokens.revoke_subject(f"s:{staff.id}")
+    _STANDINGS.pop(staff.id, None)
+    log.info("staff wechat bound", extra={"staff_id": staff.id})
     pair = await deps.tokens.issue(subject=f"s:{staff.id}", audience="staff")
     await staff.refresh_from_db()
     return {**pair.as_dict(), "staff": staff_view(staff)}
@@ -869,21 +932,34 @@ async def staff_login(*, deps: AuthDeps, code: str, ip: str) -> dict[str, Any]:
     return {**pair.as_dict(), "staff": staff_view(staff)}
 
 
-async def set_staff_active(*, deps: AuthDeps, staff_id: int, active: bool) -> dict[str, Any]:
-    """Deactivation ends every session of the account at once."""
+async def set_staff_active(
+    *, tokens: TokenService, admin: Subject | None, staff_id: int, active: bool
+) -> dict[str, Any]:
+    """Deactivation ends every session of the account at once. ``admin`` (``None``: the command
+    line) must be allowed to administer the account."""
     staff = await get_staff(staff_id=staff_id)
+    if admin is not None:
+        require_administer(admin, account_of(staff))
     await Staff.filter(id=staff.id).update(active=active)
     _STANDINGS.pop(staff.id, None)
     if not active:
-        await deps.tokens.revoke_subject(f"s:{staff.id}")
+        await tokens.revoke_subject(f"s:{staff.id}")
         log.info("staff deactivated", extra={"staff_id": staff.id})
     await staff.refresh_from_db()
     return staff_view(staff)
 
 
-async def set_staff_roles(*, staff_id: int, roles: list[str]) -> dict[str, Any]:
+async def set_staff_roles(
+    *, admin: Subject | None, staff_id: int, roles: list[str]
+) -> dict[str, Any]:
+    """Replace an account's roles. ``admin`` (``None``: the command line) must be allowed to
+    administer the account as it is and as it would be."""
     staff = await get_staff(staff_id=staff_id)
-    await Staff.filter(id=staff.id).update(roles=check_roles(roles))
+    clean = check_roles(roles)
+    if admin is not None:
+        require_administer(admin, account_of(staff))
+        require_administer(admin, account_of(staff, clean))
+    await Staff.filter(id=staff.id).update(roles=clean)
     _STANDINGS.pop(staff.id, None)
     await staff.refresh_from_db()
     return staff_view(staff)

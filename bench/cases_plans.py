@@ -111,6 +111,7 @@ async def capture_reads(args: argparse.Namespace, capture: Capture) -> None:
             department_code=staff.department_code,
             roles=frozenset(staff.roles),
         )
+        citizen = Subject(kind="user", id=args.citizen)
         case = await Case.get(id=args.case)
         now = datetime.now(UTC)
         common: dict[str, Any] = {
@@ -122,13 +123,13 @@ async def capture_reads(args: argparse.Namespace, capture: Capture) -> None:
         }
         # Warm the per-worker caches (calendar, guides, statistics) as a running server has them,
         # so that only the per-request statements are recorded.
-        await views.my_cases(user_id=args.citizen, company_id=None, group=None, **common)
+        await views.my_cases(subject=citizen, company_id=None, group=None, **common)
         await views.case_detail(case, staff=False, now=now, yellow_days=common["yellow_days"])
         logger = logging.getLogger("tortoise.db_client")
         logger.setLevel(logging.DEBUG)
         logger.addHandler(capture)
         capture.label = "citizen list (GET /api/v1/cases?limit=20)"
-        await views.my_cases(user_id=args.citizen, company_id=None, group=None, **common)
+        await views.my_cases(subject=citizen, company_id=None, group=None, **common)
         for role in ("clerk", "reviewer"):
             capture.label = f"staff inbox (GET /api/v1/staff/inbox?role={role}&limit=20)"
             await views.staff_inbox(subject=subject, role=role, **common)

@@ -22,21 +22,17 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from auth.models import StaffRole
-from auth.permissions import Action, Subject
+from auth.permissions import DEPLOYMENT, Action, Subject, departments, staff_may
 from cases.models import Case, Evaluation
-from cases.service import Actor, _note, load_for
+from cases.service import Actor, _note, handling_role, load_for
 from cases.states import RATEABLE, CaseStatus, Role
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
-from core.paging import decode_cursor, encode_cursor
+from core.paging import Cursor
 
 #: Scores at or below this open a follow-up for the department.
 FOLLOW_UP_MAX_SCORE = 2
 SCORES = range(1, 6)
-HANDLING_ROLES = frozenset(
-    {StaffRole.clerk, StaffRole.reviewer, StaffRole.approver, StaffRole.dispatcher}
-)
 
 FollowUp = Literal["open", "answered"]
 
@@ -154,29 +150,23 @@ async def rate(
 
 
 def _require_handling(subject: Subject, department: str) -> None:
-    if not (
-        subject.is_staff
-        and subject.department_code == department
-        and HANDLING_ROLES & subject.roles
-    ):
+    if not staff_may(subject, Action.handle, departments(department)):
         raise NotHandlingStaff(details={"department": department})
 
 
 def _scope(subject: Subject, department: str | None) -> str | None:
-    """The department a staff member may read evaluations of: supervisors any (``None`` =
-    every department), others their own, which they hold a handling role in."""
-    if StaffRole.supervisor in subject.roles:
-        return department
-    own = subject.department_code or ""
-    if department is not None and department != own:
-        raise Forbidden(
-            "只能查看本部门的评价。",
-            code="evaluation.forbidden",
-            details={"department": department},
+    """The department a staff member may read evaluations of (``Action.view`` on the
+    department): supervisors any (``None`` = every department), others their own, which they
+    hold a handling role in."""
+    if department is None and staff_may(subject, Action.view, DEPLOYMENT):
+        return None
+    wanted = department if department is not None else subject.department_code or ""
+    if not staff_may(subject, Action.view, departments(wanted)):
+        raise NotHandlingStaff(
+            "只能查看本部门的评价。" if wanted != subject.department_code else None,
+            details={"department": wanted},
         )
-    if not HANDLING_ROLES & subject.roles:
-        raise NotHandlingStaff(details={"department": own})
-    return own
+    return wanted
 
 
 async def list_for_staff(
@@ -196,25 +186,16 @@ async def list_for_staff(
         query = query.filter(department_code=scope)
     if follow_up is not None:
         query = query.filter(follow_up=follow_up)
-    filters = {"d": scope or "", "f": follow_up or ""}
+    paging = Cursor(
+        list="evaluations",
+        scope=f"s:{subject.id}|{scope or ''}|{follow_up or ''}",
+        fields={"id": "int"},
+    )
     if cursor:
-        position = decode_cursor(secret, cursor)
-        if (
-            position.get("k") != "evaluations"
-            or not isinstance(position.get("id"), int)
-            or {k: position.get(k) for k in filters} != filters
-        ):
-            raise ValidationFailed(
-                [field_error("cursor", "翻页参数无效，请从第一页重新加载。", "invalid_cursor")]
-            )
-        query = query.filter(id__lt=int(position["id"]))
+        query = query.filter(id__lt=paging.decode(secret, cursor)["id"])
     rows = await query.order_by("-id").limit(limit + 1)
     page = rows[:limit]
-    next_cursor = (
-        encode_cursor(secret, {"k": "evaluations", **filters, "id": page[-1].id})
-        if len(rows) > limit
-        else None
-    )
+    next_cursor = paging.encode(secret, {"id": page[-1].id}) if len(rows) > limit else None
     cases = {c.id: c for c in await Case.filter(id__in=[e.case_id for e in page])}
     return {
         "items": [evaluation_view(e, cases.get(e.case_id)) for e in page],
@@ -231,7 +212,7 @@ async def answer(
         raise EvaluationNotFound(details={"evaluation_id": evaluation_id})
     _require_handling(subject, evaluation.department_code)
     case = await Case.get(id=evaluation.case_id)
-    role = next((Role(r) for r in sorted(HANDLING_ROLES) if r in subject.roles), Role.clerk)
+    role = handling_role(subject)
     actor = Actor.for_subject(subject, role)
     async with in_transaction() as conn:
         moved = (

@@ -21,9 +21,18 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from auth.models import Company, Mandate, User
-from auth.permissions import Action, Owned, Subject, can, require
+from auth.models import Company, Mandate, PersonalDataAccess, User
+from auth.permissions import (
+    Action,
+    Owned,
+    Subject,
+    can,
+    departments,
+    departments_of,
+    require,
+)
 from auth.service import require_realname_level
+from cases import personal
 from cases.models import AcceptanceCounter, Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import (
     EDITABLE,
@@ -31,9 +40,10 @@ from cases.states import (
     CaseStatus,
     Role,
 )
+from catalog.forms import personal_paths
 from catalog.models import ItemVersion
 from core.calendar import WorkCalendar, calendar_source
-from core.crypto import mask_name
+from core.crypto import FieldCipher, mask_name
 from core.db import fetch_models, fetch_rows
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
@@ -131,12 +141,19 @@ def local_today(now: datetime) -> date:
     return (now.astimezone(UTC) + timedelta(hours=8)).date()
 
 
-def owned(case: Case) -> Owned:
+def owned(case: Case, *, departments: tuple[str, ...] | None = None) -> Owned:
+    """The case as ``auth.permissions`` sees it; ``departments`` narrows it to the part one
+    department handles (a review task)."""
     return Owned(
         owner_user_id=case.applicant_user_id,
         company_id=case.company_id,
         item_code=case.item_code,
-        department_codes=tuple(c for c in case.department_codes.split(",") if c),
+        department_codes=(
+            departments
+            if departments is not None
+            else tuple(c for c in case.department_codes.split(",") if c)
+        ),
+        status=case.status,
     )
 
 
@@ -150,17 +167,17 @@ async def _get_case(case_id: int, conn: BaseDBAsyncClient | None = None) -> Case
     return case
 
 
-async def handles_person(*, department_code: str, user_id: int) -> bool:
-    """Whether the department handles, or has handled, a case of this person (as applicant or
-    as the one who filed it); drafts do not count, a department has not seen them. Only then may
-    its staff need the person's full identifiers (PIPL art. 28: sensitive data for a specific
-    purpose)."""
+async def person_as_handled(*, user_id: int) -> Owned:
+    """A person as ``auth.permissions`` sees them for ``Action.reveal``: in the departments that
+    handle, or have handled, a case of theirs (as applicant or as the one who filed it). Drafts
+    do not count, a department has not seen them. Only staff of these may need the person's full
+    identifiers (PIPL art. 28: sensitive data for a specific purpose)."""
     rows = await fetch_rows(
-        'SELECT "department_codes" FROM "cases_case" '
+        'SELECT DISTINCT "department_codes" FROM "cases_case" '
         'WHERE ("applicant_user_id" = $1 OR "agent_user_id" = $1) AND "status" <> $2',
         [user_id, CaseStatus.draft.value],
     )
-    return any(department_code in row["department_codes"].split(",") for row in rows)
+    return departments(*departments_of(row["department_codes"] for row in rows))
 
 
 async def find_case(*, case_id: int) -> Case | None:
@@ -169,24 +186,23 @@ async def find_case(*, case_id: int) -> Case | None:
 
 async def load_for(subject: Subject, action: Action, case_id: int, *, now: datetime) -> Case:
     """The case, if ``subject`` may do ``action`` on it. Someone else's case is "not found" to a
-    citizen (its existence is not theirs to learn) and "forbidden" to staff, and to a citizen
-    who may see the case but not do this (a company agent with only the ``view`` scope)."""
+    citizen (its existence is not theirs to learn), and so is a draft to staff (it is its
+    applicant's alone until submitted); another department's case is "forbidden" to staff, and
+    so is a case to a citizen who may see it but not do this (a company agent with only the
+    ``view`` scope)."""
     case = await _get_case(case_id)
     today = local_today(now)
     try:
         await require(subject, action, owned(case), today=today)
     except Forbidden:
         if subject.is_staff:
+            if case.status == S.draft:
+                raise CaseNotFound(details={"case_id": case_id}) from None
             raise
         if action is not Action.view and await can(subject, Action.view, owned(case), today=today):
             raise
         raise CaseNotFound(details={"case_id": case_id}) from None
     return case
-
-
-def _require_role(subject: Subject, role: Role) -> None:
-    if role.value not in subject.roles:
-        raise RoleNotAllowed(details={"required_role": role.value})
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,10 +399,12 @@ async def create_draft(
     company_id: int | None,
     principal_user_id: int | None,
     form: dict[str, Any],
+    cipher: FieldCipher,
     now: datetime,
 ) -> Case:
     """A draft against the item's current published version, for the applicant the caller may
-    act for: themselves, a company (agent with ``apply``) or a principal under a mandate."""
+    act for: themselves, a company (agent with ``apply``) or a principal under a mandate. The
+    form's personal identifiers are sealed before they are stored (``cases.personal``)."""
     from catalog.service import get_published_version
 
     version = await get_published_version(code=item_code)
@@ -448,7 +466,7 @@ async def create_draft(
             agent_user_id=agent_user_id,
             mandate_id=mandate_id,
             applicant_display=display,
-            form_data=form,
+            form_data=personal.seal(form, personal_paths(guide.get("form_schema")), cipher),
             fee_fen=int(guide.get("fee", {}).get("amount_fen", 0)),
             created_at=now,
             updated_at=now,
@@ -465,20 +483,20 @@ async def create_draft(
 
 
 async def update_form(
-    *, subject: Subject, case_id: int, form: dict[str, Any], now: datetime
+    *, subject: Subject, case_id: int, form: dict[str, Any], cipher: FieldCipher, now: datetime
 ) -> Case:
-    """Save the form of a draft, or during corrections only the fields listed for correction."""
+    """Save the form of a draft, or during corrections only the fields listed for correction.
+    An identifier the phone sends back masked, as it was shown, keeps its stored value."""
     case = await load_for(subject, Action.apply, case_id, now=now)
     if case.status not in EDITABLE:
         raise NotEditable(details={"current_status": case.status})
     guide = await _guide_of(case)
+    paths = personal_paths(guide.get("form_schema"))
+    form = personal.keep_unchanged(form, case.form_data, paths, cipher)
+    stored = personal.unseal(case.form_data, paths, cipher)
     if case.status == S.correction_requested:
         listed = await _listed_for_correction(case)
-        changed = {
-            key
-            for key in set(form) | set(case.form_data)
-            if form.get(key) != case.form_data.get(key)
-        }
+        changed = {key for key in set(form) | set(stored) if form.get(key) != stored.get(key)}
         unlisted = sorted(changed - listed["fields"])
         if unlisted:
             raise NotListedForCorrection(
@@ -492,12 +510,13 @@ async def update_form(
     problems = form_errors(guide, form, complete=False)
     if problems:
         raise ValidationFailed(problems)
+    sealed = personal.seal(form, paths, cipher)
     moved = await Case.filter(id=case.id, status=case.status, revision=case.revision).update(
-        form_data=form, updated_at=now
+        form_data=sealed, updated_at=now
     )
     if not moved:
         raise InvalidTransition(details={"case_id": case.id, "action": "update_form"})
-    case.form_data = form
+    case.form_data = sealed
     return case
 
 
@@ -539,7 +558,7 @@ async def delete_draft(*, subject: Subject, case_id: int, now: datetime) -> Case
     return case
 
 
-async def submit(*, subject: Subject, case_id: int, now: datetime) -> Case:
+async def submit(*, subject: Subject, case_id: int, cipher: FieldCipher, now: datetime) -> Case:
     """Submit a draft, or resubmit after corrections; refused with the complete list of what is
     missing (form fields and materials) when anything is."""
     case = await load_for(subject, Action.apply, case_id, now=now)
@@ -549,8 +568,9 @@ async def submit(*, subject: Subject, case_id: int, now: datetime) -> Case:
         )
     guide = await _guide_of(case)
     uploads = await _case_uploads(case.id)
-    problems = form_errors(guide, case.form_data, complete=True)
-    rows = checklist(guide, case.form_data, uploads)
+    form = personal.unseal(case.form_data, personal_paths(guide.get("form_schema")), cipher)
+    problems = form_errors(guide, form, complete=True)
+    rows = checklist(guide, form, uploads)
     missing = [row for row in rows if not row["satisfied"]]
     problems += [
         field_error(f"materials.{row['code']}", f"请上传「{row['name']}」。", "missing")
@@ -668,9 +688,7 @@ async def _staff_case(subject: Subject, action: Action, case_id: int, now: datet
     case's: ``view`` would let an owner through to staff-only acts (internal comments)."""
     if not subject.is_staff:
         raise Forbidden("只有工作人员可以进行此操作。", code="auth.forbidden")
-    case = await _get_case(case_id)
-    await require(subject, action, owned(case), today=local_today(now))
-    return case
+    return await load_for(subject, action, case_id, now=now)
 
 
 async def _next_acceptance_number(conn: BaseDBAsyncClient, department: str, day: date) -> str:
@@ -768,7 +786,6 @@ async def _open_step(
 
 async def accept(*, subject: Subject, case_id: int, comment: str, now: datetime) -> Case:
     case = await _staff_case(subject, Action.accept, case_id, now)
-    _require_role(subject, Role.clerk)
     async with in_transaction() as conn:
         return await _accept(
             conn, case, "accept", Actor.for_subject(subject, Role.clerk), comment=comment, now=now
@@ -777,7 +794,6 @@ async def accept(*, subject: Subject, case_id: int, comment: str, now: datetime)
 
 async def refuse(*, subject: Subject, case_id: int, reasons: str, now: datetime) -> Case:
     case = await _staff_case(subject, Action.accept, case_id, now)
-    _require_role(subject, Role.clerk)
     async with in_transaction() as conn:
         return await _transition(
             conn,
@@ -830,12 +846,10 @@ async def request_correction(
     in_review = case.status == S.in_review
     if in_review:
         role = await _holder_role(subject, case)
-        action = Action.review if role is Role.reviewer else Action.approve
-        await require(subject, action, owned(case), today=local_today(now))
+        await require(subject, action_of(role), owned(case), today=local_today(now))
         name, stage = "request_correction_in_review", "review"
     else:
         await require(subject, Action.accept, owned(case), today=local_today(now))
-        _require_role(subject, Role.clerk)
         role, name, stage = Role.clerk, "request_correction", "pre_review"
     guide = await _guide_of(case)
     problems = _check_correction_items(guide, items)
@@ -935,16 +949,19 @@ async def _task_for(subject: Subject, task_id: int, now: datetime) -> tuple[Revi
     if task is None:
         raise TaskNotFound(details={"task_id": task_id})
     case = await _get_case(task.case_id)
-    if subject.department_code != task.department_code:
-        raise Forbidden("该任务不属于您的部门。", code="auth.forbidden")
-    _require_role(subject, Role(task.role))
+    # The task is the case as its department sees it: its department and its role decide.
     await require(
         subject,
-        Action.review if task.role == Role.reviewer else Action.approve,
-        owned(case),
+        action_of(Role(task.role)),
+        owned(case, departments=(task.department_code,)),
         today=local_today(now),
     )
     return task, case
+
+
+def action_of(role: Role) -> Action:
+    """The permission a review step's role takes."""
+    return Action.review if role is Role.reviewer else Action.approve
 
 
 async def claim_task(*, subject: Subject, task_id: int, now: datetime) -> ReviewTask:
@@ -1092,6 +1109,7 @@ async def suspend(
     """Special procedure (hearing, inspection, expert review): the clock stops."""
     case = await _get_case(case_id)
     role = await _holder_role(subject, case)
+    await require(subject, action_of(role), owned(case), today=local_today(now))
     async with in_transaction() as conn:
         return await _transition(
             conn,
@@ -1108,6 +1126,7 @@ async def suspend(
 async def resume(*, subject: Subject, case_id: int, comment: str, now: datetime) -> Case:
     case = await _get_case(case_id)
     role = await _holder_role(subject, case)
+    await require(subject, action_of(role), owned(case), today=local_today(now))
     calendar = await calendar_source.get()
     updates = _resume_clock(case, calendar, local_today(now))
     async with in_transaction() as conn:
@@ -1138,7 +1157,6 @@ async def mark_fee_paid(*, case_id: int, payment_ref: str, now: datetime) -> Cas
 async def complete(*, subject: Subject, case_id: int, comment: str, now: datetime) -> Case:
     """The dispatcher records the result served (delivery arrives with step 7)."""
     case = await _staff_case(subject, Action.dispatch, case_id, now)
-    _require_role(subject, Role.dispatcher)
     async with in_transaction() as conn:
         return await _transition(
             conn,
@@ -1151,27 +1169,26 @@ async def complete(*, subject: Subject, case_id: int, comment: str, now: datetim
         )
 
 
-HANDLING_ROLES = ("clerk", "reviewer", "approver", "dispatcher")
+#: The role a handling act is recorded in, by preference.
+HANDLING_ORDER = (Role.reviewer, Role.approver, Role.clerk, Role.dispatcher)
+
+
+def handling_role(subject: Subject, default: Role = Role.clerk) -> Role:
+    return next((r for r in HANDLING_ORDER if r.value in subject.roles), default)
 
 
 async def check_staff_attachment(*, subject: Subject, case_id: int, now: datetime) -> Case:
     """Staff handling a submitted case may add documents to it (inspection notes, a hearing
-    record): staff of its departments with a handling role, not supervisors."""
-    case = await _staff_case(subject, Action.view, case_id, now)
-    if not any(role in subject.roles for role in HANDLING_ROLES):
-        raise RoleNotAllowed(details={"required_role": list(HANDLING_ROLES)})
-    if case.status == S.draft:
-        raise InvalidTransition(
-            details={"case_id": case.id, "current_status": case.status, "action": "attach"}
-        )
-    return case
+    record): staff of its departments with a handling role (``Action.handle``), not
+    supervisors, and never to a draft (which staff cannot see at all)."""
+    return await _staff_case(subject, Action.handle, case_id, now)
 
 
 async def note_attachment(
     *, subject: Subject, case_id: int, upload_id: str, filename: str, now: datetime
 ) -> None:
     case = await _get_case(case_id)
-    role = next((Role(r) for r in HANDLING_ROLES if r in subject.roles), Role.clerk)
+    role = handling_role(subject)
     async with in_transaction() as conn:
         await _note(
             conn,
@@ -1186,11 +1203,8 @@ async def note_attachment(
 
 async def add_comment(*, subject: Subject, case_id: int, text: str, now: datetime) -> None:
     """An internal staff comment on the timeline (not shown to the applicant)."""
-    case = await _staff_case(subject, Action.view, case_id, now)
-    role = next(
-        (Role(r) for r in ("reviewer", "approver", "clerk", "dispatcher") if r in subject.roles),
-        Role.supervisor,
-    )
+    case = await _staff_case(subject, Action.handle, case_id, now)
+    role = handling_role(subject)
     async with in_transaction() as conn:
         await _note(
             conn,
@@ -1201,3 +1215,41 @@ async def add_comment(*, subject: Subject, case_id: int, text: str, now: datetim
             details={"internal": True},
             now=now,
         )
+
+
+async def reveal_form_field(
+    *,
+    subject: Subject,
+    case_id: int,
+    field: str,
+    reason: str,
+    cipher: FieldCipher,
+    request_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """One personal identifier written in the case's form, in full, for staff who may reveal
+    identifiers of the case's applicant (``Action.reveal``) and give a reason; recorded like a
+    reveal of the applicant's own identifiers (PIPL art. 28)."""
+    case = await load_for(subject, Action.reveal, case_id, now=now)
+    guide = await _guide_of(case)
+    value, kind = personal.reveal(
+        case.form_data, personal_paths(guide.get("form_schema")), field, cipher
+    )
+    answerable = case.applicant_user_id or case.agent_user_id
+    if answerable is None and case.company_id is not None:
+        company = await Company.get(id=case.company_id)
+        answerable = company.legal_rep_id
+    await PersonalDataAccess.create(
+        staff_id=subject.id,
+        user_id=answerable or 0,
+        field="form",
+        case_id=case.id,
+        form_field=field,
+        reason=reason.strip(),
+        request_id=request_id,
+    )
+    log.info(
+        "personal data revealed",
+        extra={"staff_id": subject.id, "case_id": case.id, "field": f"form.{field}"},
+    )
+    return {"field": field, "kind": kind, "value": value}

@@ -30,8 +30,16 @@ from typing import Any, Literal
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from auth.models import Staff, StaffRole
-from auth.permissions import Action, Subject, require
+from auth.models import Staff
+from auth.permissions import (
+    HANDLING_ROLES,
+    Action,
+    Addressed,
+    Subject,
+    departments,
+    require_staff,
+    staff_may,
+)
 from cases.models import Case, ReviewTask, SupervisionNotice
 from cases.service import (
     Actor,
@@ -41,6 +49,7 @@ from cases.service import (
     _get_case,
     _note,
     _transition,
+    load_for,
     local_today,
     owned,
 )
@@ -48,19 +57,15 @@ from cases.states import CLOCK_PAUSED, CLOCK_RUNNING, FINAL_STATES, CaseStatus, 
 from cases.views import card, summary
 from catalog.service import get_department
 from core.calendar import WorkCalendar, calendar_source
-from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.outbox import emit
-from core.paging import decode_cursor, encode_cursor
+from core.paging import Cursor
 
 log = logging.getLogger(__name__)
 
 S = CaseStatus
 Card = Literal["red", "yellow"]
 
-#: Staff roles that handle cases: they see their department's unassigned notices.
-HANDLING_ROLES = frozenset(
-    {StaffRole.clerk, StaffRole.reviewer, StaffRole.approver, StaffRole.dispatcher}
-)
 _RUNNING = [s.value for s in CLOCK_RUNNING]
 #: Statuses in which the clock can stand still: special procedures, and corrections asked for
 #: during review (``paused_on`` set); a correction at pre-review has no running clock to stop.
@@ -70,11 +75,6 @@ _MAYBE_PAUSED = [s.value for s in CLOCK_PAUSED] + [S.correction_requested.value]
 # --------------------------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------------------------
-
-
-class SupervisorOnly(Forbidden):
-    code = "supervision.supervisor_only"
-    message = "只有督查人员可以进行此操作。"
 
 
 class OtherDepartment(Forbidden):
@@ -110,9 +110,8 @@ class InvalidAssignee(DomainError):
     message = "不能把任务交给该工作人员。"
 
 
-def _require_supervisor(subject: Subject) -> None:
-    if not subject.is_staff or StaffRole.supervisor not in subject.roles:
-        raise SupervisorOnly(details={"required_role": StaffRole.supervisor.value})
+def _require_supervisor(subject: Subject, department: str | None = None) -> None:
+    require_staff(subject, Action.supervise, departments(department))
 
 
 async def _department(code: str | None, subject: Subject) -> str:
@@ -185,14 +184,14 @@ async def carded_cases(
     query = Case.filter(lead_department_code=code, status__in=_RUNNING).filter(
         _card_window(card_, today, calendar, yellow_days)
     )
-    filters = {"d": code, "c": card_}
+    paging = Cursor(
+        list="supervision",
+        scope=f"s:{subject.id}|{code}|{card_}",
+        fields={"due": "date", "id": "int"},
+    )
     if cursor:
-        position = decode_cursor(secret, cursor)
-        if position.get("k") != "supervision" or {k: position.get(k) for k in filters} != filters:
-            raise ValidationFailed(
-                [field_error("cursor", "翻页参数无效，请从第一页重新加载。", "invalid_cursor")]
-            )
-        due, after = date.fromisoformat(str(position["due"])), int(position["id"])
+        position = paging.decode(secret, cursor)
+        due, after = date.fromisoformat(position["due"]), position["id"]
         query = query.filter(Q(promised_due_on__gt=due) | Q(promised_due_on=due, id__gt=after))
     rows = await query.order_by("promised_due_on", "id").limit(limit + 1)
     page = rows[:limit]
@@ -200,9 +199,8 @@ async def carded_cases(
     if len(rows) > limit:
         last = page[-1]
         assert last.promised_due_on is not None  # filtered on it
-        next_cursor = encode_cursor(
-            secret,
-            {"k": "supervision", **filters, "due": last.promised_due_on.isoformat(), "id": last.id},
+        next_cursor = paging.encode(
+            secret, {"due": last.promised_due_on.isoformat(), "id": last.id}
         )
     holders = await _holders_of([c.id for c in page])
     return {
@@ -301,9 +299,8 @@ async def issue_notice(
     """督办: one notice to each current holder of the case (see the module docstring), with its
     timeline line and one ``case.supervision_notice`` event per notice, in one transaction."""
     _require_supervisor(subject)
-    case = await _get_case(case_id)
-    await require(subject, Action.supervise, owned(case), today=local_today(now))
-    if case.status == S.draft or CaseStatus(case.status) in FINAL_STATES:
+    case = await load_for(subject, Action.supervise, case_id, now=now)
+    if CaseStatus(case.status) in FINAL_STATES:
         raise NotSupervisable(details={"case_id": case.id, "current_status": case.status})
     calendar = await calendar_source.get()
     card_ = card(case, today=local_today(now), calendar=calendar, yellow_days=yellow_days)
@@ -360,8 +357,7 @@ async def issue_notice(
 async def case_notices(*, subject: Subject, case_id: int, now: datetime) -> list[dict[str, Any]]:
     """Every notice of one case, oldest first, for the supervisor following it up."""
     _require_supervisor(subject)
-    case = await _get_case(case_id)
-    await require(subject, Action.supervise, owned(case), today=local_today(now))
+    case = await load_for(subject, Action.supervise, case_id, now=now)
     notices = await SupervisionNotice.filter(case_id=case.id).order_by("id")
     issuers = {
         s.id: s for s in await Staff.filter(id__in=list({n.issued_by_staff_id for n in notices}))
@@ -371,7 +367,8 @@ async def case_notices(*, subject: Subject, case_id: int, now: datetime) -> list
 
 def addressed_to(subject: Subject) -> Q:
     """The notices ``subject`` is to act on: theirs, and their department's unassigned ones
-    when they handle cases there."""
+    when they handle cases there. ``auth.permissions`` (``Addressed``, ``Action.acknowledge``)
+    as a query: the list shows exactly the notices the rule lets the subject acknowledge."""
     mine = Q(assignee_staff_id=subject.id)
     if subject.department_code and HANDLING_ROLES & subject.roles:
         return mine | Q(department_code=subject.department_code, assignee_staff_id=None)
@@ -385,13 +382,10 @@ async def my_notices(
     each; at most two queries for the notices, one for their cases, one for the issuers."""
     base = SupervisionNotice.filter(addressed_to(subject))
     acked, before = False, None
+    paging = Cursor(list="notices", scope=f"s:{subject.id}", fields={"a": "int", "id": "int"})
     if cursor:
-        position = decode_cursor(secret, cursor)
-        if position.get("k") != "notices" or not isinstance(position.get("id"), int):
-            raise ValidationFailed(
-                [field_error("cursor", "翻页参数无效，请从第一页重新加载。", "invalid_cursor")]
-            )
-        acked, before = bool(position.get("a")), int(position["id"])
+        position = paging.decode(secret, cursor)
+        acked, before = bool(position["a"]), position["id"]
     rows: list[tuple[bool, SupervisionNotice]] = []
     if not acked:
         pending = base.filter(acknowledged_at=None)
@@ -406,7 +400,7 @@ async def my_notices(
         rows += [(True, n) for n in await done.order_by("-id").limit(limit + 1 - len(rows))]
     page = rows[:limit]
     next_cursor = (
-        encode_cursor(secret, {"k": "notices", "a": int(page[-1][0]), "id": page[-1][1].id})
+        paging.encode(secret, {"a": int(page[-1][0]), "id": page[-1][1].id})
         if len(rows) > limit
         else None
     )
@@ -431,7 +425,9 @@ async def acknowledge(*, subject: Subject, notice_id: int, now: datetime) -> dic
     notice = await SupervisionNotice.get_or_none(id=notice_id)
     if notice is None:
         raise NoticeNotFound(details={"notice_id": notice_id})
-    if not await SupervisionNotice.filter(addressed_to(subject), id=notice.id).exists():
+    if not staff_may(
+        subject, Action.acknowledge, Addressed(notice.assignee_staff_id, notice.department_code)
+    ):
         raise NotYourNotice(details={"notice_id": notice_id})
     case = await _get_case(notice.case_id)
     role = next((Role(r) for r in sorted(HANDLING_ROLES) if r in subject.roles), Role.supervisor)
@@ -502,17 +498,16 @@ async def reassign_task(
 ) -> dict[str, Any]:
     """Give an open or claimed task to ``staff_id`` (claimed in their name). A task of a case
     that has not started review starts it, in the new holder's name, as their claim would."""
-    _require_supervisor(subject)
     task = await ReviewTask.get_or_none(id=task_id)
     if task is None:
         raise TaskNotFound(details={"task_id": task_id})
-    if subject.department_code != task.department_code:
-        raise OtherDepartment(details={"task_id": task.id, "department": task.department_code})
     try:
         case = await _get_case(task.case_id)
     except CaseNotFound:
         raise TaskNotFound(details={"task_id": task_id}) from None
-    await require(subject, Action.supervise, owned(case), today=local_today(now))
+    # Managing a department's own staff is not cross-department oversight: the task's department.
+    if not staff_may(subject, Action.reassign, owned(case, departments=(task.department_code,))):
+        raise OtherDepartment(details={"task_id": task.id, "department": task.department_code})
     if task.status not in ("open", "claimed"):
         raise TaskClosed(details={"task_id": task.id, "status": task.status})
     target = await _assignable(staff_id, task)

@@ -11,18 +11,28 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from auth.permissions import Subject
+from auth.permissions import (
+    Action,
+    Owned,
+    PermissionDenied,
+    Standing,
+    Subject,
+    citizen_may,
+    standing_of,
+)
 from cases.models import (
     Case,
     CorrectionNotice,
     ItemDurationStats,
     ReviewTask,
 )
+from cases.personal import masked
 from cases.service import RIGHTS_NOTICE, _guide_of, checklist, local_today
 from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
+from catalog.forms import personal_paths
 from core.calendar import WorkCalendar, calendar_source
 from core.db import SqlParams, as_date, as_datetime, as_json, fetch_models, fetch_rows
-from core.paging import decode_cursor, encode_cursor
+from core.paging import Cursor
 from storage.models import Upload
 
 S = CaseStatus
@@ -305,7 +315,7 @@ async def case_detail(
         "company_id": case.company_id,
         "applicant_user_id": case.applicant_user_id,
         "agent_user_id": case.agent_user_id,
-        "form": case.form_data,
+        "form": masked(case.form_data, personal_paths(guide.get("form_schema"))),
         "fee_fen": case.fee_fen,
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
         "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
@@ -361,18 +371,45 @@ def _task_view(task: ReviewTask) -> dict[str, Any]:
 
 
 def _page(
-    rows: list[dict[str, Any]], limit: int, secret: str, key: str = "id"
+    rows: list[dict[str, Any]], limit: int, secret: str, paging: Cursor, key: str = "id"
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The first ``limit`` of ``limit + 1`` rows, and the cursor after them if there are more."""
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = encode_cursor(secret, {"id": rows[-1][key]}) if more and rows else None
+    cursor = paging.encode(secret, {"id": rows[-1][key]}) if more and rows else None
     return rows, cursor
+
+
+def _visible_sql(standing: Standing, p: SqlParams) -> str:
+    """``citizen_may(standing, view, case)`` as SQL, for the rows of the citizen's own list:
+    the cases they applied for themselves, and those they filed for a company or a principal
+    that they may still act for (a revoked agent or an ended mandate sees them no more)."""
+    me = p(standing.user_id)
+    clauses = [f'(c."applicant_user_id" = {me} AND c."company_id" IS NULL)']
+    companies = sorted(set(standing.companies) | standing.represented)
+    if companies:
+        clauses.append(f'(c."agent_user_id" = {me} AND c."company_id" IN ({p.many(companies)}))')
+    for principal, coverages in sorted(standing.principals().items()):
+        covered = f'c."agent_user_id" = {me} AND c."applicant_user_id" = {p(principal)}'
+        if all(coverages):  # every mandate names its items
+            items = sorted(set().union(*coverages))
+            covered += f' AND c."item_code" IN ({p.many(items)})'
+        clauses.append(f"({covered})")
+    return "(" + " OR ".join(clauses) + ")"
+
+
+def _row_target(row: dict[str, Any]) -> Owned:
+    return Owned(
+        owner_user_id=row["applicant_user_id"],
+        company_id=row["company_id"],
+        item_code=row["item_code"],
+        status=row["status"],
+    )
 
 
 async def my_cases(
     *,
-    user_id: int,
+    subject: Subject,
     company_id: int | None,
     group: str | None,
     cursor: str | None,
@@ -382,26 +419,36 @@ async def my_cases(
     yellow_days: int,
 ) -> dict[str, Any]:
     """The citizen's cases (their own and those they filed for others), or a company's, newest
-    first: one query."""
+    first: one query, after the two or three that read whom the citizen may act for.
+
+    The list applies the rule of the detail (``auth.permissions``): the rows are chosen by that
+    rule written as SQL, and each is checked by the rule itself before it is shown."""
+    today = local_today(now)
+    standing = await standing_of(subject.id, today=today, everything=True)
     p = SqlParams()
     if company_id is not None:
+        if not citizen_may(standing, Action.view, Owned(company_id=company_id)):
+            raise PermissionDenied(details={"action": Action.view.value})
         where = f'c."company_id" = {p(company_id)}'
     else:
-        me = p(user_id)
-        where = f'(c."applicant_user_id" = {me} OR c."agent_user_id" = {me})'
+        where = _visible_sql(standing, p)
     if group:
         where += f' AND c."status" IN ({p.many(STATUS_GROUPS[group])})'
+    paging = Cursor(
+        list="cases", scope=f"u:{subject.id}|{company_id or ''}|{group or ''}", fields={"id": "int"}
+    )
     if cursor:
-        where += f' AND c."id" < {p(int(decode_cursor(secret, cursor)["id"]))}'
+        where += f' AND c."id" < {p(paging.decode(secret, cursor)["id"])}'
     found = await fetch_rows(
-        f'SELECT {_SUMMARY_COLUMNS} FROM "cases_case" AS c WHERE {where} '
-        f'ORDER BY c."id" DESC LIMIT {p(limit + 1)}',
+        f'SELECT {_SUMMARY_COLUMNS}, c."applicant_user_id", c."company_id" '
+        f'FROM "cases_case" AS c WHERE {where} ORDER BY c."id" DESC LIMIT {p(limit + 1)}',
         p.values,
     )
-    page, next_cursor = _page(found, limit, secret)
-    rows = [CaseRow.of(r) for r in page]
+    page, next_cursor = _page(found, limit, secret, paging)
+    rows = [
+        CaseRow.of(r) for r in page if citizen_may(standing, Action.view, _row_target(r))
+    ]
     calendar = await calendar_source.get()
-    today = local_today(now)
     return {
         "items": [
             summary(c, today=today, calendar=calendar, yellow_days=yellow_days) for c in rows
@@ -424,7 +471,8 @@ async def staff_inbox(
     counts for the tabs (up to ``INBOX_COUNT_CAP``): clerk → submitted cases; reviewer/approver
     → open and own tasks; dispatcher → results to serve."""
     dept = subject.department_code or ""
-    after = int(decode_cursor(secret, cursor)["id"]) if cursor else 0
+    paging = Cursor(list="inbox", scope=f"s:{subject.id}|{role}", fields={"id": "int"})
+    after = paging.decode(secret, cursor)["id"] if cursor else 0
     # The counts' parameters come first, the page's own after them, so that the counts can be
     # asked alone with the first ``len(counting)`` values.
     p = SqlParams()
@@ -490,7 +538,7 @@ async def staff_inbox(
         if name in counts_sql
     }
     page, next_cursor = _page(
-        [row for row in found if row.get(key) is not None], limit, secret, key=key
+        [row for row in found if row.get(key) is not None], limit, secret, paging, key=key
     )
     calendar = await calendar_source.get()
     today = local_today(now)

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from catalog.forms import KINDS, MARK, bad_marks, unmarked_identifiers
+
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
 PHONE_PATTERN = r"^[0-9+() -]{5,32}$"
 
@@ -199,6 +201,18 @@ class Guide(Strict):
             raise ValueError(f"申请表单不是有效的 JSON Schema：{exc.message}") from exc
         if value.get("type") != "object":
             raise ValueError("申请表单的顶层类型必须为 object")
+        unmarked = unmarked_identifiers(value)
+        if unmarked:
+            raise ValueError(
+                "申请表单中以下字段像是身份证号码或电话号码，请标注 "
+                f'"{MARK}": "id_number" 或 "phone"，以便加密保存、脱敏显示：'
+                + "、".join(unmarked)
+            )
+        wrong = bad_marks(value)
+        if wrong:
+            raise ValueError(
+                f'"{MARK}" 只能取 ' + "、".join(sorted(KINDS)) + "，以下字段有误：" + "、".join(wrong)
+            )
         return value
 
 

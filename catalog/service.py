@@ -34,8 +34,12 @@ from catalog.schemas import (
 from catalog.search import MAX_QUERY_CHARS, build_search_text, normalise
 from core.cache import GenerationalCache
 from core.errors import Conflict, NotFound, ValidationFailed, field_error
-from core.paging import decode_cursor, encode_cursor
+from core.paging import Cursor
 from core.validation import translate
+
+#: The public catalogue's lists: the same for everyone, so bound to no one.
+ITEMS_CURSOR = Cursor(list="items", scope="", fields={"after": "str"})
+DEPARTMENTS_CURSOR = Cursor(list="departments", scope="", fields={"after": "str"})
 
 log = logging.getLogger("zhangban.catalog")
 
@@ -158,17 +162,11 @@ async def search_items(
     elif filters.paid is False:
         qs = qs.filter(fee_fen=0)
     if cursor:
-        position = decode_cursor(secret, cursor)
-        after = position.get("after")
-        if not isinstance(after, str) or position.get("k") != "items":
-            raise ValidationFailed(
-                [field_error("cursor", "翻页参数无效，请从第一页重新加载。", "invalid_cursor")]
-            )
-        qs = qs.filter(code__gt=after)
+        qs = qs.filter(code__gt=ITEMS_CURSOR.decode(secret, cursor)["after"])
     rows = await qs.order_by("code").limit(limit + 1)
     page = rows[:limit]
     next_cursor = (
-        encode_cursor(secret, {"k": "items", "after": page[-1].code}) if len(rows) > limit else None
+        ITEMS_CURSOR.encode(secret, {"after": page[-1].code}) if len(rows) > limit else None
     )
     return {"items": [_summary(item) for item in page], "next_cursor": next_cursor}
 
@@ -252,19 +250,11 @@ async def list_departments(
             raise DepartmentNotFound(details={"department": parent})
         qs = qs.filter(parent_code=parent)
     if cursor:
-        position = decode_cursor(secret, cursor)
-        after = position.get("after")
-        if not isinstance(after, str) or position.get("k") != "departments":
-            raise ValidationFailed(
-                [field_error("cursor", "翻页参数无效，请从第一页重新加载。", "invalid_cursor")]
-            )
-        qs = qs.filter(code__gt=after)
+        qs = qs.filter(code__gt=DEPARTMENTS_CURSOR.decode(secret, cursor)["after"])
     rows = await qs.order_by("code").limit(limit + 1)
     page = rows[:limit]
     next_cursor = (
-        encode_cursor(secret, {"k": "departments", "after": page[-1].code})
-        if len(rows) > limit
-        else None
+        DEPARTMENTS_CURSOR.encode(secret, {"after": page[-1].code}) if len(rows) > limit else None
     )
     return {"departments": [_department_dict(d) for d in page], "next_cursor": next_cursor}
 

@@ -10,6 +10,7 @@ in step with the models.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.models import Model
 
@@ -227,6 +229,24 @@ async def fetch_models(
     if order_by:
         sql += f" ORDER BY {order_by}"
     return [model._init_from_db(**row) for row in await fetch_rows(sql, params)]
+
+
+async def serialise(conn: BaseDBAsyncClient, slot: str) -> None:
+    """Hold a lock on ``slot`` until ``conn``'s transaction ends, for a limit that a count and an
+    insert check together (a count-then-insert alone lets concurrent requests all pass). On
+    PostgreSQL a transaction-level advisory lock keyed by the slot's hash; SQLite runs one write
+    transaction at a time (Tortoise holds its one connection for the whole transaction), which
+    serialises it already."""
+    if conn.capabilities.dialect == "postgres":
+        key = int.from_bytes(hashlib.sha256(slot.encode()).digest()[:8], "big", signed=True)
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [key])
+
+
+def date_param(value: date) -> date | str:
+    """A date as a ``fetch_rows`` parameter: SQLite stores dates as ISO text."""
+    if connections.get("default").capabilities.dialect == "postgres":
+        return value
+    return value.isoformat()
 
 
 def as_date(value: date | str | None) -> date | None:

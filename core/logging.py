@@ -71,7 +71,7 @@ class JsonFormatter(logging.Formatter):
         }
         request_id = request_id_var.get()
         if request_id:
-            entry["request_id"] = request_id
+            entry["request_id"] = redact(request_id)
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 # an extra never overwrites the line's own fields (ts, level, logger, msg…)

@@ -10,16 +10,17 @@ succeeded are not run again.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from core.errors import Conflict, NotFound, ValidationFailed, field_error
+from core.errors import Conflict, NotFound
 from core.logging import redact_value
 from core.models import OutboxEvent
-from core.paging import decode_cursor, encode_cursor
+from core.paging import Cursor
 
 log = logging.getLogger("zhangban.outbox")
 
@@ -68,12 +69,6 @@ def event_view(event: OutboxEvent) -> dict[str, Any]:
     }
 
 
-def _invalid_cursor() -> ValidationFailed:
-    return ValidationFailed(
-        [field_error("cursor", "翻页参数无效，请从第一页重新加载。", "invalid_cursor")]
-    )
-
-
 async def list_events(
     *,
     status: Status | None,
@@ -88,25 +83,17 @@ async def list_events(
         qs = qs.filter(status=status)
     if topic:
         qs = qs.filter(topic=topic)
-    filters = {"s": status or "", "t": topic or ""}
+    # A cursor carries its filters: one made for another listing would skip or repeat rows.
+    paging = Cursor(
+        list="outbox",
+        scope=json.dumps([status or "", topic or ""]),
+        fields={"before": "int"},
+    )
     if cursor:
-        position = decode_cursor(secret, cursor)
-        before = position.get("before")
-        # A cursor carries its filters: one made for another listing would skip or repeat rows.
-        if (
-            position.get("k") != "outbox"
-            or not isinstance(before, int)
-            or {k: position.get(k) for k in filters} != filters
-        ):
-            raise _invalid_cursor()
-        qs = qs.filter(id__lt=before)
+        qs = qs.filter(id__lt=paging.decode(secret, cursor)["before"])
     rows = await qs.order_by("-id").limit(limit + 1)
     page = rows[:limit]
-    next_cursor = (
-        encode_cursor(secret, {"k": "outbox", "before": page[-1].id, **filters})
-        if len(rows) > limit
-        else None
-    )
+    next_cursor = paging.encode(secret, {"before": page[-1].id}) if len(rows) > limit else None
     return {"events": [event_view(e) for e in page], "next_cursor": next_cursor}
 
 

@@ -1,7 +1,11 @@
-"""Cursor paging: opaque, tamper-evident cursors and bounded page sizes.
+"""Cursor paging: opaque, tamper-evident cursors bound to their list, and bounded page sizes.
 
 A cursor is the sort key of the last row a client saw, as base64url JSON with a short HMAC, so a
 client cannot forge one that skips filters, and a garbled one gets a clear error instead of a 500.
+It is also bound to the list it came from and to who asked for it (``Cursor.list`` and
+``Cursor.scope``, signed with the position): a cursor of the catalogue sent to the case list, or a
+cursor of one clerk's inbox sent by another, is refused like a forged one. Its fields are checked
+against their declared types before anything uses them.
 """
 
 from __future__ import annotations
@@ -10,11 +14,62 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from core.errors import ValidationFailed, field_error
 
 _MAC_BYTES = 8
+MAX_CURSOR_CHARS = 512
+
+
+def _invalid() -> ValidationFailed:
+    return ValidationFailed(
+        [field_error("cursor", "翻页参数无效，请从第一页重新加载。", "invalid_cursor")]
+    )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """How one list pages: its name, whose page it is (and with which filters), and the types of
+    the fields of its position (``int``, ``str`` or ``date``, an ISO date string)."""
+
+    list: str
+    scope: str
+    fields: dict[str, str]
+
+    def encode(self, secret: str, position: dict[str, Any]) -> str:
+        if set(position) != set(self.fields):
+            raise ValueError(f"cursor of {self.list}: position {sorted(position)}")
+        return encode_cursor(secret, {"k": self.list, "s": self.scope, "p": position})
+
+    def decode(self, secret: str, cursor: str) -> dict[str, Any]:
+        """The position, or ``request.validation_failed`` if the cursor is not one of this
+        list's, for this scope, with fields of the declared types."""
+        signed = decode_cursor(secret, cursor)
+        if signed.get("k") != self.list or signed.get("s") != self.scope:
+            raise _invalid()
+        position = signed.get("p")
+        if not isinstance(position, dict) or set(position) != set(self.fields):
+            raise _invalid()
+        for name, kind in self.fields.items():
+            if not _valid(kind, position[name]):
+                raise _invalid()
+        return position
+
+
+def _valid(kind: str, value: Any) -> bool:
+    if kind == "int":
+        return type(value) is int and -(2**63) <= value < 2**63
+    if type(value) is not str:
+        return False
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
 
 
 def encode_cursor(secret: str, position: dict[str, Any]) -> str:
@@ -24,11 +79,10 @@ def encode_cursor(secret: str, position: dict[str, Any]) -> str:
 
 
 def decode_cursor(secret: str, cursor: str) -> dict[str, Any]:
-    """The position a cursor stands for; ``request.validation_failed`` if it is not one of ours."""
-    invalid = ValidationFailed(
-        [field_error("cursor", "翻页参数无效，请从第一页重新加载。", "invalid_cursor")]
-    )
-    if len(cursor) > 512:
+    """The signed content of a cursor; ``request.validation_failed`` if it is not one of ours.
+    Lists use ``Cursor.decode``, which also checks the list, the scope and the types."""
+    invalid = _invalid()
+    if len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii():
         raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))

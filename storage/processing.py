@@ -100,7 +100,8 @@ _MESSAGES = {
     "storage.pdf_encrypted": "PDF文件已加密或设有密码，请取消密码后上传。",
     "storage.watermark_font_missing": "服务暂时无法处理图片，请稍后再试。",
 }
-#: Codes caused by our configuration rather than by the file: the HTTP status is 500, not 422.
+#: Codes caused by our configuration rather than by the file: the HTTP status is 503 (the upload
+#: is kept and the phone retries later, as it does when a dependency is down), not 422.
 _SERVER_CODES = frozenset({"storage.watermark_font_missing"})
 
 
@@ -122,7 +123,7 @@ class ProcessingError(DomainError):
             message or _MESSAGES.get(code, self.message),
             code=code,
             details=details,
-            status=500 if code in _SERVER_CODES else 422,
+            status=503 if code in _SERVER_CODES else 422,
         )
 
 

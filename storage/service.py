@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
-from core.db import SqlParams, fetch_rows
+from core.db import SqlParams, fetch_rows, serialise
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
 from core.settings import Settings
 from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge
@@ -202,10 +204,6 @@ async def create_intent(
         raise ValidationFailed([field_error("size", "文件是空的，请重新选择。", "empty")])
     if size > limit:
         raise TooLarge(details={"max_bytes": limit})
-    if material_code is not None:
-        taken = await _live_files(owner, item_code, material_code, case_id)
-        if taken >= rule.max_files:
-            raise TooManyFiles(details={"max_files": rule.max_files})
     upload_id = secrets.token_hex(12)
     key = f"incoming/{owner.prefix}/{upload_id}"
     policy = store.presign_post(
@@ -215,7 +213,57 @@ async def create_intent(
         max_size=limit,
         expires_s=settings.upload_expires_s,
     )
+    async with in_transaction() as conn:
+        # Count and insert under one lock per (owner, item, material, case): twenty phones (or
+        # taps) asking at once get exactly max_files intents between them, not twenty.
+        await serialise(conn, f"upload|{owner.prefix}|{item_code}|{material_code}|{case_id}")
+        taken = await _live_files(owner, item_code, material_code, case_id)
+        if taken >= rule.max_files:
+            raise TooManyFiles(details={"max_files": rule.max_files})
+        await _create_upload(
+            conn,
+            upload_id=upload_id,
+            owner=owner,
+            uploaded_by=uploaded_by,
+            purpose=purpose,
+            item_code=item_code,
+            material_code=material_code,
+            case_id=case_id,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            limit=limit,
+            key=key,
+        )
+    expires_at = datetime.now(UTC) + timedelta(seconds=settings.upload_expires_s)
+    return {
+        "upload_id": upload_id,
+        "url": policy.url,
+        "fields": policy.fields,
+        "file_field": policy.file_field,
+        "max_size": limit,
+        "expires_at": expires_at.isoformat(),
+    }
+
+
+async def _create_upload(
+    conn: BaseDBAsyncClient,
+    *,
+    upload_id: str,
+    owner: Owner,
+    uploaded_by: str,
+    purpose: str,
+    item_code: str | None,
+    material_code: str | None,
+    case_id: int | None,
+    filename: str,
+    content_type: str,
+    size: int,
+    limit: int,
+    key: str,
+) -> None:
     await Upload.create(
+        using_db=conn,
         id=upload_id,
         owner_user_id=owner.user_id
         if owner.company_id is None and owner.staff_id is None
@@ -232,19 +280,10 @@ async def create_intent(
         max_size=limit,
         incoming_key=key,
     )
-    expires_at = datetime.now(UTC) + timedelta(seconds=settings.upload_expires_s)
-    return {
-        "upload_id": upload_id,
-        "url": policy.url,
-        "fields": policy.fields,
-        "file_field": policy.file_field,
-        "max_size": limit,
-        "expires_at": expires_at.isoformat(),
-    }
 
 
 async def _live_files(
-    owner: Owner, item_code: str | None, material_code: str, case_id: int | None
+    owner: Owner, item_code: str | None, material_code: str | None, case_id: int | None
 ) -> int:
     """How many live files the owner has for this material (of this case, or of no case): the
     same rows as ``_owner_q`` and the ORM filter would select. Plain SQL (``fetch_rows``): a
@@ -261,10 +300,14 @@ async def _live_files(
         who = f'"owner_user_id" = {p(owner.user_id)} AND "company_id" IS NULL'
     item = '"item_code" IS NULL' if item_code is None else f'"item_code" = {p(item_code)}'
     case = '"case_id" IS NULL' if case_id is None else f'"case_id" = {p(case_id)}'
+    material = (
+        '"material_code" IS NULL'
+        if material_code is None
+        else f'"material_code" = {p(material_code)}'
+    )
     rows = await fetch_rows(
         f'SELECT count(*) AS "n" FROM "{Upload._meta.db_table}" WHERE {who} AND {item} '
-        f'AND "material_code" = {p(material_code)} AND {case} '
-        f'AND "status" IN ({p.many(LIVE)})',
+        f'AND {material} AND {case} AND "status" IN ({p.many(LIVE)})',
         p.values,
     )
     return int(rows[0]["n"])

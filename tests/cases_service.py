@@ -26,10 +26,16 @@ from cases.models import Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import FINAL_STATES, TRANSITIONS, CaseStatus
 from catalog import service as catalog
 from core.calendar import calendar_source
+from core.crypto import FieldCipher
 from core.models import OutboxEvent
+from core.settings import Settings
 from storage.models import Upload, UploadStatus
 from tests import factories
 from tests.cases_flow import CaseCatalogue
+
+#: The field cipher of the test application (the settings leave the field keys at their
+#: embedded defaults): what the edge passes to the case use cases.
+CIPHER = FieldCipher.from_settings(Settings())
 
 _seq = itertools.count(1)
 CHINA = timedelta(hours=8)
@@ -219,6 +225,7 @@ async def draft(
     principal_user_id: int | None = None,
 ) -> Case:
     return await service.create_draft(
+        cipher=CIPHER,
         subject=subject,
         item_code=item,
         company_id=company_id,
@@ -253,7 +260,7 @@ async def submitted(
     company_id: int | None = None,
 ) -> Case:
     case = await complete_draft(subject, cat, item, now=now, company_id=company_id)
-    return await service.submit(subject=subject, case_id=case.id, now=now)
+    return await service.submit(cipher=CIPHER, subject=subject, case_id=case.id, now=now)
 
 
 async def accepted(

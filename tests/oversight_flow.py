@@ -86,7 +86,9 @@ async def member(
 
 
 async def deactivate(app: Sanic, staff: StaffMember) -> None:
-    await auth.set_staff_active(deps=app.ctx.auth, staff_id=staff.id, active=False)
+    await auth.set_staff_active(
+        tokens=app.ctx.auth.tokens, admin=None, staff_id=staff.id, active=False
+    )
 
 
 def codes(response: httpx.Response) -> tuple[int, str | None]:

@@ -29,6 +29,7 @@ from cases.states import CaseStatus
 from core.calendar import set_override
 from tests.cases_flow import CaseCatalogue
 from tests.cases_service import (
+    CIPHER,
     Desk,
     accepted,
     at,
@@ -206,7 +207,9 @@ async def test_a_correction_during_review_stops_the_clock_until_the_resubmission
     assert stored.correction_stage == "review"
 
     await ready_file(stored, office.cat.photo, now=at(D(2026, 10, 9), 9))
-    back = await service.submit(subject=office.applicant, case_id=case.id, now=at(D(2026, 10, 9)))
+    back = await service.submit(
+        cipher=CIPHER, subject=office.applicant, case_id=case.id, now=at(D(2026, 10, 9))
+    )
 
     assert back.status == CaseStatus.in_review  # straight back to review, not to pre-review
     stored = await Case.get(id=case.id)
@@ -279,12 +282,15 @@ async def test_article_32_counts_from_the_resubmission_after_a_correction(office
     # While the applicant corrects, no answer is owed.
     assert await service.auto_accept_overdue(now=at(D(2026, 10, 12))) == []
     await service.update_form(
+        cipher=CIPHER,
         subject=office.applicant,
         case_id=case.id,
         form={"reason": "姓名中错别字更正"},
         now=at(D(2026, 10, 12)),
     )
-    await service.submit(subject=office.applicant, case_id=case.id, now=at(D(2026, 10, 12)))
+    await service.submit(
+        cipher=CIPHER, subject=office.applicant, case_id=case.id, now=at(D(2026, 10, 12))
+    )
     assert (await Case.get(id=case.id)).answer_due_on == D(2026, 10, 19)
     assert await service.auto_accept_overdue(now=at(D(2026, 10, 19))) == []
     assert await service.auto_accept_overdue(now=at(D(2026, 10, 20))) == [case.id]

@@ -35,6 +35,7 @@ from cases.states import FINAL_STATES, CaseStatus
 from core.errors import DomainError
 from tests.cases_flow import CaseCatalogue
 from tests.cases_service import (
+    CIPHER,
     at,
     check_case,
     complete_draft,
@@ -226,7 +227,9 @@ async def _act(
                 ]
             )
         )
-        await service.update_form(subject=subject, case_id=case.id, form=form, now=now)
+        await service.update_form(
+            cipher=CIPHER, subject=subject, case_id=case.id, form=form, now=now
+        )
     elif action == "correct_files":
         notice = await CorrectionNotice.filter(case_id=case.id, round=case.correction_round).first()
         listed = [i["code"] for i in (notice.items if notice else []) if i["kind"] == "material"]
@@ -237,7 +240,7 @@ async def _act(
             )
             await ready_file(case, material, now=now)
     elif action == "submit":
-        await service.submit(subject=subject, case_id=case.id, now=now)
+        await service.submit(cipher=CIPHER, subject=subject, case_id=case.id, now=now)
     elif action == "withdraw":
         await service.withdraw(subject=subject, case_id=case.id, reason="不再需要。", now=now)
     elif action == "accept":

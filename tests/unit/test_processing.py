@@ -166,7 +166,7 @@ def test_errors_are_domain_errors_with_chinese_messages() -> None:
         assert isinstance(error, DomainError)
         assert error.code == code
         assert any("\u4e00" <= c <= "\u9fff" for c in error.message)
-        assert error.status == (500 if code == "storage.watermark_font_missing" else 422)
+        assert error.status == (503 if code == "storage.watermark_font_missing" else 422)
 
 
 # --- process(): dispatch and limits ------------------------------------------------------------
