@@ -1,134 +1,180 @@
-"""Administration for staff: accounts of their own department, and the catalogue they own."""
+"""Administration for staff: accounts of their own department, and the catalogue they own.
+
+Who may administer what is ``auth.permissions``'s rule: a department's admins manage the
+accounts of their department whose every role they may grant (a supervisor's or an admin's
+account is managed from the command line only); its catalogue admins and admins its items.
+The route's action is checked before anything is looked up (``api.endpoint``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sanic_ext import openapi
 
 from api import guards
-from api.idempotency import idempotent
-from api.params import body, json_object
-from api.schemas import ErrorEnvelope
+from api.endpoint import Audience, endpoint
+from api.identity import StaffOut
+from api.params import body, body_object
+from api.schemas import In, Out
 from auth import service as auth
-from auth.models import StaffRole
-from auth.permissions import Subject, require_administer
+from auth.permissions import Action, StaffAccount, Subject, departments, require_staff
 from catalog import service as catalog
+from catalog.schemas import Guide
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 
+Role = str
 
-class StaffIn(BaseModel):
+
+class StaffIn(In):
     username: str = Field(pattern=r"^[a-z0-9_.-]{3,32}$")
     name: str = Field(min_length=2, max_length=32)
-    roles: list[str] = Field(min_length=1, max_length=7)
-
-
-class RolesIn(BaseModel):
-    roles: list[str] = Field(min_length=1, max_length=7)
-
-
-def _doc(summary: str, body_model: Any = None, *errs: int) -> Any:
-    return openapi.definition(
-        summary=summary,
-        tag="admin",
-        body={"application/json": body_model} if body_model is not None else None,
-        response=[openapi.definitions.Response(ErrorEnvelope, code) for code in errs],
-        secured={"bearer": []},
+    roles: list[Role] = Field(
+        min_length=1, max_length=7, description="clerk, reviewer, approver, dispatcher, ..."
     )
 
 
-async def _staff_admin(request: Request, staff_id: int | None = None) -> Subject:
-    """An admin acting on their own department (and on a staff member of it, if named)."""
-    subject = await guards.staff(request)
-    department = subject.department_code or ""
-    if staff_id is not None:
-        department = (await auth.get_staff(staff_id=staff_id)).department_code
-    require_administer(subject, role=StaffRole.admin, department_code=department)
-    return subject
+class RolesIn(In):
+    roles: list[Role] = Field(min_length=1, max_length=7)
+
+
+class StaffList(Out):
+    staff: list[StaffOut]
+
+
+class StaffCreatedOut(StaffOut):
+    bind_code: str = Field(description="one-time WeChat binding code, valid 24 hours")
+
+
+class BindCodeOut(Out):
+    staff_id: int
+    bind_code: str = Field(description="one-time WeChat binding code, valid 24 hours")
+
+
+class VersionOut(Out):
+    code: str
+    version: int
+    status: str
+    published_at: str | None
+    retired_at: str | None
+    guide: dict[str, Any]
+
+
+class VersionList(Out):
+    versions: list[VersionOut]
+
+
+def _staff_route(summary: str, **kwargs: Any) -> Any:
+    return endpoint(
+        summary,
+        tag="admin",
+        audience=Audience.staff,
+        action=Action.administer_staff,
+        target="staff_account",
+        **kwargs,
+    )
+
+
+def _catalog_route(summary: str, **kwargs: Any) -> Any:
+    return endpoint(
+        summary,
+        tag="admin",
+        audience=Audience.staff,
+        action=Action.administer_catalog,
+        target="item",
+        **kwargs,
+    )
 
 
 # -- staff accounts --------------------------------------------------------------------------
 
 
 @bp.get("/staff")
-@_doc("Staff of my department", None, 401, 403)
+@_staff_route("Staff of my department", out=StaffList)
 async def list_staff(request: Request) -> HTTPResponse:
-    subject = await _staff_admin(request)
+    subject = await guards.staff(request)
     return json(
         await auth.list_staff(department_code=subject.department_code or ""), ensure_ascii=False
     )
 
 
 @bp.post("/staff")
-@idempotent
-@_doc(
+@_staff_route(
     "Create a staff account in my department; returns its one-time binding code",
-    StaffIn,
-    400,
-    401,
-    403,
-    409,
+    body=StaffIn,
+    ok=201,
+    out=StaffCreatedOut,
+    errors=(409,),
+    idempotent=True,
+    headers={"Cache-Control": "no-store"},
 )
 async def create_staff(request: Request) -> HTTPResponse:
-    subject = await _staff_admin(request)
+    subject = await guards.staff(request)
     data = body(request, StaffIn)
-    auth.check_grantable(data.roles)
+    roles = auth.check_roles(data.roles)
+    auth.require_administer(
+        subject, StaffAccount(subject.department_code or "", frozenset(roles))
+    )
     result = await auth.create_staff(
         deps=None,
         cipher=request.app.ctx.auth.cipher,
         username=data.username,
         name=data.name,
         department_code=subject.department_code or "",
-        roles=data.roles,
+        roles=roles,
         created_by=f"s:{subject.id}",
     )
     return json(result, status=201, ensure_ascii=False, headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/staff/<staff_id:int>/bind-code")
-@_doc("A new one-time WeChat binding code", None, 401, 403, 404)
+@_staff_route(
+    "A new one-time WeChat binding code (binding it ends the account's sessions)",
+    out=BindCodeOut,
+    errors=(404,),
+    headers={"Cache-Control": "no-store"},
+)
 async def bind_code(request: Request, staff_id: int) -> HTTPResponse:
-    await _staff_admin(request, staff_id)
-    result = await auth.new_bind_code(cipher=request.app.ctx.auth.cipher, staff_id=staff_id)
+    subject = await guards.staff(request)
+    result = await auth.new_bind_code(
+        cipher=request.app.ctx.auth.cipher, admin=subject, staff_id=staff_id
+    )
     return json(result, headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/staff/<staff_id:int>/deactivate")
-@_doc("Deactivate an account: its sessions end at once", None, 401, 403, 404)
+@_staff_route("Deactivate an account: its sessions end at once", out=StaffOut, errors=(404,))
 async def deactivate(request: Request, staff_id: int) -> HTTPResponse:
-    await _staff_admin(request, staff_id)
-    result = await auth.set_staff_active(deps=request.app.ctx.auth, staff_id=staff_id, active=False)
+    subject = await guards.staff(request)
+    result = await auth.set_staff_active(
+        tokens=request.app.ctx.auth.tokens, admin=subject, staff_id=staff_id, active=False
+    )
     return json(result, ensure_ascii=False)
 
 
 @bp.post("/staff/<staff_id:int>/activate")
-@_doc("Reactivate an account", None, 401, 403, 404)
+@_staff_route("Reactivate an account", out=StaffOut, errors=(404,))
 async def activate(request: Request, staff_id: int) -> HTTPResponse:
-    await _staff_admin(request, staff_id)
-    result = await auth.set_staff_active(deps=request.app.ctx.auth, staff_id=staff_id, active=True)
+    subject = await guards.staff(request)
+    result = await auth.set_staff_active(
+        tokens=request.app.ctx.auth.tokens, admin=subject, staff_id=staff_id, active=True
+    )
     return json(result, ensure_ascii=False)
 
 
 @bp.put("/staff/<staff_id:int>/roles")
-@_doc("Replace an account's roles", RolesIn, 400, 401, 403, 404)
+@_staff_route("Replace an account's roles", body=RolesIn, out=StaffOut, errors=(404,))
 async def roles(request: Request, staff_id: int) -> HTTPResponse:
-    await _staff_admin(request, staff_id)
+    subject = await guards.staff(request)
     data = body(request, RolesIn)
-    auth.check_grantable(data.roles)
-    return json(await auth.set_staff_roles(staff_id=staff_id, roles=data.roles), ensure_ascii=False)
+    result = await auth.set_staff_roles(admin=subject, staff_id=staff_id, roles=data.roles)
+    return json(result, ensure_ascii=False)
 
 
 # -- catalogue -------------------------------------------------------------------------------
-
-
-async def _catalog_admin(request: Request, lead_department: str) -> Subject:
-    subject = await guards.staff(request)
-    require_administer(subject, role=StaffRole.catalog_admin, department_code=lead_department)
-    return subject
 
 
 async def _lead_of(code: str) -> str:
@@ -140,38 +186,57 @@ async def _lead_of(code: str) -> str:
     return str(owner["guide"]["lead_department"])
 
 
+def _require_catalog(subject: Subject, department: str) -> None:
+    require_staff(
+        subject,
+        Action.administer_catalog,
+        departments(department),
+        "您只能管理本部门的事项。",
+    )
+
+
 @bp.post("/items")
-@idempotent
-@_doc("Create a draft item version (the same validation as the import)", None, 400, 401, 403)
+@_catalog_route(
+    "Create a draft item version (the same validation as the import)",
+    body=Guide,
+    ok=201,
+    out=VersionOut,
+    errors=(409,),
+    idempotent=True,
+)
 async def create_draft(request: Request) -> HTTPResponse:
-    data = json_object(request)
-    subject = await _catalog_admin(request, str(data.get("lead_department", "")))
+    subject = await guards.staff(request)
+    data = body_object(request, Guide)
+    _require_catalog(subject, str(data.get("lead_department", "")))
     code = data.get("code")
     if isinstance(code, str) and await catalog.item_exists(code=code):
         # a new version of an existing item: its owning department decides, not the draft's
-        require_administer(
-            subject, role=StaffRole.catalog_admin, department_code=await _lead_of(code)
-        )
+        _require_catalog(subject, await _lead_of(code))
     result = await catalog.create_draft(guide=data, actor=f"s:{subject.id}")
     return json(result, status=201, ensure_ascii=False)
 
 
 @bp.get("/items/<code:str>/versions")
-@_doc("Every version of an item", None, 401, 403, 404)
+@_catalog_route("Every version of an item", out=VersionList, errors=(404,))
 async def versions(request: Request, code: str) -> HTTPResponse:
-    await _catalog_admin(request, await _lead_of(code))
+    subject = await guards.staff(request)
+    _require_catalog(subject, await _lead_of(code))
     return json(await catalog.list_versions(code=code), ensure_ascii=False)
 
 
 @bp.put("/items/<code:str>/versions/<number:int>")
-@_doc("Edit a draft version (published versions never change)", None, 400, 401, 403, 404, 409)
+@_catalog_route(
+    "Edit a draft version (published versions never change)",
+    body=Guide,
+    out=VersionOut,
+    errors=(404, 409),
+)
 async def update_draft(request: Request, code: str, number: int) -> HTTPResponse:
-    subject = await _catalog_admin(request, await _lead_of(code))
-    data = json_object(request)
+    subject = await guards.staff(request)
+    _require_catalog(subject, await _lead_of(code))
+    data = body_object(request, Guide)
     if data.get("lead_department") != subject.department_code:
-        require_administer(
-            subject, role=StaffRole.catalog_admin, department_code=str(data.get("lead_department"))
-        )
+        _require_catalog(subject, str(data.get("lead_department")))
     result = await catalog.update_draft(
         code=code, number=number, guide=data, actor=f"s:{subject.id}"
     )
@@ -179,16 +244,22 @@ async def update_draft(request: Request, code: str, number: int) -> HTTPResponse
 
 
 @bp.post("/items/<code:str>/versions/<number:int>/publish")
-@_doc("Publish a draft; the previous version is retired for new cases", None, 401, 403, 404, 409)
+@_catalog_route(
+    "Publish a draft; the previous version is retired for new cases",
+    out=VersionOut,
+    errors=(404, 409),
+)
 async def publish(request: Request, code: str, number: int) -> HTTPResponse:
-    await _catalog_admin(request, await _lead_of(code))
+    subject = await guards.staff(request)
+    _require_catalog(subject, await _lead_of(code))
     result = await catalog.publish(code=code, number=number, cache=request.app.ctx.catalog_cache)
     return json(result, ensure_ascii=False)
 
 
 @bp.post("/items/<code:str>/versions/<number:int>/retire")
-@_doc("Retire a published version", None, 401, 403, 404, 409)
+@_catalog_route("Retire a published version", out=VersionOut, errors=(404, 409))
 async def retire(request: Request, code: str, number: int) -> HTTPResponse:
-    await _catalog_admin(request, await _lead_of(code))
+    subject = await guards.staff(request)
+    _require_catalog(subject, await _lead_of(code))
     result = await catalog.retire(code=code, number=number, cache=request.app.ctx.catalog_cache)
     return json(result, ensure_ascii=False)

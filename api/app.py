@@ -6,12 +6,12 @@ import logging
 
 import httpx
 from sanic import Sanic
-from sanic_ext import Extend
 
 from api.admin import bp as admin_bp
 from api.calendar_admin import bp as calendar_admin_bp
 from api.cases import bp as cases_bp
-from api.errors import install_error_handlers
+from api.docs import bp as docs_bp
+from api.errors import install_error_handlers, safe_dumps
 from api.evaluations import bp as evaluations_bp
 from api.health import bp as health_bp
 from api.identity import bp as identity_bp
@@ -46,30 +46,16 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     settings.check()
     configure_logging(settings.log_level)
 
-    app = Sanic(name, configure_logging=False)
+    app = Sanic(name, configure_logging=False, dumps=safe_dumps)
     app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
-    app.config.OAS_URL_PREFIX = "/docs"
-    app.config.OAS_UI_DEFAULT = "redoc"
-    app.config.OAS_UI_SWAGGER = True
-    app.config.OAS_AUTODOC = False
-    app.config.CORS = False
-    app.config.HEALTH = False
+    app.config.AUTO_EXTEND = False  # sanic-ext, if installed, must not add routes of its own
     app.ctx.settings = settings
-    Extend(app)
-    app.ext.openapi.describe(
-        "Zhangban 掌办 API",
-        version="1.0",
-        description=(
-            "掌上办 government-services backend. Every non-2xx answer has the body "
-            '`{"error": {"code", "message", "details"}}`: `code` is a stable English code, '
-            "`message` Chinese text to show as is."
-        ),
-    )
 
     install_middleware(app)
     install_error_handlers(app)
     app.blueprint(health_bp)
+    app.blueprint(docs_bp)
     app.blueprint(public_bp)
     app.blueprint(identity_bp)
     app.blueprint(admin_bp)

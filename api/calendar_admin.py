@@ -1,24 +1,25 @@
 """Administration of the working-day calendar: see a year, mark a date working or not, undo.
 
 One calendar serves the whole city (every department's deadlines count on it), so an ``admin`` of
-any department may change it. A change takes effect at once on the worker that made it; other
-workers re-read the overrides within a minute (``core.calendar.CalendarSource``). Deadlines
-computed after the change use it; the ones computed before are not recomputed here.
+any department may change it (``Action.edit_calendar``). A change takes effect at once on the
+worker that made it; other workers re-read the overrides within a minute
+(``core.calendar.CalendarSource``). Deadlines computed after the change use it; the ones computed
+before are not recomputed here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sanic_ext import openapi
 
 from api import guards
+from api.endpoint import Audience, endpoint
 from api.params import body, query
-from api.schemas import ErrorEnvelope, Query
-from auth.permissions import Subject, require_edit_calendar
+from api.schemas import In, Out, Query
+from auth.permissions import Action
 from auth.service import today_local
 from core import calendar
 
@@ -29,7 +30,7 @@ class YearQuery(Query):
     year: int | None = Field(default=None, ge=calendar.MIN_YEAR, le=calendar.MAX_YEAR)
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(In):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     is_workday: StrictBool = Field(description="true: a working day (调休上班); false: a day off")
@@ -38,48 +39,59 @@ class OverrideIn(BaseModel):
     )
 
 
-def _doc(summary: str, body_model: Any = None, *errs: int) -> Any:
-    return openapi.definition(
-        summary=summary,
+class DayOut(Out):
+    date: str
+    weekday: int
+    is_workday: bool
+    source: Literal["package", "rule", "override"]
+    holiday: str | None
+    note: str
+    set_by: str | None
+    set_at: str | None
+
+
+class YearOut(Out):
+    year: int
+    base: Literal["package", "rule"]
+    covered: bool
+    overrides: int
+    working_days: int
+    non_working_days: int
+    days: list[DayOut]
+
+
+def _route(summary: str, **kwargs: Any) -> Any:
+    return endpoint(
+        summary,
         tag="admin",
-        body={"application/json": body_model} if body_model is not None else None,
-        response=[openapi.definitions.Response(ErrorEnvelope, code) for code in errs],
-        secured={"bearer": []},
+        audience=Audience.staff,
+        action=Action.edit_calendar,
+        target="deployment",
+        **kwargs,
     )
 
 
-async def _calendar_admin(request: Request) -> Subject:
-    subject = await guards.staff(request)
-    require_edit_calendar(subject)
-    return subject
-
-
 @bp.get("")
-@openapi.parameter("year", int, location="query")
-@_doc(
+@_route(
     "Every day of a year: working or not, and whether the package, the rule or an override "
     "decides it",
-    None,
-    400,
-    401,
-    403,
+    query=YearQuery,
+    out=YearOut,
 )
 async def show_year(request: Request) -> HTTPResponse:
-    await _calendar_admin(request)
+    await guards.staff(request)
     year = query(request, YearQuery).year or today_local().year
     return json(await calendar.year_overview(year=year), ensure_ascii=False)
 
 
 @bp.put("/<day:str>")
-@_doc(
+@_route(
     "Make one date a working day or a day off (replaces an earlier override)",
-    OverrideIn,
-    400,
-    401,
-    403,
+    body=OverrideIn,
+    out=DayOut,
 )
 async def set_day(request: Request, day: str) -> HTTPResponse:
-    subject = await _calendar_admin(request)
+    subject = await guards.staff(request)
     when = calendar.parse_day(day)
     data = body(request, OverrideIn)
     result = await calendar.set_override(
@@ -89,16 +101,13 @@ async def set_day(request: Request, day: str) -> HTTPResponse:
 
 
 @bp.delete("/<day:str>")
-@_doc(
+@_route(
     "Remove the override of one date: the package or the rule decides it again",
-    None,
-    400,
-    401,
-    403,
-    404,
+    out=DayOut,
+    errors=(404,),
 )
 async def unset_day(request: Request, day: str) -> HTTPResponse:
-    subject = await _calendar_admin(request)
+    subject = await guards.staff(request)
     when = calendar.parse_day(day)
     return json(
         await calendar.delete_override(day=when, actor=f"s:{subject.id}"), ensure_ascii=False

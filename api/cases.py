@@ -10,37 +10,40 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
-from sanic_ext import openapi
 
 from api import guards
-from api.idempotency import idempotent
+from api.endpoint import Audience, Code, IntId, endpoint
 from api.params import body, query
-from api.schemas import ErrorEnvelope, Query
+from api.schemas import (
+    CaseDetailOut,
+    CasePage,
+    CaseStateOut,
+    In,
+    InboxPage,
+    Out,
+    PublicCaseOut,
+    Query,
+    StaffCaseDetailOut,
+    TaskStateOut,
+    UploadIntentOut,
+    UploadOut,
+)
+from auth.permissions import Action, departments, staff_may
 from cases import service as cases
 from cases import views
 from cases.models import Case
 from cases.states import STATUS_LABELS, CaseStatus
 from core.clock import utcnow
-from core.errors import NotFound, ValidationFailed, field_error
+from core.errors import NotFound
 from core.paging import page_size
 from core.ratelimit import hit
 from storage import service as storage
 from storage.models import StaffRead
 
 bp = Blueprint("cases", url_prefix="/api/v1")
-
-
-def _doc(summary: str, tag: str, body_model: Any = None, *errors: int) -> Any:
-    return openapi.definition(
-        summary=summary,
-        tag=tag,
-        body={"application/json": body_model} if body_model is not None else None,
-        response=[openapi.definitions.Response(ErrorEnvelope, e) for e in errors],
-        secured={"bearer": []},
-    )
 
 
 def _state(case: Case) -> dict[str, Any]:
@@ -66,34 +69,52 @@ def _yellow(request: Request) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-class CaseIn(BaseModel):
-    item_code: str = Field(min_length=1, max_length=64)
-    company_id: int | None = Field(None, description="apply for this company (agent: apply)")
-    principal_user_id: int | None = Field(None, description="apply for a mandate's principal")
-    form: dict[str, Any] = Field(default_factory=dict)
+class CaseIn(In):
+    item_code: Code
+    company_id: IntId | None = Field(None, description="apply for this company (agent: apply)")
+    principal_user_id: IntId | None = Field(None, description="apply for a mandate's principal")
+    form: dict[str, Any] = Field(
+        default_factory=dict, description="the item's application form (its form_schema)"
+    )
 
 
-class FormIn(BaseModel):
-    form: dict[str, Any]
+class FormIn(In):
+    form: dict[str, Any] = Field(description="the whole form; identifiers may stay masked")
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(In):
     reason: str = Field("", max_length=500)
 
 
 class PageQuery(Query):
     cursor: str | None = Field(None, max_length=512)
-    limit: int | None = Field(None, description="page size, 1 to ZB_PAGE_SIZE_MAX")
+    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
 
 
 class CaseListQuery(PageQuery):
     group: Literal["draft", "action_needed", "in_progress", "done"] | None = None
-    company_id: int | None = None
+    company_id: IntId | None = None
+
+
+def _citizen(summary: str, **kwargs: Any) -> Any:
+    return endpoint(summary, tag="cases", audience=Audience.citizen, **kwargs)
+
+
+def _staff(summary: str, **kwargs: Any) -> Any:
+    return endpoint(summary, tag="staff cases", audience=Audience.staff, **kwargs)
 
 
 @bp.post("/cases")
-@idempotent
-@_doc("Start a draft application", "cases", CaseIn, 400, 401, 403, 404)
+@_citizen(
+    "Start a draft application",
+    action=Action.apply,
+    target="new_case",
+    body=CaseIn,
+    ok=201,
+    out=CaseStateOut,
+    errors=(403, 404),
+    idempotent=True,
+)
 async def create(request: Request) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, CaseIn)
@@ -103,28 +124,27 @@ async def create(request: Request) -> HTTPResponse:
         company_id=data.company_id,
         principal_user_id=data.principal_user_id,
         form=data.form,
+        cipher=request.app.ctx.auth.cipher,
         now=utcnow(),
     )
     return _ok(case, 201)
 
 
 @bp.get("/cases")
-@_doc("My cases, newest first, by status group", "cases", None, 400, 401, 403)
+@_citizen(
+    "My cases (or a company's), newest first, by status group",
+    action=Action.view,
+    target="case_list",
+    query=CaseListQuery,
+    out=CasePage,
+    errors=(403,),
+)
 async def list_mine(request: Request) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     params = query(request, CaseListQuery)
     settings = request.app.ctx.settings
-    if params.company_id is not None:
-        from auth.permissions import Action, Owned, require
-
-        await require(
-            subject,
-            Action.view,
-            Owned(company_id=params.company_id),
-            today=cases.local_today(utcnow()),
-        )
     result = await views.my_cases(
-        user_id=subject.id,
+        subject=subject,
         company_id=params.company_id,
         group=params.group,
         cursor=params.cursor,
@@ -152,35 +172,49 @@ async def _detail(request: Request, case: Case, *, staff: bool) -> dict[str, Any
 
 
 @bp.get("/cases/<case_id:int>")
-@_doc("One of my cases: checklist, corrections, timeline, predicted date", "cases", None, 401, 404)
+@_citizen(
+    "One of my cases: checklist, corrections, timeline, predicted date",
+    action=Action.view,
+    target="case",
+    out=CaseDetailOut,
+)
 async def detail(request: Request, case_id: int) -> HTTPResponse:
-    from auth.permissions import Action
-
     subject = await guards.citizen_subject(request)
     case = await cases.load_for(subject, Action.view, case_id, now=utcnow())
     return json(await _detail(request, case, staff=False), ensure_ascii=False)
 
 
 @bp.put("/cases/<case_id:int>/form")
-@idempotent
-@_doc(
+@_citizen(
     "Save the form of a draft (or the fields listed for correction)",
-    "cases",
-    FormIn,
-    400,
-    401,
-    404,
-    409,
+    action=Action.apply,
+    target="case",
+    body=FormIn,
+    out=CaseStateOut,
+    errors=(403, 409),
+    idempotent=True,
 )
 async def save_form(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, FormIn)
-    case = await cases.update_form(subject=subject, case_id=case_id, form=data.form, now=utcnow())
+    case = await cases.update_form(
+        subject=subject,
+        case_id=case_id,
+        form=data.form,
+        cipher=request.app.ctx.auth.cipher,
+        now=utcnow(),
+    )
     return _ok(case)
 
 
 @bp.delete("/cases/<case_id:int>")
-@_doc("Delete a draft and its files", "cases", None, 401, 404, 409)
+@_citizen(
+    "Delete a draft and its files",
+    action=Action.apply,
+    target="case",
+    ok=204,
+    errors=(403, 409),
+)
 async def delete_draft(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     case = await cases.delete_draft(subject=subject, case_id=case_id, now=utcnow())
@@ -189,16 +223,33 @@ async def delete_draft(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/cases/<case_id:int>/submit")
-@idempotent
-@_doc("Submit, or resubmit after corrections", "cases", None, 400, 401, 404, 409)
+@_citizen(
+    "Submit, or resubmit after corrections",
+    action=Action.apply,
+    target="case",
+    out=CaseStateOut,
+    errors=(403, 409),
+    idempotent=True,
+)
 async def submit(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
-    return _ok(await cases.submit(subject=subject, case_id=case_id, now=utcnow()))
+    return _ok(
+        await cases.submit(
+            subject=subject, case_id=case_id, cipher=request.app.ctx.auth.cipher, now=utcnow()
+        )
+    )
 
 
 @bp.post("/cases/<case_id:int>/withdraw")
-@idempotent
-@_doc("Withdraw before the decision", "cases", ReasonIn, 401, 404, 409)
+@_citizen(
+    "Withdraw before the decision",
+    action=Action.apply,
+    target="case",
+    body=ReasonIn,
+    out=CaseStateOut,
+    errors=(403, 409),
+    idempotent=True,
+)
 async def withdraw(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, ReasonIn)
@@ -216,45 +267,61 @@ class InboxQuery(PageQuery):
     role: Literal["clerk", "reviewer", "approver", "dispatcher"]
 
 
-class CommentIn(BaseModel):
+#: The action whose queue each inbox is.
+INBOX_ACTIONS = {
+    "clerk": Action.accept,
+    "reviewer": Action.review,
+    "approver": Action.approve,
+    "dispatcher": Action.dispatch,
+}
+
+
+class CommentIn(In):
     comment: str = Field("", max_length=1000)
 
 
-class ReasonsIn(BaseModel):
+class ReasonsIn(In):
     reasons: str = Field(min_length=2, max_length=2000, description="shown to the applicant")
 
 
-class CorrectionItem(BaseModel):
+class CorrectionItem(In):
     kind: Literal["material", "field"]
-    code: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=64, description="material code or form field")
     problem: str = Field(min_length=2, max_length=500, description="what is wrong, in Chinese")
 
 
-class CorrectionIn(BaseModel):
+class CorrectionIn(In):
     items: list[CorrectionItem] = Field(min_length=1, max_length=50)
     comment: str = Field("", max_length=1000)
 
 
-class DecideIn(BaseModel):
+class DecideIn(In):
     outcome: Literal["pass", "deny"]
     opinion: str = Field(min_length=2, max_length=2000, description="reasons of the opinion")
 
 
-class SuspendIn(BaseModel):
+class SuspendIn(In):
     procedure: Literal["hearing", "inspection", "expert_review", "other"]
     reason: str = Field(min_length=2, max_length=1000)
 
 
-class TextIn(BaseModel):
+class TextIn(In):
     text: str = Field(min_length=1, max_length=2000)
 
 
 @bp.get("/staff/inbox")
-@_doc("The inbox of one of my roles, with counts", "staff cases", None, 400, 401, 403)
+@_staff(
+    "The inbox of one of my roles, with counts",
+    action=(Action.accept, Action.review, Action.approve, Action.dispatch),
+    target="inbox",
+    query=InboxQuery,
+    out=InboxPage,
+)
 async def inbox(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     params = query(request, InboxQuery)
-    if params.role not in subject.roles:
+    # An inbox is the department's queue of one role's action: the rule decides who reads it.
+    if not staff_may(subject, INBOX_ACTIONS[params.role], departments(subject.department_code)):
         raise cases.RoleNotAllowed(details={"required_role": params.role})
     settings = request.app.ctx.settings
     result = await views.staff_inbox(
@@ -272,17 +339,13 @@ async def inbox(request: Request) -> HTTPResponse:
 
 
 @bp.get("/staff/cases/<case_id:int>")
-@_doc(
-    "A case of my department, with tasks and file links (reads logged)",
-    "staff cases",
-    None,
-    401,
-    403,
-    404,
+@_staff(
+    "A submitted case of my department, with tasks and file links (reads logged)",
+    action=Action.view,
+    target="case",
+    out=StaffCaseDetailOut,
 )
 async def staff_detail(request: Request, case_id: int) -> HTTPResponse:
-    from auth.permissions import Action
-
     subject = await guards.staff(request)
     case = await cases.load_for(subject, Action.view, case_id, now=utcnow())
     view = await _detail(request, case, staff=True)
@@ -296,10 +359,54 @@ async def staff_detail(request: Request, case_id: int) -> HTTPResponse:
     return json(view, ensure_ascii=False)
 
 
+class FormFieldRevealIn(In):
+    field: str = Field(
+        min_length=1,
+        max_length=100,
+        description="a field the item's form marks as an identifier, e.g. persons.0.id_number",
+    )
+    reason: str = Field(min_length=4, max_length=200, description="why, recorded with the read")
+
+
+class FormFieldOut(Out):
+    field: str
+    kind: Literal["id_number", "phone"]
+    value: str
+
+
+@bp.post("/staff/cases/<case_id:int>/personal-data")
+@_staff(
+    "See one identifier written in the case's form in full, with a recorded reason",
+    action=Action.reveal,
+    target="case",
+    body=FormFieldRevealIn,
+    out=FormFieldOut,
+    headers={"Cache-Control": "no-store"},
+)
+async def reveal_form_field(request: Request, case_id: int) -> HTTPResponse:
+    subject = await guards.staff(request)
+    data = body(request, FormFieldRevealIn)
+    result = await cases.reveal_form_field(
+        subject=subject,
+        case_id=case_id,
+        field=data.field,
+        reason=data.reason,
+        cipher=request.app.ctx.auth.cipher,
+        request_id=request.ctx.request_id,
+        now=utcnow(),
+    )
+    return json(result, ensure_ascii=False, headers={"Cache-Control": "no-store"})
+
+
 @bp.post("/staff/cases/<case_id:int>/accept")
-@idempotent
-@_doc(
-    "Accept (受理): acceptance number and due dates", "staff cases", CommentIn, 401, 403, 404, 409
+@_staff(
+    "Accept (受理): acceptance number and due dates",
+    action=Action.accept,
+    target="case",
+    body=CommentIn,
+    out=CaseStateOut,
+    errors=(409,),
+    idempotent=True,
 )
 async def accept(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -310,9 +417,14 @@ async def accept(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/cases/<case_id:int>/refuse")
-@idempotent
-@_doc(
-    "Refuse acceptance (不予受理) with reasons", "staff cases", ReasonsIn, 400, 401, 403, 404, 409
+@_staff(
+    "Refuse acceptance (不予受理) with reasons",
+    action=Action.accept,
+    target="case",
+    body=ReasonsIn,
+    out=CaseStateOut,
+    errors=(409,),
+    idempotent=True,
 )
 async def refuse(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -323,16 +435,15 @@ async def refuse(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/cases/<case_id:int>/corrections")
-@idempotent
-@_doc(
-    "One-time notice of every correction (一次性告知)",
-    "staff cases",
-    CorrectionIn,
-    400,
-    401,
-    403,
-    404,
-    409,
+@_staff(
+    "One-time notice of every correction (一次性告知): the clerk at pre-review, the holder of "
+    "the case's task during review",
+    action=(Action.accept, Action.review, Action.approve),
+    target="case",
+    body=CorrectionIn,
+    out=CaseStateOut,
+    errors=(409,),
+    idempotent=True,
 )
 async def corrections(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -347,27 +458,53 @@ async def corrections(request: Request, case_id: int) -> HTTPResponse:
     return _ok(case)
 
 
+#: A review step is reviewed or approved, as its role says.
+REVIEW_STEP = (Action.review, Action.approve)
+
+
+def _task(task: Any) -> HTTPResponse:
+    return json({"task_id": task.id, "status": task.status, "case_id": task.case_id})
+
+
 @bp.post("/staff/tasks/<task_id:int>/claim")
-@idempotent
-@_doc("Take a review task from the department queue", "staff cases", None, 401, 403, 404, 409)
+@_staff(
+    "Take a review task from the department queue",
+    action=REVIEW_STEP,
+    target="task",
+    out=TaskStateOut,
+    errors=(409,),
+    idempotent=True,
+    description="Reviewers and approvers: the task's role decides which of the two may.",
+)
 async def claim(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    task = await cases.claim_task(subject=subject, task_id=task_id, now=utcnow())
-    return json({"task_id": task.id, "status": task.status, "case_id": task.case_id})
+    return _task(await cases.claim_task(subject=subject, task_id=task_id, now=utcnow()))
 
 
 @bp.post("/staff/tasks/<task_id:int>/release")
-@idempotent
-@_doc("Put a task back in the department queue", "staff cases", None, 401, 403, 404, 409)
+@_staff(
+    "Put a task back in the department queue",
+    action=REVIEW_STEP,
+    target="task",
+    out=TaskStateOut,
+    errors=(409,),
+    idempotent=True,
+)
 async def release(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    task = await cases.release_task(subject=subject, task_id=task_id, now=utcnow())
-    return json({"task_id": task.id, "status": task.status, "case_id": task.case_id})
+    return _task(await cases.release_task(subject=subject, task_id=task_id, now=utcnow()))
 
 
 @bp.post("/staff/tasks/<task_id:int>/decide")
-@idempotent
-@_doc("Pass or deny my step, with reasons", "staff cases", DecideIn, 400, 401, 403, 404, 409)
+@_staff(
+    "Pass or deny my step, with reasons",
+    action=REVIEW_STEP,
+    target="task",
+    body=DecideIn,
+    out=CaseStateOut,
+    errors=(409,),
+    idempotent=True,
+)
 async def decide(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, DecideIn)
@@ -378,9 +515,14 @@ async def decide(request: Request, task_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/cases/<case_id:int>/suspend")
-@idempotent
-@_doc(
-    "Start a special procedure: the clock stops", "staff cases", SuspendIn, 400, 401, 403, 404, 409
+@_staff(
+    "Start a special procedure: the clock stops (the holder of the case's task)",
+    action=REVIEW_STEP,
+    target="case",
+    body=SuspendIn,
+    out=CaseStateOut,
+    errors=(409,),
+    idempotent=True,
 )
 async def suspend(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -392,8 +534,15 @@ async def suspend(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/cases/<case_id:int>/resume")
-@idempotent
-@_doc("End the special procedure: the due dates move", "staff cases", CommentIn, 401, 403, 404, 409)
+@_staff(
+    "End the special procedure: the due dates move (the holder of the case's task)",
+    action=REVIEW_STEP,
+    target="case",
+    body=CommentIn,
+    out=CaseStateOut,
+    errors=(409,),
+    idempotent=True,
+)
 async def resume(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, CommentIn)
@@ -403,9 +552,14 @@ async def resume(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/cases/<case_id:int>/complete")
-@idempotent
-@_doc(
-    "Record the result served: the case is completed", "staff cases", CommentIn, 401, 403, 404, 409
+@_staff(
+    "Record the result served: the case is completed",
+    action=Action.dispatch,
+    target="case",
+    body=CommentIn,
+    out=CaseStateOut,
+    errors=(409,),
+    idempotent=True,
 )
 async def complete(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -416,16 +570,22 @@ async def complete(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/cases/<case_id:int>/comments")
-@idempotent
-@_doc("An internal comment on the timeline", "staff cases", TextIn, 400, 401, 403, 404)
+@_staff(
+    "An internal comment on the timeline",
+    action=Action.handle,
+    target="case",
+    body=TextIn,
+    ok=204,
+    idempotent=True,
+)
 async def comment(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, TextIn)
     await cases.add_comment(subject=subject, case_id=case_id, text=data.text, now=utcnow())
-    return empty(status=201)
+    return empty()
 
 
-class AttachmentIn(BaseModel):
+class AttachmentIn(In):
     filename: str = Field(min_length=1, max_length=200)
     content_type: str = Field(min_length=3, max_length=100)
     size: int = Field(ge=0, le=1_000_000_000)
@@ -436,16 +596,15 @@ ATTACHMENT_RULE = storage.MaterialRule(formats=("jpg", "png", "heic", "webp", "p
 
 
 @bp.post("/staff/cases/<case_id:int>/attachments")
-@idempotent
-@_doc(
+@_staff(
     "An upload policy for a staff attachment to a case",
-    "staff cases",
-    AttachmentIn,
-    400,
-    401,
-    403,
-    404,
-    409,
+    action=Action.handle,
+    target="case",
+    body=AttachmentIn,
+    ok=201,
+    out=UploadIntentOut,
+    errors=(409,),
+    idempotent=True,
 )
 async def attachment_intent(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -469,13 +628,21 @@ async def attachment_intent(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/uploads/<upload_id:str>/complete")
-@idempotent
-@_doc("Verify and process my attachment (retry-safe)", "staff cases", None, 400, 401, 404, 409)
+@_staff(
+    "Verify and process my attachment (retry-safe)",
+    action=Action.handle,
+    target="staff_upload",
+    out=UploadOut,
+    errors=(409, 422),
+    idempotent=True,
+)
 async def attachment_complete(request: Request, upload_id: str) -> HTTPResponse:
     subject = await guards.staff(request)
     upload = await storage.get_upload(upload_id=upload_id)
     if upload.uploaded_by != f"s:{subject.id}" or upload.case_id is None:
         raise storage.UploadNotFound()
+    # The case must still be one the staff member handles (a reassignment, a role removed).
+    await cases.check_staff_attachment(subject=subject, case_id=upload.case_id, now=utcnow())
     ctx = request.app.ctx
     first = upload.status != "ready"
     view = await storage.complete(
@@ -500,18 +667,15 @@ async def attachment_complete(request: Request, upload_id: str) -> HTTPResponse:
 # Public
 # --------------------------------------------------------------------------------------------
 
-_ACCEPTANCE_NUMBER = r"^[A-Za-z0-9_.-]{1,40}-\d{8}-\d{5}$"
-
-
-@bp.get("/public/cases/<number:str>")
-@openapi.definition(summary="Case status by acceptance number (name masked)", tag="public")
-async def public_status(request: Request, number: str) -> HTTPResponse:
-    import re
-
-    if not re.match(_ACCEPTANCE_NUMBER, number):
-        raise ValidationFailed(
-            [field_error("acceptance_number", "受理编号格式不正确。", "invalid")]
-        )
+@bp.get("/public/cases/<acceptance_number:str>")
+@endpoint(
+    "Case status by acceptance number (name masked; limited per address)",
+    tag="public",
+    audience=Audience.anonymous,
+    out=PublicCaseOut,
+    errors=(404, 429),
+)
+async def public_status(request: Request, acceptance_number: str) -> HTTPResponse:
     # Numbers are sequential: a per-address limit keeps anyone from walking through them.
     await hit(
         request.app.ctx.redis,
@@ -519,7 +683,7 @@ async def public_status(request: Request, number: str) -> HTTPResponse:
         limit=request.app.ctx.settings.public_status_limit_per_min,
         window_s=60,
     )
-    view = await views.public_status(acceptance_number=number)
+    view = await views.public_status(acceptance_number=acceptance_number)
     if view is None:
         raise NotFound("未查询到该受理编号的办件。", code="case.not_found")
     return json(view, ensure_ascii=False, headers={"Cache-Control": "no-store"})

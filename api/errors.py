@@ -6,6 +6,7 @@ unexpected are mapped here, so a client never sees an HTML page or a stack trace
 
 from __future__ import annotations
 
+import json as stdjson
 import logging
 from typing import Any
 
@@ -20,11 +21,32 @@ from sanic.exceptions import (
     SanicException,
     ServiceUnavailable,
 )
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, raw
 
 from core.errors import DomainError
 
 log = logging.getLogger("zhangban.api")
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as UTF-8 JSON that can always be sent: text that cannot be encoded (an unpaired
+    surrogate from an older row) is written as a JSON escape instead of failing the answer."""
+    try:
+        return stdjson.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return stdjson.dumps(value, ensure_ascii=True, default=str).encode("ascii")
+
+
+def safe_dumps(value: Any, **kwargs: Any) -> str:
+    """The application's JSON encoder (``Sanic(dumps=...)``): like ``json.dumps``, but text that
+    could not be sent as UTF-8 (an unpaired surrogate in an older row) is escaped instead of
+    failing the answer, so no stored value can make a record unreadable."""
+    text = stdjson.dumps(value, **kwargs)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return stdjson.dumps(value, **{**kwargs, "ensure_ascii": True})
+    return text
 
 
 def envelope(
@@ -34,11 +56,11 @@ def envelope(
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> HTTPResponse:
-    return json(
-        {"error": {"code": code, "message": message, "details": details or {}}},
+    return raw(
+        json_bytes({"error": {"code": code, "message": message, "details": details or {}}}),
         status=status,
         headers=headers,
-        ensure_ascii=False,
+        content_type="application/json",
     )
 
 
@@ -52,7 +74,7 @@ async def handle_domain_error(request: Request, exc: DomainError) -> HTTPRespons
 
 async def handle_sanic_error(request: Request, exc: SanicException) -> HTTPResponse:
     if isinstance(exc, NotFound):
-        return envelope(404, "http.not_found", "您访问的地址不存在。", {"path": request.path})
+        return envelope(404, "http.not_found", "您访问的地址不存在。", {"path": request.path[:200]})
     if isinstance(exc, MethodNotAllowed):
         allowed = getattr(exc, "allowed_methods", None) or []
         headers = {"Allow": ", ".join(sorted(allowed))} if allowed else None
@@ -94,8 +116,35 @@ async def handle_unexpected(request: Request, exc: Exception) -> HTTPResponse:
     )
 
 
+#: The answer when building an error answer itself failed: fixed bytes, nothing that can fail.
+_LAST_RESORT = json_bytes(
+    {
+        "error": {
+            "code": "server.internal_error",
+            "message": "系统繁忙，请稍后再试。如问题持续，请联系客服。",
+            "details": {},
+        }
+    }
+)
+
+
+def _never_failing(handler: Any) -> Any:
+    """An error handler that cannot fail in turn: Sanic would answer a plain-text "An error
+    occurred while handling an error" outside the envelope."""
+
+    async def guarded(request: Request, exc: Exception) -> HTTPResponse:
+        try:
+            response: HTTPResponse = await handler(request, exc)
+            return response
+        except Exception:
+            log.exception("error handler failed", extra={"error": type(exc).__name__})
+            return raw(_LAST_RESORT, status=500, content_type="application/json")
+
+    return guarded
+
+
 def install_error_handlers(app: Sanic) -> None:
-    app.error_handler.add(DomainError, handle_domain_error)
-    app.error_handler.add(SanicException, handle_sanic_error)
-    app.error_handler.add(RedisError, handle_redis_error)
-    app.error_handler.add(Exception, handle_unexpected)
+    app.error_handler.add(DomainError, _never_failing(handle_domain_error))
+    app.error_handler.add(SanicException, _never_failing(handle_sanic_error))
+    app.error_handler.add(RedisError, _never_failing(handle_redis_error))
+    app.error_handler.add(Exception, _never_failing(handle_unexpected))

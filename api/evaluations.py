@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from api import guards
-from api.cases import PageQuery, _doc
-from api.idempotency import idempotent
+from api.cases import PageQuery
+from api.endpoint import Audience, Code, endpoint
 from api.params import body, query
-from api.schemas import Query
+from api.schemas import In, Out, Query
+from auth.permissions import Action
 from cases import evaluation
 from core.clock import utcnow
 from core.paging import page_size
@@ -23,7 +24,7 @@ bp = Blueprint("evaluations", url_prefix="/api/v1")
 Tag = Annotated[str, Field(min_length=1, max_length=20)]
 
 
-class RatingIn(BaseModel):
+class RatingIn(In):
     score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
     tags: list[Tag] = Field(default_factory=list, max_length=10, description="e.g. 办事快, 态度好")
     comment: str = Field("", max_length=500)
@@ -32,23 +33,71 @@ class RatingIn(BaseModel):
         return [t.strip() for t in self.tags if t.strip()]
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(In):
     answer: str = Field(min_length=2, max_length=2000, description="shown to the applicant")
 
 
 class EvaluationListQuery(PageQuery):
     follow_up: Literal["open", "answered"] | None = None
-    department: str | None = Field(None, max_length=64, description="supervisors only")
+    department: Code | None = Field(None, description="supervisors only")
 
 
 class StatsQuery(Query):
-    item_code: str | None = Field(None, max_length=64)
-    department: str | None = Field(None, max_length=64, description="supervisors: any")
+    item_code: Code | None = None
+    department: Code | None = Field(None, description="supervisors: any")
+
+
+class EvaluationOut(Out):
+    id: int
+    case_id: int
+    item_code: str
+    department_code: str
+    score: int
+    tags: list[str]
+    comment: str
+    follow_up: Literal["open", "answered"] | None
+    answer: str | None
+    answered_at: str | None
+    created_at: str
+    item_name: str | None = None
+    acceptance_number: str | None = None
+    applicant: str | None = None
+    case_status: str | None = None
+
+
+class EvaluationPage(Out):
+    items: list[EvaluationOut]
+    next_cursor: str | None
+
+
+class FollowUps(Out):
+    open: int
+    answered: int
+
+
+class StatsOut(Out):
+    department: str | None = Field(description="null: every department (supervisors)")
+    item_code: str | None
+    count: int
+    average: float | None
+    distribution: dict[str, int] = Field(description="count per score, \"1\" to \"5\"")
+    satisfied_rate: float | None = Field(description="share of 4 and 5")
+    follow_ups: FollowUps
 
 
 @bp.post("/cases/<case_id:int>/evaluation")
-@idempotent
-@_doc("Rate a finished case (好差评), once", "cases", RatingIn, 400, 401, 404, 409)
+@endpoint(
+    "Rate a finished case (好差评), once",
+    tag="cases",
+    audience=Audience.citizen,
+    action=Action.view,
+    target="case",
+    body=RatingIn,
+    ok=201,
+    out=EvaluationOut,
+    errors=(403, 409),
+    idempotent=True,
+)
 async def rate(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, RatingIn)
@@ -64,7 +113,15 @@ async def rate(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.get("/staff/evaluations")
-@_doc("My department's evaluations, newest first", "staff cases", None, 400, 401, 403)
+@endpoint(
+    "My department's evaluations, newest first (supervisors: any department's)",
+    tag="staff cases",
+    audience=Audience.staff,
+    action=Action.view,
+    target="department",
+    query=EvaluationListQuery,
+    out=EvaluationPage,
+)
 async def staff_list(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     params = query(request, EvaluationListQuery)
@@ -83,7 +140,15 @@ async def staff_list(request: Request) -> HTTPResponse:
 
 
 @bp.get("/staff/evaluations/stats")
-@_doc("Count, average and distribution of ratings", "staff cases", None, 400, 401, 403)
+@endpoint(
+    "Count, average and distribution of ratings",
+    tag="staff cases",
+    audience=Audience.staff,
+    action=Action.view,
+    target="department",
+    query=StatsQuery,
+    out=StatsOut,
+)
 async def stats(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     params = query(request, StatsQuery)
@@ -94,8 +159,17 @@ async def stats(request: Request) -> HTTPResponse:
 
 
 @bp.post("/staff/evaluations/<evaluation_id:int>/answer")
-@idempotent
-@_doc("Answer a bad rating's follow-up", "staff cases", AnswerIn, 400, 401, 403, 404, 409)
+@endpoint(
+    "Answer a bad rating's follow-up",
+    tag="staff cases",
+    audience=Audience.staff,
+    action=Action.handle,
+    target="evaluation",
+    body=AnswerIn,
+    out=EvaluationOut,
+    errors=(409,),
+    idempotent=True,
+)
 async def answer(request: Request, evaluation_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, AnswerIn)

@@ -7,9 +7,9 @@ import logging
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sanic_ext import openapi
 
-from api.schemas import ErrorEnvelope, Health, Readiness
+from api.endpoint import Audience, endpoint
+from api.schemas import Health, Readiness
 from core.db import ping_db
 from core.errors import ServiceUnavailable
 from core.redis import ping_redis
@@ -20,21 +20,17 @@ CHECK_TIMEOUT_S = 2.0
 
 
 @bp.get("/healthz")
-@openapi.definition(
-    summary="Process alive", tag="health", response=[openapi.definitions.Response(Health, 200)]
-)
+@endpoint("Process alive", tag="health", audience=Audience.anonymous, out=Health)
 async def healthz(request: Request) -> HTTPResponse:
     return json({"status": "ok"})
 
 
 @bp.get("/readyz")
-@openapi.definition(
-    summary="Dependencies reachable (database, Redis, object store when configured)",
+@endpoint(
+    "Dependencies reachable (database, Redis, object store)",
     tag="health",
-    response=[
-        openapi.definitions.Response(Readiness, 200),
-        openapi.definitions.Response(ErrorEnvelope, 503),
-    ],
+    audience=Audience.anonymous,
+    out=Readiness,
 )
 async def readyz(request: Request) -> HTTPResponse:
     checks = {

@@ -9,16 +9,13 @@ while the first is still running is told to wait (409).
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sanic import Request
 from sanic.response import HTTPResponse, raw
-from sanic_ext.extensions.openapi.builders import OperationStore
 
 from core.errors import Conflict, ValidationFailed, field_error
 
@@ -27,75 +24,67 @@ TTL_S = 86400
 PENDING_TTL_S = 60
 _VALID_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
-
-
 def _caller(request: Request) -> str:
-    """The slot's owner: a hash of the credential, never an unverified claim inside it (a
-    forged ``sub`` must not reach someone else's stored answer)."""
-    header = request.headers.get("authorization", "")
-    return "anon:" + hashlib.sha256(header.encode()).hexdigest()[:16] if header else "anon"
+    """The slot's owner: the subject the edge authenticated (``u:<id>`` / ``s:<id>``), so that a
+    retry after a token refresh still finds its answer and nobody else's request ever does. The
+    edge authenticates before this runs: a caller who logged out gets a 401, never a replay."""
+    subject = getattr(request.ctx, "subject", None)
+    if subject is None:
+        raise RuntimeError("Idempotency-Key on a route without an authenticated subject")
+    return f"{'s' if subject.is_staff else 'u'}:{subject.id}"
 
 
-def idempotent(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        key = request.headers.get(HEADER)
-        if key is None:
-            return await handler(request, *args, **kwargs)
-        if not _VALID_KEY.match(key):
-            raise ValidationFailed(
-                [field_error(HEADER, "幂等键格式不正确（8 到 128 位字母数字）。", "invalid")]
-            )
-        redis = request.app.ctx.redis
-        fingerprint = hashlib.sha256(request.body or b"").hexdigest()
-        slot = f"idem:{_caller(request)}:{request.method}:{request.path}:{key}"
-        claimed = await redis.set(
-            slot, json.dumps({"state": "pending", "fp": fingerprint}), nx=True, ex=PENDING_TTL_S
+async def run_once(request: Request, call: Callable[[], Awaitable[HTTPResponse]]) -> HTTPResponse:
+    """Run ``call`` once per key, or answer what its first run answered (see the docstring)."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return await call()
+    if not _VALID_KEY.match(key):
+        raise ValidationFailed(
+            [field_error(HEADER, "幂等键格式不正确（8 到 128 位字母数字）。", "invalid")]
         )
-        if not claimed:
-            stored = json.loads(await redis.get(slot) or "{}")
-            if stored.get("fp") != fingerprint:
-                raise Conflict(
-                    "同一个幂等键不能用于不同的请求内容。", code="request.idempotency_key_reused"
-                )
-            if stored.get("state") == "pending":
-                raise Conflict(
-                    "相同的请求正在处理中，请稍候。",
-                    code="request.in_progress",
-                    headers={"Retry-After": "1"},
-                )
-            response = raw(
-                base64.b64decode(stored["body"]),
-                status=stored["status"],
-                content_type=stored["content_type"],
+    redis = request.app.ctx.redis
+    fingerprint = hashlib.sha256(request.body or b"").hexdigest()
+    slot = f"idem:{_caller(request)}:{request.method}:{request.path}:{key}"
+    claimed = await redis.set(
+        slot, json.dumps({"state": "pending", "fp": fingerprint}), nx=True, ex=PENDING_TTL_S
+    )
+    if not claimed:
+        stored = json.loads(await redis.get(slot) or "{}")
+        if stored.get("fp") != fingerprint:
+            raise Conflict(
+                "同一个幂等键不能用于不同的请求内容。", code="request.idempotency_key_reused"
             )
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
-        try:
-            response = await handler(request, *args, **kwargs)
-        except BaseException:
-            # A refused or failed request changed nothing: a retry may run again for real.
-            await redis.delete(slot)
-            raise
-        await redis.set(
-            slot,
-            json.dumps(
-                {
-                    "state": "done",
-                    "fp": fingerprint,
-                    "status": response.status,
-                    "content_type": response.content_type,
-                    "body": base64.b64encode(response.body or b"").decode(),
-                }
-            ),
-            ex=TTL_S,
+        if stored.get("state") == "pending":
+            raise Conflict(
+                "相同的请求正在处理中，请稍候。",
+                code="request.in_progress",
+                headers={"Retry-After": "1"},
+            )
+        response = raw(
+            base64.b64decode(stored["body"]),
+            status=stored["status"],
+            content_type=stored["content_type"],
         )
+        response.headers["Idempotent-Replayed"] = "true"
         return response
-
-    # The OpenAPI description is kept per function: the route serves the wrapper, so the
-    # description given to the handler (``openapi.definition`` below ``@idempotent``) moves to it.
-    store = OperationStore()
-    if handler in store:
-        store[wrapper] = store.pop(handler)
-    return wrapper
+    try:
+        response = await call()
+    except BaseException:
+        # A refused or failed request changed nothing: a retry may run again for real.
+        await redis.delete(slot)
+        raise
+    await redis.set(
+        slot,
+        json.dumps(
+            {
+                "state": "done",
+                "fp": fingerprint,
+                "status": response.status,
+                "content_type": response.content_type,
+                "body": base64.b64encode(response.body or b"").decode(),
+            }
+        ),
+        ex=TTL_S,
+    )
+    return response

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
-from sanic_ext import openapi
 
 from api import guards
-from api.idempotency import idempotent
+from api.endpoint import Audience, Code, endpoint
 from api.params import body
-from api.schemas import ErrorEnvelope
+from api.schemas import In, Out
 from auth import service as auth
+from auth.permissions import Action, staff_may
 from cases import service as cases
 from core.errors import Forbidden
 
@@ -24,58 +24,61 @@ bp = Blueprint("identity", url_prefix="/api/v1")
 # -- shapes -----------------------------------------------------------------------------------
 
 
-class LoginIn(BaseModel):
+class LoginIn(In):
     code: str = Field(min_length=1, max_length=128, description="code from wx.login()")
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(In):
     refresh_token: str = Field(min_length=10, max_length=200)
 
 
-class PhoneIn(BaseModel):
+class PhoneIn(In):
     code: str = Field(min_length=1, max_length=128, description="code from getPhoneNumber")
 
 
-class RealnameIn(BaseModel):
+class RealnameIn(In):
     name: str = Field(min_length=2, max_length=30)
     id_number: str = Field(min_length=1, max_length=32)
 
 
-class FaceResultIn(BaseModel):
+class FaceResultIn(In):
     verify_id: str = Field(min_length=1, max_length=128)
 
 
-class CompanyIn(BaseModel):
+class CompanyIn(In):
     uscc: str = Field(min_length=1, max_length=32, description="统一社会信用代码")
     name: str = Field(min_length=2, max_length=100)
 
 
-class InvitationIn(BaseModel):
-    scopes: list[str] = Field(min_length=1, max_length=3, description="apply, pay, view")
+Scope = Literal["apply", "pay", "view"]
 
 
-class AcceptIn(BaseModel):
+class InvitationIn(In):
+    scopes: list[Scope] = Field(min_length=1, max_length=3, description="apply, pay, view")
+
+
+class AcceptIn(In):
     code: str = Field(min_length=4, max_length=64)
 
 
-class MandateIn(BaseModel):
+class MandateIn(In):
     agent_name: str = Field(min_length=2, max_length=30)
     agent_id_number: str = Field(min_length=1, max_length=32)
-    item_codes: list[str] = Field(default_factory=list, max_length=50)
+    item_codes: list[Code] = Field(default_factory=list, max_length=50)
     ends_on: date
 
 
-class BindIn(BaseModel):
+class BindIn(In):
     bind_code: str = Field(min_length=4, max_length=32)
     code: str = Field(min_length=1, max_length=128)
 
 
-class RevealIn(BaseModel):
-    field: str = Field(description="id_number or phone")
-    reason: str = Field(min_length=1, max_length=200)
+class RevealIn(In):
+    field: Literal["id_number", "phone"]
+    reason: str = Field(min_length=4, max_length=200, description="why, recorded with the read")
 
 
-class UserOut(BaseModel):
+class UserOut(Out):
     id: int
     realname_level: int
     real_name: str | None
@@ -86,7 +89,8 @@ class UserOut(BaseModel):
     region_code: str | None
 
 
-class TokensOut(BaseModel):
+class TokensOut(Out):
+    token_type: Literal["Bearer"]
     access_token: str
     refresh_token: str
     expires_in: int
@@ -97,7 +101,7 @@ class LoginOut(TokensOut):
     user: UserOut
 
 
-class StaffOut(BaseModel):
+class StaffOut(Out):
     id: int
     username: str
     name: str
@@ -111,19 +115,71 @@ class StaffLoginOut(TokensOut):
     staff: StaffOut
 
 
-def _errors(*codes: int) -> list[openapi.definitions.Response]:
-    return [openapi.definitions.Response(ErrorEnvelope, code) for code in codes]
+class FaceStartOut(Out):
+    verify_id: str = Field(description="for wx.requestFacialVerify")
+    expires_in: int
 
 
-def _doc(summary: str, tag: str, body_model: Any = None, out: Any = None, *errs: int) -> Any:
-    responses = [openapi.definitions.Response(out, 200)] if out is not None else []
-    return openapi.definition(
-        summary=summary,
-        tag=tag,
-        body={"application/json": body_model} if body_model is not None else None,
-        response=responses + _errors(*errs),
-        secured={"bearer": []} if tag != "auth" else None,
-    )
+class CompanyOut(Out):
+    id: int
+    uscc: str
+    name: str
+    role: Literal["legal_rep", "agent"]
+    scopes: list[str]
+
+
+class CompanyList(Out):
+    companies: list[CompanyOut]
+
+
+class InvitationOut(Out):
+    agent_id: int
+    invite_code: str = Field(description="shown once: hand it to the future agent")
+    scopes: list[str]
+    expires_at: str | None
+
+
+class AgentOut(Out):
+    id: int
+    name: str | None
+    scopes: list[str]
+    status: Literal["invited", "active", "revoked"]
+
+
+class AgentList(Out):
+    agents: list[AgentOut]
+
+
+class PersonRef(Out):
+    id: int
+    name: str = Field(description="masked")
+
+
+class MandateOut(Out):
+    id: int
+    principal: PersonRef
+    agent: PersonRef
+    item_codes: list[str]
+    ends_on: str
+    active: bool
+
+
+class MandateList(Out):
+    given: list[MandateOut]
+    held: list[MandateOut]
+
+
+class RevealOut(Out):
+    id_number: str | None = None
+    phone: str | None = None
+
+
+def _citizen(summary: str, tag: str, **kwargs: Any) -> Any:
+    return endpoint(summary, tag=tag, audience=Audience.citizen, **kwargs)
+
+
+def _anonymous(summary: str, **kwargs: Any) -> Any:
+    return endpoint(summary, tag="auth", audience=Audience.anonymous, **kwargs)
 
 
 def _deps(request: Request) -> auth.AuthDeps:
@@ -135,7 +191,7 @@ def _deps(request: Request) -> auth.AuthDeps:
 
 
 @bp.post("/auth/wechat/login")
-@_doc("Log in with a wx.login code", "auth", LoginIn, LoginOut, 400, 429, 503)
+@_anonymous("Log in with a wx.login code", body=LoginIn, out=LoginOut, errors=(403, 429))
 async def login(request: Request) -> HTTPResponse:
     data = body(request, LoginIn)
     result = await auth.login_wechat(
@@ -145,7 +201,7 @@ async def login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/auth/refresh")
-@_doc("Rotate a citizen refresh token", "auth", RefreshIn, TokensOut, 400, 401)
+@_anonymous("Rotate a citizen refresh token", body=RefreshIn, out=TokensOut, errors=(401,))
 async def refresh(request: Request) -> HTTPResponse:
     data = body(request, RefreshIn)
     pair = await auth.refresh(
@@ -155,7 +211,7 @@ async def refresh(request: Request) -> HTTPResponse:
 
 
 @bp.post("/auth/logout")
-@_doc("End this session", "session", None, None, 401)
+@_citizen("End this session", "session", ok=204)
 async def logout(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     await auth.logout(deps=_deps(request), principal=principal)
@@ -166,15 +222,21 @@ async def logout(request: Request) -> HTTPResponse:
 
 
 @bp.get("/me")
-@_doc("My profile (identifiers masked)", "me", None, UserOut, 401)
+@_citizen("My profile (identifiers masked)", "me", out=UserOut)
 async def me(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     return json(await auth.me(deps=_deps(request), user_id=principal.id), ensure_ascii=False)
 
 
 @bp.post("/me/phone")
-@idempotent
-@_doc("Bind my phone number from a getPhoneNumber code", "me", PhoneIn, UserOut, 400, 401, 429)
+@_citizen(
+    "Bind my phone number from a getPhoneNumber code",
+    "me",
+    body=PhoneIn,
+    out=UserOut,
+    errors=(429,),
+    idempotent=True,
+)
 async def bind_phone(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, PhoneIn)
@@ -183,8 +245,14 @@ async def bind_phone(request: Request) -> HTTPResponse:
 
 
 @bp.post("/me/realname")
-@idempotent
-@_doc("Real-name level 1: name and ID number", "me", RealnameIn, UserOut, 400, 401, 409, 429, 503)
+@_citizen(
+    "Real-name level 1: name and ID number",
+    "me",
+    body=RealnameIn,
+    out=UserOut,
+    errors=(409, 429),
+    idempotent=True,
+)
 async def realname(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, RealnameIn)
@@ -195,15 +263,11 @@ async def realname(request: Request) -> HTTPResponse:
 
 
 @bp.post("/me/face")
-@_doc(
+@_citizen(
     "Real-name level 2, step 1: a verify_id for wx.requestFacialVerify",
     "me",
-    None,
-    None,
-    401,
-    403,
-    409,
-    429,
+    out=FaceStartOut,
+    errors=(403, 409, 429),
 )
 async def face_start(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
@@ -211,15 +275,13 @@ async def face_start(request: Request) -> HTTPResponse:
 
 
 @bp.post("/me/face/result")
-@idempotent
-@_doc(
+@_citizen(
     "Real-name level 2, step 2: our server asks WeChat for the result",
     "me",
-    FaceResultIn,
-    UserOut,
-    400,
-    401,
-    404,
+    body=FaceResultIn,
+    out=UserOut,
+    errors=(404,),
+    idempotent=True,
 )
 async def face_result(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
@@ -234,24 +296,21 @@ async def face_result(request: Request) -> HTTPResponse:
 
 
 @bp.get("/companies")
-@_doc("Companies I represent or act for", "companies", None, None, 401)
+@_citizen("Companies I represent or act for", "companies", out=CompanyList)
 async def my_companies(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     return json(await auth.list_companies(user_id=principal.id), ensure_ascii=False)
 
 
 @bp.post("/companies")
-@idempotent
-@_doc(
+@_citizen(
     "Register my company as its legal representative",
     "companies",
-    CompanyIn,
-    None,
-    400,
-    401,
-    403,
-    404,
-    409,
+    body=CompanyIn,
+    ok=201,
+    out=CompanyOut,
+    errors=(403, 404, 409),
+    idempotent=True,
 )
 async def register_company(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
@@ -263,28 +322,35 @@ async def register_company(request: Request) -> HTTPResponse:
 
 
 @bp.post("/companies/<company_id:int>/invitations")
-@idempotent
-@_doc(
+@_citizen(
     "Invite an agent (经办人) with scopes; returns a one-time code",
     "companies",
-    InvitationIn,
-    None,
-    400,
-    401,
-    403,
-    404,
+    action=Action.manage,
+    target="company",
+    body=InvitationIn,
+    ok=201,
+    out=InvitationOut,
+    errors=(403,),
+    idempotent=True,
 )
 async def invite(request: Request, company_id: int) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, InvitationIn)
     result = await auth.invite_agent(
-        deps=_deps(request), company_id=company_id, user_id=principal.id, scopes=data.scopes
+        deps=_deps(request), company_id=company_id, user_id=principal.id, scopes=list(data.scopes)
     )
     return json(result, status=201)
 
 
 @bp.get("/companies/<company_id:int>/agents")
-@_doc("A company's agents (legal representative only)", "companies", None, None, 401, 403, 404)
+@_citizen(
+    "A company's agents (legal representative only)",
+    "companies",
+    action=Action.manage,
+    target="company",
+    out=AgentList,
+    errors=(403,),
+)
 async def agents(request: Request, company_id: int) -> HTTPResponse:
     principal = await guards.citizen(request)
     result = await auth.list_agents(
@@ -294,7 +360,14 @@ async def agents(request: Request, company_id: int) -> HTTPResponse:
 
 
 @bp.delete("/companies/<company_id:int>/agents/<agent_id:int>")
-@_doc("Revoke an agent, at once", "companies", None, None, 401, 403, 404)
+@_citizen(
+    "Revoke an agent, at once",
+    "companies",
+    action=Action.manage,
+    target="company",
+    ok=204,
+    errors=(403,),
+)
 async def revoke_agent(request: Request, company_id: int, agent_id: int) -> HTTPResponse:
     principal = await guards.citizen(request)
     await auth.revoke_agent(company_id=company_id, user_id=principal.id, agent_id=agent_id)
@@ -302,8 +375,14 @@ async def revoke_agent(request: Request, company_id: int, agent_id: int) -> HTTP
 
 
 @bp.post("/company-invitations/accept")
-@idempotent
-@_doc("Accept an invitation to act for a company", "companies", AcceptIn, None, 400, 401, 403, 409)
+@_citizen(
+    "Accept an invitation to act for a company",
+    "companies",
+    body=AcceptIn,
+    out=CompanyOut,
+    errors=(403, 409),
+    idempotent=True,
+)
 async def accept(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, AcceptIn)
@@ -315,23 +394,21 @@ async def accept(request: Request) -> HTTPResponse:
 
 
 @bp.get("/mandates")
-@_doc("Mandates I gave and hold", "mandates", None, None, 401)
+@_citizen("Mandates I gave and hold", "mandates", out=MandateList)
 async def mandates(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     return json(await auth.list_mandates(user_id=principal.id), ensure_ascii=False)
 
 
 @bp.post("/mandates")
-@idempotent
-@_doc(
+@_citizen(
     "Grant a family member a mandate to apply for me",
     "mandates",
-    MandateIn,
-    None,
-    400,
-    401,
-    403,
-    404,
+    body=MandateIn,
+    ok=201,
+    out=MandateOut,
+    errors=(403, 404),
+    idempotent=True,
 )
 async def grant(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
@@ -348,7 +425,13 @@ async def grant(request: Request) -> HTTPResponse:
 
 
 @bp.delete("/mandates/<mandate_id:int>")
-@_doc("End a mandate (either side)", "mandates", None, None, 401, 404)
+@_citizen(
+    "End a mandate (either side)",
+    "mandates",
+    action=Action.manage,
+    target="mandate",
+    ok=204,
+)
 async def end(request: Request, mandate_id: int) -> HTTPResponse:
     principal = await guards.citizen(request)
     await auth.end_mandate(user_id=principal.id, mandate_id=mandate_id)
@@ -359,15 +442,11 @@ async def end(request: Request, mandate_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/auth/bind")
-@_doc(
+@_anonymous(
     "Bind my WeChat to my staff account with the administrator's code",
-    "auth",
-    BindIn,
-    StaffLoginOut,
-    400,
-    403,
-    409,
-    429,
+    body=BindIn,
+    out=StaffLoginOut,
+    errors=(403, 409, 429),
 )
 async def staff_bind(request: Request) -> HTTPResponse:
     data = body(request, BindIn)
@@ -378,7 +457,7 @@ async def staff_bind(request: Request) -> HTTPResponse:
 
 
 @bp.post("/staff/auth/login")
-@_doc("Staff log in with WeChat", "auth", LoginIn, StaffLoginOut, 400, 403, 429)
+@_anonymous("Staff log in with WeChat", body=LoginIn, out=StaffLoginOut, errors=(403, 429))
 async def staff_login(request: Request) -> HTTPResponse:
     data = body(request, LoginIn)
     result = await auth.staff_login(
@@ -388,7 +467,7 @@ async def staff_login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/staff/auth/refresh")
-@_doc("Rotate a staff refresh token", "auth", RefreshIn, TokensOut, 400, 401)
+@_anonymous("Rotate a staff refresh token", body=RefreshIn, out=TokensOut, errors=(401,))
 async def staff_refresh(request: Request) -> HTTPResponse:
     data = body(request, RefreshIn)
     pair = await auth.refresh(
@@ -398,7 +477,7 @@ async def staff_refresh(request: Request) -> HTTPResponse:
 
 
 @bp.post("/staff/auth/logout")
-@_doc("End this staff session", "session", None, None, 401)
+@endpoint("End this staff session", tag="session", audience=Audience.staff, target="self", ok=204)
 async def staff_logout(request: Request) -> HTTPResponse:
     await guards.staff(request)
     await auth.logout(deps=_deps(request), principal=request.ctx.principal)
@@ -406,31 +485,27 @@ async def staff_logout(request: Request) -> HTTPResponse:
 
 
 @bp.get("/staff/me")
-@_doc("My staff account", "staff", None, StaffOut, 401, 403)
+@endpoint("My staff account", tag="staff", audience=Audience.staff, target="self", out=StaffOut)
 async def staff_me(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     return json(auth.staff_view(await auth.get_staff(staff_id=subject.id)), ensure_ascii=False)
 
 
 @bp.post("/staff/users/<user_id:int>/identity")
-@_doc(
+@endpoint(
     "See a citizen's full ID or phone number, with a recorded reason",
-    "staff",
-    RevealIn,
-    None,
-    400,
-    401,
-    403,
-    404,
+    tag="staff",
+    audience=Audience.staff,
+    action=Action.reveal,
+    target="person",
+    body=RevealIn,
+    out=RevealOut,
+    errors=(404,),
 )
 async def reveal(request: Request, user_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    if not subject.roles & {"clerk", "reviewer", "approver", "admin"}:
-        raise Forbidden("您的角色不能查看完整身份信息。", code="auth.forbidden")
     data = body(request, RevealIn)
-    if not await cases.handles_person(
-        department_code=subject.department_code or "", user_id=user_id
-    ):
+    if not staff_may(subject, Action.reveal, await cases.person_as_handled(user_id=user_id)):
         raise Forbidden(
             "您所在部门没有该申请人的办件，不能查看其完整身份信息。",
             code="auth.no_case_of_person",

@@ -1,23 +1,22 @@
 """The outbox for administrators: list events (dead letters above all) and replay a dead one.
 
 Events belong to the whole deployment, not to a department, so any staff member with the
-``admin`` role may see and replay them (``auth.permissions.require_operate``).
+``admin`` role may see and replay them (``Action.operate`` in ``auth.permissions``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sanic_ext import openapi
 
 from api import guards
-from api.idempotency import idempotent
+from api.endpoint import Audience, endpoint
 from api.params import query
-from api.schemas import ErrorEnvelope, Query
-from auth.permissions import Subject, require_operate
+from api.schemas import Out, Query
+from auth.permissions import Action
 from core import outbox
 from core.paging import page_size
 from core.settings import Settings
@@ -31,10 +30,10 @@ class OutboxQuery(Query):
     )
     topic: str | None = Field(None, max_length=64)
     cursor: str | None = Field(None, max_length=512)
-    limit: int | None = Field(None, description="page size, 1 to ZB_PAGE_SIZE_MAX")
+    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
 
 
-class OutboxEventOut(BaseModel):
+class OutboxEventOut(Out):
     id: int
     topic: str
     status: str
@@ -50,41 +49,30 @@ class OutboxEventOut(BaseModel):
     locked_until: str | None
 
 
-class OutboxPage(BaseModel):
+class OutboxPage(Out):
     events: list[OutboxEventOut]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at end")
 
 
-def _doc(summary: str, ok: Any, *errs: int, params: tuple[str, ...] = ()) -> Any:
-    return openapi.definition(
-        summary=summary,
+def _route(summary: str, **kwargs: Any) -> Any:
+    return endpoint(
+        summary,
         tag="admin",
-        parameter=[openapi.definitions.Parameter(name, str, location="query") for name in params],
-        response=[
-            openapi.definitions.Response(ok, 200),
-            *(openapi.definitions.Response(ErrorEnvelope, code) for code in errs),
-        ],
-        secured={"bearer": []},
+        audience=Audience.staff,
+        action=Action.operate,
+        target="deployment",
+        **kwargs,
     )
 
 
-async def _operator(request: Request) -> Subject:
-    subject = await guards.staff(request)
-    require_operate(subject)
-    return subject
-
-
 @bp.get("")
-@_doc(
+@_route(
     "Outbox events, newest first (?status=dead for the dead letters)",
-    OutboxPage,
-    400,
-    401,
-    403,
-    params=("status", "topic", "cursor", "limit"),
+    query=OutboxQuery,
+    out=OutboxPage,
+    headers={"Cache-Control": "no-store"},
 )
 async def list_events(request: Request) -> HTTPResponse:
-    await _operator(request)
     settings: Settings = request.app.ctx.settings
     params = query(request, OutboxQuery)
     page = await outbox.list_events(
@@ -100,25 +88,21 @@ async def list_events(request: Request) -> HTTPResponse:
 
 
 @bp.get("/<event_id:int>")
-@_doc("One outbox event", OutboxEventOut, 401, 403, 404)
+@_route("One outbox event", out=OutboxEventOut, errors=(404,))
 async def get_event(request: Request, event_id: int) -> HTTPResponse:
-    await _operator(request)
     return json(await outbox.get_event(event_id=event_id), ensure_ascii=False)
 
 
 @bp.post("/<event_id:int>/replay")
-@idempotent
-@_doc(
+@_route(
     "Replay a dead event: pending again with fresh attempts; handlers that already succeeded "
     "are not run again",
-    OutboxEventOut,
-    401,
-    403,
-    404,
-    409,
+    out=OutboxEventOut,
+    errors=(404, 409),
+    idempotent=True,
 )
 async def replay(request: Request, event_id: int) -> HTTPResponse:
-    subject = await _operator(request)
+    subject = await guards.staff(request)
     event = await outbox.replay(event_id=event_id, actor=f"s:{subject.id}")
     worker = getattr(request.app.ctx, "worker", None)
     if worker is not None:

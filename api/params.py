@@ -1,41 +1,129 @@
-"""Reading request input into validated models, with the envelope's field errors on failure."""
+"""Reading request input into validated models, with the envelope's field errors on failure.
+
+Input is refused at the edge before any model sees it when it could not be stored or shown back
+safely: a JSON body must be strict JSON (``NaN``, ``Infinity`` and numbers beyond a double are
+not JSON), valid UTF-8, without NUL, other control characters than tab, newline and carriage
+return, or unpaired surrogates (``"\\udfff"`` is valid JSON syntax, but no database or phone can
+hold it), and nested at most ``MAX_DEPTH`` deep. Paths and query strings are checked the same way
+(``check_text`` in ``api.middleware``).
+
+Handlers read their declared models only (``api.endpoint``): ``body`` and ``query`` refuse a
+model other than the one the route declares, so the OpenAPI document cannot drift from the code.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sanic import Request
-from sanic.exceptions import BadRequest
 
+from api import endpoint
 from core.errors import ValidationFailed, field_error
 from core.validation import parse
 
 M = TypeVar("M", bound=BaseModel)
+MAX_DEPTH = 32
+#: What no text we accept may contain: C0 controls but tab, LF, CR; DEL; unpaired surrogates.
+_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
-def query(request: Request, model: type[M]) -> M:
-    """Query-string parameters (first value of each) as ``model``."""
-    data: dict[str, Any] = {key: values[0] for key, values in request.args.items() if values}
-    return parse(model, data)
+class _NotJson(ValueError):
+    pass
 
 
-def json_object(request: Request) -> dict[str, Any]:
-    """The JSON body, which must be an object; a body that is not JSON is named as such."""
+def _constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson("number out of range")
+    return value
+
+
+def bad_text(value: str) -> bool:
+    return _BAD_TEXT.search(value) is not None
+
+
+def _walk(value: Any, path: str, depth: int, problems: list[dict[str, Any]]) -> None:
+    if depth > MAX_DEPTH:
+        problems.append(field_error(path, f"内容嵌套超过 {MAX_DEPTH} 层。", "too_deep"))
+        return
+    if isinstance(value, str):
+        if bad_text(value):
+            message = "含有不允许的字符（控制字符或无效编码）。"
+            problems.append(field_error(path, message, "bad_text"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if not bad_text(key) else f"{path}.?"
+            if bad_text(key):
+                problems.append(field_error(where, "字段名含有不允许的字符。", "bad_text"))
+            _walk(item, where, depth + 1, problems)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(item, f"{path}[{index}]", depth + 1, problems)
+
+
+def strict_json(raw: bytes) -> Any:
+    """``raw`` as strict JSON, or ``request.validation_failed`` naming what is wrong."""
     try:
-        data = request.json
-    except BadRequest:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            [field_error("body", "请求内容不是有效的 UTF-8 文本。", "bad_encoding")],
+            message="请求内容格式不正确。",
+        ) from None
+    try:
+        data = json.loads(text, parse_constant=_constant, parse_float=_finite)
+    except (ValueError, RecursionError):
         raise ValidationFailed(
             [field_error("body", "请求内容不是有效的 JSON。", "malformed_json")],
             message="请求内容格式不正确。",
         ) from None
-    if data is None:
+    problems: list[dict[str, Any]] = []
+    _walk(data, "body", 0, problems)
+    if problems:
+        raise ValidationFailed(problems[:20], message="请求内容含有不允许的字符。")
+    return data
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The JSON body, which must be an object; a body that is not JSON is named as such."""
+    if not request.body:
         raise ValidationFailed([field_error("body", "请求内容不能为空。", "missing")])
+    data = strict_json(request.body)
     if not isinstance(data, dict):
         raise ValidationFailed([field_error("body", "请求内容应为 JSON 对象。", "not_object")])
     return data
 
 
+def _declared(request: Request, model: type[BaseModel], kind: str) -> None:
+    spec = endpoint.current(request)
+    declared = getattr(spec, kind, None) if spec is not None else None
+    if spec is not None and declared is not model:
+        raise RuntimeError(f"{request.path}: reads {kind} {model.__name__}, declares {declared}")
+
+
+def query(request: Request, model: type[M]) -> M:
+    """Query-string parameters (first value of each) as ``model``."""
+    _declared(request, model, "query")
+    data: dict[str, Any] = {key: values[0] for key, values in request.args.items() if values}
+    return parse(model, data)
+
+
 def body(request: Request, model: type[M]) -> M:
     """The JSON body as ``model``."""
+    _declared(request, model, "body")
     return parse(model, json_object(request))
+
+
+def body_object(request: Request, model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON body as a plain object, for a use case that validates it against ``model``
+    itself (the catalogue's import format, whose errors name each item and field)."""
+    _declared(request, model, "body")
+    return json_object(request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,7 @@ from catalog.schemas import (
     HandlingMode,
     ThemeCategory,
 )
+from catalog.search import MAX_QUERY_CHARS
 
 
 class Query(BaseModel):
@@ -21,44 +22,62 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
-class ErrorBody(BaseModel):
+class In(BaseModel):
+    """A request body: a field the API does not know is refused, not silently dropped (a typo
+    in an optional field would otherwise go unnoticed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """A response body: exactly these fields (``additionalProperties: false`` in the document;
+    the test suite checks every answer the server gives against its model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(Out):
     code: str = Field(description="stable English code a client may branch on")
     message: str = Field(description="Chinese text a citizen can read, shown as is")
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class ErrorEnvelope(BaseModel):
+class ErrorEnvelope(Out):
     """Every non-2xx response has this shape."""
 
     error: ErrorBody
 
 
-class Health(BaseModel):
+class Health(Out):
     status: str
 
 
-class Readiness(BaseModel):
+class Readiness(Out):
     status: str
     checks: dict[str, str] = Field(description="each dependency: ok or the reason it failed")
 
 
 class ItemSearchQuery(Query):
-    q: str = Field("", description="Chinese keyword, full pinyin or initials (e.g. sfz)")
+    q: str = Field(
+        "",
+        max_length=MAX_QUERY_CHARS,
+        description="Chinese keyword, full pinyin or initials (e.g. sfz)",
+    )
     department: str | None = Field(None, max_length=64)
     audience: Audience | None = None
     theme: str | None = Field(None, max_length=64)
     handling_mode: HandlingMode | None = None
     paid: bool | None = Field(None, description="true: fee-charging items only; false: free only")
     cursor: str | None = Field(None, max_length=512)
-    limit: int | None = Field(None, description="page size, 1 to ZB_PAGE_SIZE_MAX")
+    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
 
 
-class DepartmentRef(BaseModel):
+class DepartmentRef(Out):
     code: str
     name: str
 
 
-class ItemSummary(BaseModel):
+class ItemSummary(Out):
     code: str
     name: str
     kind: str
@@ -70,12 +89,12 @@ class ItemSummary(BaseModel):
     express_delivery: bool
 
 
-class ItemPage(BaseModel):
+class ItemPage(Out):
     items: list[ItemSummary]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at end")
 
 
-class DepartmentOut(BaseModel):
+class DepartmentOut(Out):
     code: str
     name: str
     level: AdminLevel
@@ -90,7 +109,7 @@ class GuideDepartment(DepartmentOut):
     role: str = Field(description="lead or parallel")
 
 
-class ThemeRef(BaseModel):
+class ThemeRef(Out):
     code: str
     name: str
 
@@ -109,10 +128,10 @@ class DepartmentQuery(Query):
     level: AdminLevel | None = None
     parent: str | None = Field(None, max_length=64)
     cursor: str | None = Field(None, max_length=512)
-    limit: int | None = None
+    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
 
 
-class DepartmentPage(BaseModel):
+class DepartmentPage(Out):
     departments: list[DepartmentOut]
     next_cursor: str | None
 
@@ -121,12 +140,238 @@ class ThemeQuery(Query):
     category: ThemeCategory | None = None
 
 
-class ThemeOut(BaseModel):
+class ThemeOut(Out):
     code: str
     name: str
     category: ThemeCategory
     description: str
 
 
-class ThemeList(BaseModel):
+class ThemeList(Out):
     themes: list[ThemeOut]
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+class UploadIntentOut(Out):
+    upload_id: str
+    url: str = Field(description="wx.uploadFile url")
+    fields: dict[str, str] = Field(description="wx.uploadFile formData")
+    file_field: str = Field(description="wx.uploadFile name")
+    max_size: int
+    expires_at: str
+
+
+class Links(Out):
+    url: str | None = Field(description="presigned GET, valid about 5 minutes")
+    thumbnail_url: str | None
+
+
+class UploadOut(Links):
+    id: str
+    status: str
+    purpose: str
+    item_code: str | None
+    material_code: str | None
+    case_id: int | None
+    filename: str
+    content_type: str | None
+    size: int | None
+    width: int | None
+    height: int | None
+    pages: int | None
+    created_at: str | None
+
+
+class UploadList(Out):
+    uploads: list[UploadOut]
+
+
+# --------------------------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------------------------
+
+#: A case's status (cases.states.CaseStatus), as the document lists it.
+CaseStatusName = Literal[
+    "draft",
+    "submitted",
+    "correction_requested",
+    "refused",
+    "accepted",
+    "in_review",
+    "suspended",
+    "decided_granted",
+    "decided_denied",
+    "fee_due",
+    "result_pending",
+    "completed",
+    "withdrawn",
+]
+
+
+class CaseStateOut(Out):
+    """What an action answers: enough to redraw the case's card."""
+
+    id: int
+    status: CaseStatusName
+    status_label: str
+    revision: int
+    acceptance_number: str | None
+
+
+class CaseSummary(Out):
+    id: int
+    item_code: str
+    item_name: str
+    status: CaseStatusName
+    status_label: str
+    acceptance_number: str | None
+    applicant: str = Field(description="masked name of the applicant, or the company's name")
+    promised_due_on: str | None
+    card: Literal["", "red", "yellow"] = Field(description="supervision card; empty: none")
+    updated_at: str
+
+
+class CasePage(Out):
+    items: list[CaseSummary]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at end")
+
+
+class ChecklistRow(Out):
+    code: str
+    name: str
+    requirement: str
+    condition: str | None
+    needed: bool
+    files: int
+    max_files: int
+    satisfied: bool
+
+
+class CaseFile(Links):
+    id: str
+    material_code: str | None
+    purpose: str
+    status: str
+    filename: str
+    content_type: str | None
+    width: int | None
+    height: int | None
+    pages: int | None
+    created_at: str
+
+
+class CorrectionItemOut(Out):
+    kind: Literal["material", "field"]
+    code: str
+    problem: str
+
+
+class CorrectionOut(Out):
+    round: int
+    items: list[CorrectionItemOut]
+    issued_at: str
+    resolved: bool
+
+
+class RatingOut(Out):
+    score: int
+    tags: list[str]
+    comment: str
+    answer: str | None
+
+
+class TimelineEvent(Out):
+    action: str
+    role: str
+    from_: str = Field(alias="from")
+    to: str
+    comment: str
+    details: dict[str, Any]
+    at: str
+
+
+class CaseDetailOut(CaseSummary):
+    revision: int
+    lead_department_code: str
+    company_id: int | None
+    applicant_user_id: int | None
+    agent_user_id: int | None
+    form: dict[str, Any] = Field(description="personal identifiers masked")
+    fee_fen: int
+    submitted_at: str | None
+    accepted_on: str | None
+    statutory_due_on: str | None
+    answer_due_on: str | None
+    clock_stopped_since: str | None
+    predicted_on: str | None
+    decision: str | None
+    decision_reasons: str | None
+    rights_notice: str | None
+    checklist: list[ChecklistRow]
+    files: list[CaseFile]
+    correction: CorrectionOut | None
+    evaluation: RatingOut | None
+    timeline: list[TimelineEvent]
+
+
+class TaskOut(Out):
+    id: int
+    step_index: int
+    step_name: str
+    role: str
+    department_code: str
+    status: str
+    assignee_staff_id: int | None
+    opinion: str
+
+
+class StaffCaseDetailOut(CaseDetailOut):
+    tasks: list[TaskOut]
+
+
+class InboxTask(Out):
+    id: int
+    step_index: int
+    step_name: str
+    status: str
+    assignee_staff_id: int | None
+
+
+class InboxItem(CaseSummary):
+    answer_due_on: str | None = Field(None, description="clerk and dispatcher inboxes")
+    task: InboxTask | None = Field(None, description="reviewer and approver inboxes")
+
+
+class InboxCounts(Out):
+    queue: int
+    mine: int | None = None
+    supervision: int
+
+
+class InboxPage(Out):
+    role: str
+    counts: InboxCounts
+    counts_cap: int = Field(description="a count equal to this means at least this many")
+    items: list[InboxItem]
+    next_cursor: str | None
+
+
+class TaskStateOut(Out):
+    task_id: int
+    status: str
+    case_id: int
+
+
+class PublicCaseOut(Out):
+    acceptance_number: str
+    item_name: str
+    applicant: str
+    status: str
+    status_label: str
+    accepted_on: str | None
+    promised_due_on: str | None
+    closed: bool

@@ -7,17 +7,18 @@ for supervisors of any department, reassignment for a supervisor of the task's d
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from api import guards
-from api.cases import PageQuery, _doc
-from api.idempotency import idempotent
+from api.cases import PageQuery
+from api.endpoint import Audience, Code, IntId, endpoint
 from api.params import body, query
-from api.schemas import Query
+from api.schemas import CaseSummary, In, Out, Query
+from auth.permissions import Action
 from cases import supervision
 from core.clock import utcnow
 from core.paging import page_size
@@ -26,22 +27,106 @@ bp = Blueprint("supervision", url_prefix="/api/v1")
 
 
 class BoardQuery(Query):
-    department: str | None = Field(
-        None, max_length=64, description="lead department code; default: my own"
-    )
+    department: Code | None = Field(None, description="lead department code; default: my own")
 
 
 class CardQuery(PageQuery):
-    department: str | None = Field(None, max_length=64)
+    department: Code | None = None
     card: Literal["red", "yellow"]
 
 
-class NoticeIn(BaseModel):
+class NoticeIn(In):
     message: str = Field(min_length=2, max_length=1000, description="what must be done, in Chinese")
 
 
-class ReassignIn(BaseModel):
-    staff_id: int = Field(ge=1, description="active staff of the task's department and role")
+class ReassignIn(In):
+    staff_id: IntId = Field(description="active staff of the task's department and role")
+
+
+class BoardCounts(Out):
+    red: int
+    yellow: int
+    running: int
+    paused: int
+
+
+class BoardOut(Out):
+    department: str
+    today: str
+    yellow_card_days: int
+    counts: BoardCounts
+
+
+class Holder(Out):
+    task_id: int
+    step_name: str
+    role: str
+    department_code: str
+    status: str
+    assignee_staff_id: int | None
+
+
+class CardedCase(CaseSummary):
+    lead_department_code: str
+    accepted_on: str | None
+    overdue_working_days: int
+    holders: list[Holder]
+
+
+class CardedPage(Out):
+    department: str
+    card: Literal["red", "yellow"]
+    items: list[CardedCase]
+    next_cursor: str | None
+
+
+class Issuer(Out):
+    staff_id: int
+    name: str | None
+
+
+class NoticeOut(Out):
+    id: int
+    case_id: int
+    item_name: str | None
+    acceptance_number: str | None
+    case_status: str | None
+    promised_due_on: str | None
+    department_code: str
+    assignee_staff_id: int | None
+    issued_by: Issuer
+    message: str
+    card: Literal["red", "yellow"] | None
+    created_at: str
+    acknowledged: bool
+    acknowledged_at: str | None
+
+
+class NoticeList(Out):
+    notices: list[NoticeOut]
+
+
+class NoticeCounts(Out):
+    unacknowledged: int
+
+
+class NoticePage(Out):
+    counts: NoticeCounts
+    items: list[NoticeOut]
+    next_cursor: str | None
+
+
+class ReassignedOut(Out):
+    task_id: int
+    case_id: int
+    status: str
+    assignee_staff_id: int | None
+    previous_assignee_staff_id: int | None
+    case_status: str
+
+
+def _route(summary: str, tag: str, **kwargs: Any) -> Any:
+    return endpoint(summary, tag=tag, audience=Audience.staff, **kwargs)
 
 
 def _yellow(request: Request) -> int:
@@ -54,8 +139,14 @@ def _limit(request: Request, requested: int | None) -> int:
 
 
 @bp.get("/supervisor/board")
-@_doc(
-    "Cards of a department: red, yellow, running, paused", "supervision", None, 400, 401, 403, 404
+@_route(
+    "Cards of a department: red, yellow, running, paused",
+    "supervision",
+    action=Action.supervise,
+    target="department",
+    query=BoardQuery,
+    out=BoardOut,
+    errors=(404,),
 )
 async def board(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -67,8 +158,14 @@ async def board(request: Request) -> HTTPResponse:
 
 
 @bp.get("/supervisor/cases")
-@_doc(
-    "A department's red or yellow cases, most urgent first", "supervision", None, 400, 401, 403, 404
+@_route(
+    "A department's red or yellow cases, most urgent first",
+    "supervision",
+    action=Action.supervise,
+    target="department",
+    query=CardQuery,
+    out=CardedPage,
+    errors=(404,),
 )
 async def carded(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -87,16 +184,16 @@ async def carded(request: Request) -> HTTPResponse:
 
 
 @bp.post("/supervisor/cases/<case_id:int>/notices")
-@idempotent
-@_doc(
+@_route(
     "Issue a supervision notice (督办) to whoever holds the case",
     "supervision",
-    NoticeIn,
-    400,
-    401,
-    403,
-    404,
-    409,
+    action=Action.supervise,
+    target="case",
+    body=NoticeIn,
+    ok=201,
+    out=NoticeList,
+    errors=(409,),
+    idempotent=True,
 )
 async def issue_notice(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -112,7 +209,13 @@ async def issue_notice(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.get("/supervisor/cases/<case_id:int>/notices")
-@_doc("Every supervision notice of a case", "supervision", None, 401, 403, 404)
+@_route(
+    "Every supervision notice of a case",
+    "supervision",
+    action=Action.supervise,
+    target="case",
+    out=NoticeList,
+)
 async def case_notices(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     notices = await supervision.case_notices(subject=subject, case_id=case_id, now=utcnow())
@@ -120,16 +223,15 @@ async def case_notices(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/supervisor/tasks/<task_id:int>/reassign")
-@idempotent
-@_doc(
+@_route(
     "Give a review task to another staff member of its department",
     "supervision",
-    ReassignIn,
-    400,
-    401,
-    403,
-    404,
-    409,
+    action=Action.reassign,
+    target="task",
+    body=ReassignIn,
+    out=ReassignedOut,
+    errors=(409,),
+    idempotent=True,
 )
 async def reassign(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -141,12 +243,12 @@ async def reassign(request: Request, task_id: int) -> HTTPResponse:
 
 
 @bp.get("/staff/supervision-notices")
-@_doc(
+@_route(
     "Supervision notices for me or my department, unacknowledged first",
     "staff cases",
-    None,
-    400,
-    401,
+    target="self",
+    query=PageQuery,
+    out=NoticePage,
 )
 async def my_notices(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -161,8 +263,14 @@ async def my_notices(request: Request) -> HTTPResponse:
 
 
 @bp.post("/staff/supervision-notices/<notice_id:int>/acknowledge")
-@idempotent
-@_doc("Acknowledge a supervision notice", "staff cases", None, 401, 403, 404)
+@_route(
+    "Acknowledge a supervision notice",
+    "staff cases",
+    action=Action.acknowledge,
+    target="notice",
+    out=NoticeOut,
+    idempotent=True,
+)
 async def acknowledge(request: Request, notice_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     notice = await supervision.acknowledge(subject=subject, notice_id=notice_id, now=utcnow())

@@ -9,82 +9,49 @@ from __future__ import annotations
 from json import loads
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
-from sanic_ext import openapi
 
 from api import guards
-from api.idempotency import idempotent
+from api.endpoint import Audience, BigId, Code, IntId, endpoint
 from api.params import body, query
-from api.schemas import ErrorEnvelope, Query
-from auth.permissions import Action, Owned, Subject, require
+from api.schemas import In, Query, UploadIntentOut, UploadList, UploadOut
+from auth.permissions import Action, Owned, Subject, can, require
 from auth.service import today_local
 from cases import service as cases
 from catalog import service as catalog
 from core.clock import utcnow
-from core.errors import NotFound, ValidationFailed, field_error
+from core.errors import ValidationFailed, field_error
 from storage import service as storage
 from storage.models import Upload
 
 bp = Blueprint("uploads", url_prefix="/api/v1")
 
 
-class UploadIntentIn(BaseModel):
+class UploadIntentIn(In):
     purpose: Literal["material"] = "material"
-    item_code: str = Field(min_length=1, max_length=64)
+    item_code: Code
     material_code: str = Field(min_length=1, max_length=64)
-    case_id: int | None = Field(None, description="the case the file is for, once it exists")
-    company_id: int | None = Field(None, description="upload for this company (agent: apply)")
-    principal_user_id: int | None = Field(None, description="upload for a mandate's principal")
+    case_id: BigId | None = Field(None, description="the case the file is for, once it exists")
+    company_id: IntId | None = Field(None, description="upload for this company (agent: apply)")
+    principal_user_id: IntId | None = Field(
+        None, description="upload for a mandate's principal"
+    )
     filename: str = Field(min_length=1, max_length=200)
     content_type: str = Field(min_length=3, max_length=100)
     size: int = Field(ge=0, le=1_000_000_000, description="bytes, as the phone measured it")
 
 
-class UploadIntentOut(BaseModel):
-    upload_id: str
-    url: str = Field(description="wx.uploadFile url")
-    fields: dict[str, str] = Field(description="wx.uploadFile formData")
-    file_field: str = Field(description="wx.uploadFile name")
-    max_size: int
-    expires_at: str
-
-
-class UploadOut(BaseModel):
-    id: str
-    status: str
-    purpose: str
-    item_code: str | None
-    material_code: str | None
-    case_id: int | None
-    filename: str
-    content_type: str | None
-    size: int | None
-    width: int | None
-    height: int | None
-    pages: int | None
-    created_at: str | None
-    url: str | None = Field(None, description="presigned GET, valid about 5 minutes")
-    thumbnail_url: str | None = None
-
-
 class UploadListQuery(Query):
-    item_code: str | None = Field(None, max_length=64)
+    item_code: Code | None = None
     material_code: str | None = Field(None, max_length=64)
-    company_id: int | None = None
-    principal_user_id: int | None = None
+    company_id: IntId | None = None
+    principal_user_id: IntId | None = None
 
 
-def _doc(summary: str, body_model: Any, out: Any, *errors: int) -> Any:
-    responses = [openapi.definitions.Response(out, 200)] if out is not None else []
-    return openapi.definition(
-        summary=summary,
-        tag="uploads",
-        body={"application/json": body_model} if body_model is not None else None,
-        response=responses + [openapi.definitions.Response(ErrorEnvelope, e) for e in errors],
-        secured={"bearer": []},
-    )
+def _citizen(summary: str, **kwargs: Any) -> Any:
+    return endpoint(summary, tag="uploads", audience=Audience.citizen, **kwargs)
 
 
 async def _guide(request: Request, item_code: str) -> dict[str, Any]:
@@ -124,28 +91,21 @@ def _owner_for(subject: Subject, company_id: int | None, principal_id: int | Non
     return storage.Owner(user_id=principal_id if principal_id is not None else subject.id)
 
 
-def _owned(upload: Upload, departments: tuple[str, ...] = ()) -> Owned:
+def _owned(upload: Upload) -> Owned:
     return Owned(
         owner_user_id=upload.owner_user_id,
         company_id=upload.company_id,
         item_code=upload.item_code,
-        department_codes=departments,
     )
 
 
-async def _departments_of(request: Request, upload: Upload) -> tuple[str, ...]:
-    """The departments handling the upload's case (staff of these may read it); for a file of
-    no case, those of its item."""
-    if upload.case_id is not None:
-        case = await cases.find_case(case_id=upload.case_id)
-        return cases.owned(case).department_codes if case else ()
-    if not upload.item_code:
-        return ()
-    try:
-        guide = await _guide(request, upload.item_code)
-    except NotFound:
-        return ()
-    return (guide["lead_department"], *guide.get("parallel_departments", []))
+async def _as_handled(upload: Upload) -> Owned | None:
+    """The file as staff see it: part of its case (its departments, its status), or nothing
+    for a file of no case, or of a draft (an applicant's files are theirs until submitted)."""
+    if upload.case_id is None:
+        return None
+    case = await cases.find_case(case_id=upload.case_id)
+    return cases.owned(case) if case else None
 
 
 def _with_links(request: Request, upload: Upload, view: dict[str, Any]) -> dict[str, Any]:
@@ -154,8 +114,16 @@ def _with_links(request: Request, upload: Upload, view: dict[str, Any]) -> dict[
 
 
 @bp.post("/uploads")
-@idempotent
-@_doc("An upload policy for wx.uploadFile", UploadIntentIn, UploadIntentOut, 400, 401, 403, 409)
+@_citizen(
+    "An upload policy for wx.uploadFile",
+    action=Action.apply,
+    target="new_upload",
+    body=UploadIntentIn,
+    ok=201,
+    out=UploadIntentOut,
+    errors=(403, 404, 409),
+    idempotent=True,
+)
 async def create_intent(request: Request) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, UploadIntentIn)
@@ -194,8 +162,14 @@ async def create_intent(request: Request) -> HTTPResponse:
 
 
 @bp.post("/uploads/<upload_id:str>/complete")
-@idempotent
-@_doc("Verify and process an uploaded file (retry-safe)", None, UploadOut, 400, 401, 403, 404, 409)
+@_citizen(
+    "Verify and process an uploaded file (retry-safe)",
+    action=Action.apply,
+    target="upload",
+    out=UploadOut,
+    errors=(409, 422),
+    idempotent=True,
+)
 async def complete(request: Request, upload_id: str) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     upload = await storage.get_upload(upload_id=upload_id)
@@ -214,13 +188,14 @@ async def complete(request: Request, upload_id: str) -> HTTPResponse:
 
 
 async def _may(subject: Subject, action: Action, upload: Upload) -> bool:
-    from auth.permissions import can
 
     return await can(subject, action, _owned(upload), today=today_local())
 
 
 @bp.get("/uploads/<upload_id:str>")
-@_doc("One of my files, with short-lived links", None, UploadOut, 401, 404)
+@_citizen(
+    "One of my files, with short-lived links", action=Action.view, target="upload", out=UploadOut
+)
 async def get_one(request: Request, upload_id: str) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     upload = await storage.get_upload(upload_id=upload_id)
@@ -230,7 +205,14 @@ async def get_one(request: Request, upload_id: str) -> HTTPResponse:
 
 
 @bp.get("/uploads")
-@_doc("My processed files (for the materials checklist), newest first", None, None, 401, 403)
+@_citizen(
+    "My processed files (for the materials checklist), newest first",
+    action=Action.view,
+    target="upload_list",
+    query=UploadListQuery,
+    out=UploadList,
+    errors=(403,),
+)
 async def list_mine(request: Request) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     params = query(request, UploadListQuery)
@@ -251,7 +233,13 @@ async def list_mine(request: Request) -> HTTPResponse:
 
 
 @bp.delete("/uploads/<upload_id:str>")
-@_doc("Delete a file not yet submitted with a case", None, None, 401, 404, 409)
+@_citizen(
+    "Delete a file not yet submitted with a case",
+    action=Action.apply,
+    target="upload",
+    ok=204,
+    errors=(403, 409),
+)
 async def delete(request: Request, upload_id: str) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     upload = await storage.get_upload(upload_id=upload_id)
@@ -272,14 +260,19 @@ async def delete(request: Request, upload_id: str) -> HTTPResponse:
 
 
 @bp.get("/staff/uploads/<upload_id:str>")
-@_doc("A file for staff of a handling department (every read is logged)", None, UploadOut, 401, 404)
+@endpoint(
+    "A file for staff of a handling department (every read is logged)",
+    tag="uploads",
+    audience=Audience.staff,
+    action=Action.view,
+    target="staff_upload",
+    out=UploadOut,
+)
 async def staff_get(request: Request, upload_id: str) -> HTTPResponse:
     subject = await guards.staff(request)
     upload = await storage.get_upload(upload_id=upload_id)
-    departments = await _departments_of(request, upload)
-    from auth.permissions import can
-
-    if not await can(subject, Action.view, _owned(upload, departments), today=today_local()):
+    target = await _as_handled(upload)
+    if target is None or not await can(subject, Action.view, target, today=today_local()):
         raise storage.UploadNotFound()
     await storage.record_staff_read(
         upload=upload, staff_id=subject.id, request_id=request.ctx.request_id

@@ -29,6 +29,8 @@ from sanic.response import HTTPResponse, json
 from tortoise import Tortoise, connections
 
 from api.app import create_app
+from api.endpoint import spec_of
+from api.openapi import conformance_problems
 from api.params import body
 from auth.service import forget_standings
 from cases.views import reset_caches
@@ -157,12 +159,41 @@ def _add_probe_routes(application: Sanic) -> None:
         raise RuntimeError("secret internals /etc/passwd")
 
 
+#: Answers that broke their route's declaration, recorded by ``_check_conformance`` during a
+#: test and reported by the autouse fixture ``answers_conform`` at its end.
+NONCONFORMING: list[str] = []
+
+
+def _check_conformance(application: Sanic) -> None:
+    """Every answer the server gives in any test is checked against the OpenAPI document's
+    declaration of its route (status documented, body of the declared model or the envelope):
+    the whole suite is a conformance test of the contract."""
+
+    @application.on_response
+    async def conform(request: Request, response: HTTPResponse) -> None:
+        route = getattr(request, "route", None)
+        spec = spec_of(route.handler) if route is not None else None
+        if spec is None or not spec.in_document:
+            return
+        problems = conformance_problems(spec, route.path, response.status, response.body or b"")
+        NONCONFORMING.extend(f"{request.method} {request.path}: {p}" for p in problems)
+
+
+@pytest.fixture(autouse=True)
+def answers_conform() -> Iterator[None]:
+    NONCONFORMING.clear()
+    yield
+    found, NONCONFORMING[:] = list(NONCONFORMING), []
+    assert not found, "answers outside the OpenAPI document:\n" + "\n".join(found[:10])
+
+
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Sanic]:
     applied = await migrate(settings.effective_database_url)
     assert applied, "a fresh test database must have migrations to apply"
     application = create_app(settings, name=f"zhangban_test_{uuid.uuid4().hex[:6]}")
     _add_probe_routes(application)
+    _check_conformance(application)
     runner = AppRunner(application)
     await runner.start()
     yield application

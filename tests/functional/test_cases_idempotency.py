@@ -132,7 +132,7 @@ async def test_every_case_action_honours_the_key(
             "POST",
             f"/api/v1/staff/cases/{case_id}/comments",
             {"text": "核查无误"},
-            201,
+            204,
         )
         decision = {"outcome": "pass", "opinion": "材料齐全，符合法定条件。"}
         await twice(staff.reviewer, "POST", f"/api/v1/staff/tasks/{task}/decide", decision)

@@ -87,3 +87,11 @@ def test_the_state_groups_are_consistent() -> None:
         CaseStatus.in_review,
         CaseStatus.suspended,
     }
+
+
+def test_the_documented_statuses_are_the_states() -> None:
+    from typing import get_args
+
+    from api.schemas import CaseStatusName
+
+    assert set(get_args(CaseStatusName)) == {s.value for s in CaseStatus}
