@@ -13,25 +13,32 @@ streaming route (``stream=True``), for which Sanic lifts that limit and leaves t
 handler; the handler parses the multipart form as it arrives, checks the policy as soon as the
 file part begins, and stops reading at the policy's ``content-length-range`` maximum (and never
 beyond the largest upload the settings allow), so an oversize file is refused without being
-buffered.
+buffered. Whatever the answer, the rest of the body is read and dropped (within that limit)
+before answering, so the client reads our answer and Sanic never finds a body left unread.
+
+Downloads are query-string SigV4 GETs (``storage.local`` verifies them against the raw path,
+query and ``Host`` header as S3 does), with S3's single ``Range`` and ``response-*`` overrides.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import format_datetime
-from typing import Any
-from urllib.parse import quote, unquote
+from typing import Any, BinaryIO
+from urllib.parse import quote, unquote, urlencode
 from xml.sax.saxutils import escape
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, ResponseStream, file_stream
+from sanic.response import HTTPResponse, ResponseStream
 from sanic.response import raw as raw_response
 
-from storage.local import LocalObjectStore, LocalPolicyError, check_key
+from storage.local import LocalObjectStore, LocalPolicyError, PostGrant, check_key
+from storage.sigv4 import parse_query
 
 log = logging.getLogger("zhangban.objects")
 bp = Blueprint("objects")
@@ -47,14 +54,23 @@ _XML = "application/xml"
 # --- S3-shaped answers ---------------------------------------------------------------------------
 
 
-def s3_error(status: int, code: str, message: str, request: Request | None = None) -> HTTPResponse:
+def s3_error(
+    status: int,
+    code: str,
+    message: str,
+    request: Request | None = None,
+    *,
+    extra: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTTPResponse:
     request_id = getattr(request.ctx, "request_id", "") if request is not None else ""
+    details = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in (extra or {}).items())
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>{details}"
         f"<RequestId>{escape(request_id or '')}</RequestId></Error>"
     )
-    return raw_response(body.encode("utf-8"), status=status, content_type=_XML)
+    return raw_response(body.encode("utf-8"), status=status, content_type=_XML, headers=headers)
 
 
 def _policy_error(exc: LocalPolicyError, request: Request) -> HTTPResponse:
@@ -185,6 +201,19 @@ class MultipartStream:
             content_type=headers.get("content-type"),
         )
 
+    async def discard_rest(self) -> bool:
+        """Read the body to its end, keeping nothing; ``False`` if it passed the body limit."""
+        self._buf.clear()
+        while not self._eof:
+            try:
+                await self._more()
+            except MultipartError:
+                return True  # the end of the body
+            except PartTooLarge:
+                return False
+            self._buf.clear()
+        return True
+
     async def read_part(self, limit: int) -> bytes:
         """The current part's content; ``PartTooLarge`` as soon as it passes ``limit`` bytes."""
         out = bytearray()
@@ -218,14 +247,35 @@ def _boundary(content_type: str) -> bytes | None:
 # --- routes --------------------------------------------------------------------------------------
 
 
+def _close_after_response(request: Request) -> None:
+    """Answer with ``Connection: close``: the rest of the body will not be read."""
+    http = request.stream
+    if http is not None and hasattr(http, "keep_alive"):
+        http.keep_alive = False
+
+
+async def _finish_body(request: Request, form: MultipartStream) -> None:
+    """Read what is left of the body before answering, or close the connection.
+
+    Sanic logs ``body not consumed`` at error level after a 2xx answer to a request whose body
+    was not read to its end (the closing delimiter, usually), and a client still sending an
+    upload we refused reads a reset rather than our XML. Draining (without keeping the bytes)
+    within the body limit avoids both; past the limit the connection is closed after the answer.
+    """
+    if not await form.discard_rest():
+        _close_after_response(request)
+
+
 @bp.post("/objects/<bucket>", stream=True)
 async def post_object(request: Request, bucket: str) -> HTTPResponse:
     """S3's browser-based upload (POST policy), as ``wx.uploadFile`` sends it."""
     store = _local_store(request)
     if store is None or bucket != store.bucket:
+        _close_after_response(request)
         return s3_error(404, "NoSuchBucket", "The specified bucket does not exist", request)
     boundary = _boundary(request.headers.get("content-type", ""))
     if boundary is None:
+        _close_after_response(request)
         return s3_error(
             412,
             "PreconditionFailed",
@@ -236,6 +286,7 @@ async def post_object(request: Request, bucket: str) -> HTTPResponse:
     hard_max = max(settings.upload_max_pdf_bytes, settings.upload_max_photo_bytes) + FORM_OVERHEAD
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > hard_max:
+        _close_after_response(request)
         return _too_large(request)  # refused before reading a byte of it
     if request.stream is None:
         return s3_error(400, "MalformedPOSTRequest", "The request has no body.", request)
@@ -243,6 +294,14 @@ async def post_object(request: Request, bucket: str) -> HTTPResponse:
     # HTTP/1.1 and ASGI streams both have ``read()``; Sanic types the base class without it.
     stream: Any = request.stream
     form = MultipartStream(stream.read, boundary, hard_max)
+    response = await _receive_post(request, store, form, hard_max)
+    await _finish_body(request, form)
+    return response
+
+
+async def _receive_post(
+    request: Request, store: LocalObjectStore, form: MultipartStream, hard_max: int
+) -> HTTPResponse:
     fields: dict[str, str] = {}
     try:
         while (part := await form.next_part()) is not None:
@@ -254,11 +313,12 @@ async def post_object(request: Request, bucket: str) -> HTTPResponse:
                 fields[part.name] = (await form.read_part(FIELD_MAX)).decode("utf-8")
                 continue
             # The file is the last field S3 reads: the policy is complete, check it first.
-            grant = store.authorize_post(fields)
+            grant = store.authorize_post(fields, filename=part.filename)
             limit = hard_max if grant.max_size is None else min(grant.max_size, hard_max)
             data = await form.read_part(limit)
-            key = await store.accept_post(fields, data, part.content_type)
-            return _post_success(request, grant.success_status, store.bucket, key)
+            key = await store.store_granted(grant, data, part.content_type)
+            etag = f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
+            return _post_success(request, grant, store.bucket, key, etag)
         return s3_error(
             400,
             "InvalidArgument",
@@ -283,46 +343,154 @@ async def post_object(request: Request, bucket: str) -> HTTPResponse:
         return s3_error(500, "InternalError", "We encountered an internal error.", request)
 
 
-def _post_success(request: Request, status: int, bucket: str, key: str) -> HTTPResponse:
+def _post_success(
+    request: Request, grant: PostGrant, bucket: str, key: str, etag: str
+) -> HTTPResponse:
     base = request.app.ctx.settings.effective_public_base_url.rstrip("/")
     location = f"{base}/objects/{bucket}/{quote(key, safe='/')}"
-    if status == 201:
+    headers = {"Location": location, "ETag": etag}
+    if grant.redirect is not None:
+        result = urlencode({"bucket": bucket, "key": key, "etag": etag}, quote_via=quote)
+        separator = "&" if "?" in grant.redirect else "?"
+        headers["Location"] = f"{grant.redirect}{separator}{result}"
+        return raw_response(b"", status=303, headers=headers)
+    if grant.success_status == 201:
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<PostResponse><Location>{escape(location)}</Location>"
-            f"<Bucket>{escape(bucket)}</Bucket><Key>{escape(key)}</Key></PostResponse>"
+            f"<Bucket>{escape(bucket)}</Bucket><Key>{escape(key)}</Key>"
+            f"<ETag>{escape(etag)}</ETag></PostResponse>"
         )
-        return raw_response(
-            body.encode("utf-8"), status=201, content_type=_XML, headers={"Location": location}
-        )
-    return raw_response(b"", status=status, headers={"Location": location})
+        return raw_response(body.encode("utf-8"), status=201, content_type=_XML, headers=headers)
+    return raw_response(b"", status=grant.success_status, headers=headers)
+
+
+# --- GET: ranges and response overrides ----------------------------------------------------------
+
+_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE)
+
+#: Query parameters of a signed GET that set a response header, as S3 allows.
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+
+
+class Unsatisfiable(Exception):
+    """A well-formed range that selects no byte of the object (S3: 416 InvalidRange)."""
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte a ``Range`` header selects, as S3 reads it.
+
+    ``None`` means the whole object with 200: no header, one S3 ignores as malformed (another
+    unit, ``b < a``, garbage), or several ranges (S3 serves one range at most). ``Unsatisfiable``
+    when it is well formed but starts past the end, or asks for the last zero bytes.
+    """
+    if not header:
+        return None
+    match = _RANGE.fullmatch(header)
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first:
+        start = int(first)
+        end = int(last) if last else size - 1
+        if last and end < start:
+            return None
+        if start >= size:
+            raise Unsatisfiable
+        return start, min(end, size - 1)
+    if not last:
+        return None  # "bytes=-"
+    suffix = int(last)
+    if suffix == 0 or size == 0:
+        raise Unsatisfiable
+    return max(size - suffix, 0), size - 1
+
+
+def _stream_file(handle: BinaryIO, start: int, length: int, chunk: int = 64 * 1024) -> Any:
+    """A ``ResponseStream`` body: ``length`` bytes from ``start``, read in a thread."""
+
+    async def send(response: Any) -> None:
+        try:
+            await asyncio.to_thread(handle.seek, start)
+            left = length
+            while left > 0:
+                data = await asyncio.to_thread(handle.read, min(chunk, left))
+                if not data:
+                    break
+                left -= len(data)
+                await response.write(data)
+        finally:
+            await asyncio.to_thread(handle.close)
+
+    return send
+
+
+def _header_map(request: Request) -> dict[str, str]:
+    """The request's headers by lower-case name, repeated ones joined as SigV4 joins them."""
+    return {name.lower(): ",".join(request.headers.getall(name)) for name in request.headers}
 
 
 @bp.get("/objects/<bucket>/<key:path>")
 async def get_object(request: Request, bucket: str, key: str) -> HTTPResponse | ResponseStream:
-    """A presigned download: the object's bytes with its content type, as S3 serves them."""
+    """A presigned download: the object's bytes (or one range of them) as S3 serves them."""
     key = unquote(key)  # Sanic hands path parameters over still percent-encoded
     store = _local_store(request)
     if store is None or bucket != store.bucket:
         return s3_error(404, "NoSuchBucket", "The specified bucket does not exist", request)
-    query = {name: request.args.get(name, "") for name in request.args}
+    query = parse_query(request.query_string)
     try:
-        store.verify_get(key, query)
+        store.verify_request(
+            method="GET", path=request.path, query=query, headers=_header_map(request)
+        )
         check_key(key)
     except LocalPolicyError as exc:
         return _policy_error(exc, request)
     except ValueError:
         return s3_error(400, "InvalidArgument", "Invalid object key.", request)
-    found = await store.locate(key)
+    found = await store.open_object(key)
     if found is None:
         return s3_error(404, "NoSuchKey", "The specified key does not exist.", request)
-    path, info = found
-    return await file_stream(
-        path,
-        chunk_size=64 * 1024,
-        mime_type=info.content_type,
-        headers={
-            "Content-Length": str(info.size),
-            "Last-Modified": format_datetime(info.last_modified, usegmt=True),
-        },
+    handle, size, info = found
+    requested = request.headers.get("range")
+    try:
+        selected = byte_range(requested, size)
+    except Unsatisfiable:
+        await asyncio.to_thread(handle.close)
+        return s3_error(
+            416,
+            "InvalidRange",
+            "The requested range is not satisfiable",
+            request,
+            extra={"RangeRequested": requested or "", "ActualObjectSize": str(size)},
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Last-Modified": format_datetime(info.last_modified, usegmt=True),
+    }
+    content_type = info.content_type
+    for name, value in query:
+        header = RESPONSE_OVERRIDES.get(name)
+        if header == "Content-Type":
+            content_type = value
+        elif header is not None:
+            headers[header] = value
+    status, start, length = 200, 0, size
+    if selected is not None:
+        start, end = selected
+        status, length = 206, end - start + 1
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(length)
+    return ResponseStream(
+        _stream_file(handle, start, length),
+        status=status,
+        headers=headers,
+        content_type=content_type,
     )

@@ -210,9 +210,8 @@ class Guide(Strict):
             )
         wrong = bad_marks(value)
         if wrong:
-            raise ValueError(
-                f'"{MARK}" 只能取 ' + "、".join(sorted(KINDS)) + "，以下字段有误：" + "、".join(wrong)
-            )
+            kinds = "、".join(sorted(KINDS))
+            raise ValueError(f'"{MARK}" 只能取 {kinds}，以下字段有误：' + "、".join(wrong))
         return value
 
 

@@ -22,12 +22,15 @@ def local_signing_key(secret_key: str) -> bytes:
 
 def create_object_store(settings: Settings) -> ObjectStore:
     if settings.effective_storage_backend == "local":
-        from storage.local import LocalObjectStore
+        from storage.local import DEFAULT_ACCESS_KEY, LocalObjectStore
 
+        # The S3 key pair, when set, lets S3 tools presign for the local store too.
         return LocalObjectStore(
             root=settings.var_dir / "objects",
             bucket=settings.s3_bucket,
-            secret=local_signing_key(settings.secret_key),
+            secret=settings.s3_secret_key or local_signing_key(settings.secret_key),
+            access_key=settings.s3_access_key or DEFAULT_ACCESS_KEY,
+            region=settings.s3_region,
             public_base_url=settings.effective_public_base_url,
         )
     from storage.s3 import S3ObjectStore

@@ -2,10 +2,16 @@
 
 The mini-program cannot tell this store from MinIO: it gets the same presigned POST form
 (``key``, ``Content-Type``, ``policy``, ``x-amz-*``) and posts it with ``wx.uploadFile`` to
-``/objects/<bucket>`` on this server, where ``api.objects`` hands the form to ``accept_post``.
+``/objects/<bucket>`` on this server, where ``api.objects`` hands it to ``authorize_post``.
 Because S3 is the store that refuses oversize or mistyped uploads in production, this code must
 refuse exactly what S3 refuses (signature, expiry, every policy condition, extra fields, size),
 or the embedded profile would accept uploads production refuses and hide bugs.
+
+Signatures are AWS Signature Version 4 (``storage.sigv4``) with an access key, secret and region
+of its own, so an S3 client can presign for it (boto3's ``generate_presigned_post`` and
+``generate_presigned_url`` with ``endpoint_url=<public base>/objects``) and what it signs
+verifies in any SigV4 implementation. It serves presigned POST uploads and query-string GETs
+only: requests signed in an ``Authorization`` header (``aws s3 cp``) are answered 501.
 
 Layout under ``root``: ``<bucket>/<key>`` holds the bytes; ``.meta/<bucket>/<key>.json`` the
 content type (outside the bucket folder, so no key can collide with a sidecar); ``.tmp/`` the
@@ -18,26 +24,41 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import hashlib
-import hmac
 import json
 import os
+import posixpath
 import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
-from urllib.parse import quote, urlencode
+from typing import Any, BinaryIO, ClassVar
+from urllib.parse import urlsplit
 
+from storage import sigv4
 from storage.base import ObjectInfo, ObjectMissing, ObjectTooLarge, PresignedPost
 
-ALGORITHM = "AWS4-HMAC-SHA256"
-REGION = "local"
+ALGORITHM = sigv4.ALGORITHM
+#: The access key of the local store when ``ZB_S3_ACCESS_KEY`` is not set. Access keys are not
+#: secret (every presigned URL shows one); the secret is what signs.
+DEFAULT_ACCESS_KEY = "zhangban-local"
+DEFAULT_REGION = "us-east-1"
 MAX_EXPIRES_S = 7 * 86400  # S3's limit for presigned URLs
+#: How far in the future S3 lets a presigned URL's X-Amz-Date be (clock skew).
+MAX_SKEW = timedelta(minutes=15)
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when no type is given
 #: Form fields S3 accepts without a policy condition naming them (besides ``x-ignore-*``).
 UNSIGNED_FIELDS = frozenset({"policy", "x-amz-signature", "file"})
+#: The query parameters of SigV4 query-string authentication, all required together.
+QUERY_AUTH = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Signature",
+    "X-Amz-Date",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Expires",
+)
+FILENAME_VARIABLE = "${filename}"
 _META = ".meta"
 _TMP = ".tmp"
 
@@ -47,6 +68,7 @@ class LocalPolicyError(Exception):
 
     STATUS: ClassVar[dict[str, int]] = {
         "AccessDenied": 403,
+        "InvalidAccessKeyId": 403,
         "SignatureDoesNotMatch": 403,
         "EntityTooLarge": 400,
         "EntityTooSmall": 400,
@@ -56,6 +78,8 @@ class LocalPolicyError(Exception):
         "AuthorizationQueryParametersError": 400,
         "NoSuchBucket": 404,
         "NoSuchKey": 404,
+        "InvalidRange": 416,
+        "NotImplemented": 501,
     }
 
     def __init__(self, code: str, message: str) -> None:
@@ -63,6 +87,18 @@ class LocalPolicyError(Exception):
         self.message = message
         self.status = self.STATUS.get(code, 400)
         super().__init__(f"{code}: {message}")
+
+
+def _signature_mismatch() -> LocalPolicyError:
+    return LocalPolicyError(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+    )
+
+
+def _query_error(message: str) -> LocalPolicyError:
+    return LocalPolicyError("AuthorizationQueryParametersError", message)
 
 
 @dataclass(frozen=True)
@@ -74,6 +110,8 @@ class PostGrant:
     min_size: int
     max_size: int | None
     success_status: int
+    #: ``success_action_redirect``: S3 answers 303 to it (with bucket, key and ETag) when set
+    redirect: str | None = None
 
 
 def check_key(key: str) -> str:
@@ -94,10 +132,6 @@ def check_key(key: str) -> str:
     return key
 
 
-def _amz_date(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def _iso8601(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -112,30 +146,60 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _condition_holds(op: str, name: str, actual: str, value: str) -> bool:
+    if op == "eq":
+        return actual == value
+    if name == "content-type":
+        # S3 applies starts-with to each type of a comma-separated Content-Type.
+        return all(part.strip().startswith(value) for part in actual.split(","))
+    return actual.startswith(value)
+
+
 class LocalObjectStore:
-    """One bucket in a folder, with S3-shaped presigned POST and GET served by ``api.objects``."""
+    """One bucket in a folder, with S3's presigned POST and GET served by ``api.objects``.
+
+    ``secret`` is the SigV4 secret access key; bytes (a derived key) stand for their hex text,
+    which is what an S3 client is then given as the secret.
+    """
 
     def __init__(
         self,
         root: Path,
         bucket: str,
-        secret: bytes,
+        secret: bytes | str,
         public_base_url: str,
         *,
+        access_key: str = DEFAULT_ACCESS_KEY,
+        region: str = DEFAULT_REGION,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         if len(bucket) < 3 or "/" in bucket or bucket.startswith("."):
             raise ValueError("bucket name must have at least 3 characters and no '/'")
-        if len(secret) < 16:
-            raise ValueError("the local store's secret must have at least 16 bytes")
+        if isinstance(secret, bytes):
+            if len(secret) < 16:
+                raise ValueError("the local store's secret must have at least 16 bytes")
+            secret = secret.hex()
+        elif len(secret) < 8:
+            raise ValueError("the local store's secret key must have at least 8 characters")
+        if not access_key or "/" in access_key:
+            raise ValueError("the access key must be set and must not contain '/'")
+        if not region or "/" in region:
+            raise ValueError("the region must be set and must not contain '/'")
         self.root = Path(root)
         self.bucket = bucket
-        self._secret = secret
+        self.access_key = access_key
+        self.region = region
+        self._signer = sigv4.Signer(access_key=access_key, secret=secret, region=region)
         self.public_base_url = public_base_url.rstrip("/")
         self._clock = clock
         self._bucket_dir = self.root / bucket
         self._meta_dir = self.root / _META / bucket
         self._tmp_dir = self.root / _TMP
+
+    @property
+    def endpoint_url(self) -> str:
+        """What an S3 client takes as ``endpoint_url`` (path-style addressing) for this store."""
+        return f"{self.public_base_url}/objects"
 
     # --- paths ---------------------------------------------------------------------------------
 
@@ -165,9 +229,6 @@ class LocalObjectStore:
 
     # --- presigning (pure computation) ---------------------------------------------------------
 
-    def _sign(self, message: str) -> str:
-        return hmac.new(self._secret, message.encode("utf-8"), hashlib.sha256).hexdigest()
-
     def presign_post(
         self,
         *,
@@ -184,8 +245,8 @@ class LocalObjectStore:
         if not 1 <= expires_s <= MAX_EXPIRES_S:
             raise ValueError(f"expires_s must be between 1 and {MAX_EXPIRES_S}")
         now = self._clock()
-        credential = f"zhangban-local/{now.astimezone(UTC):%Y%m%d}/{REGION}/s3/aws4_request"
-        amz_date = _amz_date(now)
+        credential = self._signer.credential(now)
+        amz_date = sigv4.amz_date(now)
         conditions: list[Any] = [
             {"bucket": self.bucket},
             ["eq", "$key", key],
@@ -198,7 +259,7 @@ class LocalObjectStore:
             conditions.append({"success_action_status": str(success_action_status)})
         conditions += [
             {"x-amz-algorithm": ALGORITHM},
-            {"x-amz-credential": credential},
+            {"x-amz-credential": str(credential)},
             {"x-amz-date": amz_date},
         ]
         document = {
@@ -211,68 +272,153 @@ class LocalObjectStore:
             "Content-Type": content_type,
             **extra,
             "x-amz-algorithm": ALGORITHM,
-            "x-amz-credential": credential,
+            "x-amz-credential": str(credential),
             "x-amz-date": amz_date,
             "policy": policy,
-            "x-amz-signature": self._sign(policy),
+            "x-amz-signature": self._signer.sign_policy(policy, credential),
         }
-        return PresignedPost(url=f"{self.public_base_url}/objects/{self.bucket}", fields=fields)
-
-    def _get_string_to_sign(self, key: str, amz_date: str, expires: str) -> str:
-        return "\n".join(("GET", self.bucket, key, amz_date, expires))
+        return PresignedPost(url=f"{self.endpoint_url}/{self.bucket}", fields=fields)
 
     def presign_get(self, *, key: str, expires_s: int) -> str:
         check_key(key)
         if not 1 <= expires_s <= MAX_EXPIRES_S:
             raise ValueError(f"expires_s must be between 1 and {MAX_EXPIRES_S}")
-        amz_date = _amz_date(self._clock())
-        query = {
-            "X-Amz-Expires": str(expires_s),
-            "X-Amz-Date": amz_date,
-            "X-Amz-Signature": self._sign(self._get_string_to_sign(key, amz_date, str(expires_s))),
-        }
-        return (
-            f"{self.public_base_url}/objects/{self.bucket}/{quote(key, safe='/')}"
-            f"?{urlencode(query)}"
+        path = f"{self.bucket}/{sigv4.uri_encode(key, keep_slash=True)}"
+        return self._signer.presign_url(
+            method="GET",
+            url=f"{self.endpoint_url}/{path}",
+            expires_s=expires_s,
+            moment=self._clock(),
         )
 
-    def verify_get(self, key: str, query: Mapping[str, str]) -> None:
-        """Raise ``LocalPolicyError`` unless ``query`` is a live signature of ``presign_get``."""
-        expires = query.get("X-Amz-Expires", "")
-        amz_date = query.get("X-Amz-Date", "")
-        signature = query.get("X-Amz-Signature", "")
-        if not (expires and amz_date and signature):
-            raise LocalPolicyError(
-                "AccessDenied",
-                "Query-string authentication requires X-Amz-Date, X-Amz-Expires and "
-                "X-Amz-Signature.",
-            )
-        expected = self._sign(self._get_string_to_sign(key, amz_date, expires))
-        if not hmac.compare_digest(expected, signature):
-            raise LocalPolicyError(
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided.",
-            )
+    # --- query-string authentication -----------------------------------------------------------
+
+    def _credential(self, value: str, amz_date: str) -> sigv4.Credential:
+        """The credential of a request if it names this store's key, day and region."""
         try:
-            signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-            lifetime = int(expires)
+            credential = sigv4.Credential.parse(value)
         except ValueError as exc:
-            raise LocalPolicyError(
-                "AuthorizationQueryParametersError", "X-Amz-Date or X-Amz-Expires is malformed."
+            raise _query_error(
+                "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+                'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
             ) from exc
+        if credential.access_key != self.access_key:
+            raise LocalPolicyError(
+                "InvalidAccessKeyId",
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+        if credential.date != amz_date[:8]:
+            raise _query_error("Invalid credential date. Date is not the same as X-Amz-Date.")
+        if credential.region != self.region:
+            raise _query_error(
+                "Error parsing the X-Amz-Credential parameter; the region "
+                f"'{credential.region}' is wrong; expecting '{self.region}'"
+            )
+        if credential.service != sigv4.SERVICE:
+            raise _query_error(
+                "Error parsing the X-Amz-Credential parameter; incorrect service "
+                f"'{credential.service}'. This endpoint belongs to 's3'."
+            )
+        return credential
+
+    def verify_request(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        headers: Mapping[str, str],
+    ) -> None:
+        """Raise ``LocalPolicyError`` unless the request carries a live SigV4 query signature.
+
+        ``path`` is the request's raw (still percent-encoded) path, ``query`` its decoded
+        parameters in order, ``headers`` its headers keyed by lower-case name. Checked in S3's
+        order: the parameters' form, the access key, the lifetime, then the signature.
+        """
+        params: dict[str, str] = {}
+        for name, value in query:
+            if name in QUERY_AUTH:
+                params.setdefault(name, value)
+        if not params:
+            if "authorization" in headers:
+                raise LocalPolicyError(
+                    "NotImplemented",
+                    "A header you provided implies functionality that is not implemented: "
+                    "this store takes presigned (query-string) requests only.",
+                )
+            raise LocalPolicyError("AccessDenied", "Access Denied")
+        if any(name not in params for name in QUERY_AUTH):
+            raise _query_error(
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+                "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+                "X-Amz-Expires parameters."
+            )
+        if params["X-Amz-Algorithm"] != ALGORITHM:
+            raise _query_error(f'X-Amz-Algorithm only supports "{ALGORITHM}"')
+        amz_date = params["X-Amz-Date"]
+        try:
+            signed_at = sigv4.parse_amz_date(amz_date)
+        except ValueError as exc:
+            raise _query_error(
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+            ) from exc
+        try:
+            lifetime = int(params["X-Amz-Expires"])
+        except ValueError as exc:
+            raise _query_error("X-Amz-Expires should be a number") from exc
+        if lifetime < 0:
+            raise _query_error("X-Amz-Expires must be non-negative")
+        if lifetime > MAX_EXPIRES_S:
+            raise _query_error(
+                f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_EXPIRES_S}"
+            )
+        credential = self._credential(params["X-Amz-Credential"], amz_date)
+        signed_headers = params["X-Amz-SignedHeaders"].split(";")
+        if "host" not in signed_headers:
+            raise _query_error("X-Amz-SignedHeaders must include the host header.")
+        if any(name.startswith("x-amz-") and name not in signed_headers for name in headers):
+            raise LocalPolicyError(
+                "AccessDenied", "There were headers present in the request which were not signed"
+            )
         now = self._clock()
         if now > signed_at + timedelta(seconds=lifetime):
             raise LocalPolicyError("AccessDenied", "Request has expired")
-        if signed_at > now + timedelta(minutes=15):
+        if signed_at > now + MAX_SKEW:
             raise LocalPolicyError("AccessDenied", "Request is not valid yet")
+        request = sigv4.canonical_request(
+            method=method,
+            uri=sigv4.canonical_uri(path),
+            query=[(name, value) for name, value in query if name != "X-Amz-Signature"],
+            headers={name: headers.get(name, "") for name in signed_headers},
+            signed_headers=signed_headers,
+        )
+        expected = sigv4.hex_hmac(
+            self._signer.key(credential), sigv4.string_to_sign(amz_date, credential, request)
+        )
+        if not sigv4.same_signature(expected, params["X-Amz-Signature"]):
+            raise _signature_mismatch()
+
+    def verify_get(self, key: str, query: Mapping[str, str], *, host: str | None = None) -> None:
+        """``verify_request`` for a GET of ``key`` at its URL on this store's public host."""
+        check_key(key)
+        url = f"{self.endpoint_url}/{self.bucket}/{sigv4.uri_encode(key, keep_slash=True)}"
+        self.verify_request(
+            method="GET",
+            path=urlsplit(url).path,
+            query=list(query.items()),
+            headers={"host": host if host is not None else sigv4.host_of(url)},
+        )
 
     # --- POST policy enforcement ---------------------------------------------------------------
 
-    def authorize_post(self, form_fields: Mapping[str, str]) -> PostGrant:
+    def authorize_post(
+        self, form_fields: Mapping[str, str], *, filename: str | None = None
+    ) -> PostGrant:
         """Check the signature, expiry, bucket and every field condition of a POST form.
 
         Runs before the file part is read, so the caller can stop reading at ``max_size``.
-        Field names are case-insensitive, as in S3; values are compared exactly.
+        Field names are case-insensitive, as in S3; values are compared exactly. ``filename``
+        (the file part's) replaces ``${filename}`` in the key once the policy has allowed it.
         """
         fields = {name.lower(): value for name, value in form_fields.items()}
         policy_b64 = fields.get("policy")
@@ -282,19 +428,17 @@ class LocalObjectStore:
             raise LocalPolicyError(
                 "InvalidArgument", "Bucket POST must contain a field named 'key'."
             )
-        algorithm = fields.get("x-amz-algorithm")
-        if algorithm != ALGORITHM:
-            raise LocalPolicyError(
-                "InvalidArgument", "POST requires x-amz-algorithm AWS4-HMAC-SHA256."
-            )
-        for name in ("x-amz-credential", "x-amz-date", "x-amz-signature"):
+        for name in ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"):
             if not fields.get(name):
-                raise LocalPolicyError("InvalidArgument", f"Bucket POST must contain {name}.")
-        if not hmac.compare_digest(self._sign(policy_b64), fields["x-amz-signature"]):
-            raise LocalPolicyError(
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided.",
-            )
+                raise LocalPolicyError(
+                    "InvalidArgument", f"Bucket POST must contain a field named '{name}'."
+                )
+        if fields["x-amz-algorithm"] != ALGORITHM:
+            raise LocalPolicyError("InvalidArgument", f"POST requires x-amz-algorithm {ALGORITHM}.")
+        credential = self._credential(fields["x-amz-credential"], fields["x-amz-date"])
+        expected = self._signer.sign_policy(policy_b64, credential)
+        if not sigv4.same_signature(expected, fields["x-amz-signature"]):
+            raise _signature_mismatch()
         try:
             document = json.loads(base64.b64decode(policy_b64, validate=True))
             expiration = _parse_iso8601(document["expiration"])
@@ -341,10 +485,7 @@ class LocalObjectStore:
             name = name.lower()
             actual = self.bucket if name == "bucket" else fields.get(name)
             covered.add(name)
-            matched = actual is not None and (
-                actual == str(value) if op == "eq" else actual.startswith(str(value))
-            )
-            if not matched:
+            if actual is None or not _condition_holds(op, name, actual, str(value)):
                 raise LocalPolicyError(
                     "AccessDenied",
                     f'Invalid according to Policy: Policy Condition failed: ["{op}", '
@@ -362,24 +503,30 @@ class LocalObjectStore:
                 "AccessDenied",
                 "Invalid according to Policy: Extra input fields: " + ", ".join(extra),
             )
+        key = fields["key"]
+        if FILENAME_VARIABLE in key and filename:
+            # Browsers send a bare name, some clients a path: S3 keeps the last segment.
+            key = key.replace(FILENAME_VARIABLE, posixpath.basename(filename.replace("\\", "/")))
         try:
-            check_key(fields["key"])
+            check_key(key)
         except ValueError as exc:
             raise LocalPolicyError("InvalidArgument", f"Invalid object key: {exc}") from exc
         status = fields.get("success_action_status", "")
+        redirect = fields.get("success_action_redirect") or fields.get("redirect") or ""
         return PostGrant(
-            key=fields["key"],
+            key=key,
             content_type=fields.get("content-type") or "",
             min_size=min_size,
             max_size=max_size,
             success_status=int(status) if status in ("200", "201") else 204,
+            # S3 ignores a redirect that is not an absolute http(s) URL.
+            redirect=redirect if redirect.startswith(("http://", "https://")) else None,
         )
 
-    async def accept_post(
-        self, form_fields: Mapping[str, str], file_bytes: bytes, file_content_type: str | None
+    async def store_granted(
+        self, grant: PostGrant, file_bytes: bytes, file_content_type: str | None
     ) -> str:
-        """Store the file of a POST form if S3 would; return its key. Nothing is written else."""
-        grant = self.authorize_post(form_fields)
+        """Store the file a verified policy allowed if its size fits; return its key."""
         size = len(file_bytes)
         if size < grant.min_size:
             raise LocalPolicyError(
@@ -394,7 +541,38 @@ class LocalObjectStore:
         await self.put(grant.key, file_bytes, content_type=content_type)
         return grant.key
 
+    async def accept_post(
+        self,
+        form_fields: Mapping[str, str],
+        file_bytes: bytes,
+        file_content_type: str | None,
+        *,
+        filename: str | None = None,
+    ) -> str:
+        """Store the file of a POST form if S3 would; return its key. Nothing is written else."""
+        grant = self.authorize_post(form_fields, filename=filename)
+        return await self.store_granted(grant, file_bytes, file_content_type)
+
     # --- object I/O ----------------------------------------------------------------------------
+
+    async def open_object(self, key: str) -> tuple[BinaryIO, int, ObjectInfo] | None:
+        """An open binary file of the object, its size and description (``None`` if missing).
+
+        The size comes from the open file, so a concurrent replacement (a rename) cannot make
+        the bytes served disagree with the Content-Length announced.
+        """
+
+        def open_sync() -> tuple[BinaryIO, int, ObjectInfo] | None:
+            info = self._stat_sync(key)
+            if info is None:
+                return None
+            try:
+                handle = self._data_path(key).open("rb")
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                return None
+            return handle, os.fstat(handle.fileno()).st_size, info
+
+        return await asyncio.to_thread(open_sync)
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -432,15 +610,6 @@ class LocalObjectStore:
 
     async def stat(self, key: str) -> ObjectInfo | None:
         return await asyncio.to_thread(self._stat_sync, key)
-
-    async def locate(self, key: str) -> tuple[Path, ObjectInfo] | None:
-        """The file and its description, for the HTTP edge to stream (``None`` if missing)."""
-
-        def locate_sync() -> tuple[Path, ObjectInfo] | None:
-            info = self._stat_sync(key)
-            return None if info is None else (self._data_path(key), info)
-
-        return await asyncio.to_thread(locate_sync)
 
     async def read(self, key: str, *, max_bytes: int) -> bytes:
         def read_sync() -> bytes:
