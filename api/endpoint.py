@@ -50,8 +50,8 @@ IntId = Annotated[int, Field(ge=1, le=MAX_INT)]
 BigId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 #: An item, department or theme code (catalog.schemas.CODE_PATTERN).
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")]
-#: An upload's id (storage.service: 24 hex characters).
-UploadId = Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")]
+#: An upload's id: hex, within its column's 32 characters (storage.service makes 24).
+UploadId = Annotated[str, Field(pattern=r"^[0-9a-f]{8,32}$")]
 #: A calendar day, ISO format.
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 #: An acceptance number: department code, date, sequence (cases.service).
