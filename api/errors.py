@@ -76,7 +76,7 @@ async def handle_sanic_error(request: Request, exc: SanicException) -> HTTPRespo
     if isinstance(exc, NotFound):
         return envelope(404, "http.not_found", "您访问的地址不存在。", {"path": request.path[:200]})
     if isinstance(exc, MethodNotAllowed):
-        allowed = getattr(exc, "allowed_methods", None) or []
+        allowed = getattr(exc, "allowed_methods", None) or _allowed_methods(request)
         headers = {"Allow": ", ".join(sorted(allowed))} if allowed else None
         return envelope(
             405,
@@ -97,6 +97,22 @@ async def handle_sanic_error(request: Request, exc: SanicException) -> HTTPRespo
     if status >= 500:
         return await handle_unexpected(request, exc)
     return envelope(status, "http.error", "请求无法完成，请稍后重试。")
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the path answers to, found by asking the router for each: its compiled tree
+    raises "no method" without them on parameterised paths (``/cases/<id>``)."""
+    allowed = []
+    for method in _METHODS:
+        try:
+            request.app.router.get(request.path, method, request.headers.get("host"))
+        except SanicException:
+            continue
+        allowed.append(method)
+    return allowed
 
 
 async def handle_redis_error(request: Request, exc: RedisError) -> HTTPResponse:
