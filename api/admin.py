@@ -8,7 +8,8 @@ The route's action is checked before anything is looked up (``api.endpoint``).
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 from pydantic import Field
 from sanic import Blueprint, Request
@@ -22,11 +23,14 @@ from api.schemas import In, Out
 from auth import service as auth
 from auth.permissions import Action, StaffAccount, Subject, departments, require_staff
 from catalog import service as catalog
-from catalog.schemas import Guide
+from catalog.schemas import CODE_PATTERN, Guide
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 
-Role = str
+#: A role's name (auth.models.StaffRole), as the document lists it.
+Role = Literal[
+    "clerk", "reviewer", "approver", "dispatcher", "supervisor", "catalog_admin", "admin"
+]
 
 
 class StaffIn(In):
@@ -114,7 +118,7 @@ async def list_staff(request: Request) -> HTTPResponse:
 async def create_staff(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, StaffIn)
-    roles = auth.check_roles(data.roles)
+    roles = auth.check_roles(list(data.roles))
     auth.require_administer(
         subject, StaffAccount(subject.department_code or "", frozenset(roles))
     )
@@ -170,7 +174,7 @@ async def activate(request: Request, staff_id: int) -> HTTPResponse:
 async def roles(request: Request, staff_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, RolesIn)
-    result = await auth.set_staff_roles(admin=subject, staff_id=staff_id, roles=data.roles)
+    result = await auth.set_staff_roles(admin=subject, staff_id=staff_id, roles=list(data.roles))
     return json(result, ensure_ascii=False)
 
 
@@ -209,7 +213,13 @@ async def create_draft(request: Request) -> HTTPResponse:
     data = body_object(request, Guide)
     _require_catalog(subject, str(data.get("lead_department", "")))
     code = data.get("code")
-    if isinstance(code, str) and await catalog.item_exists(code=code):
+    # Only a well-formed code can name an item: any other is refused by the guide's own checks
+    # below, and must not reach the database first (a 10,000-character code was a 500).
+    if (
+        isinstance(code, str)
+        and re.fullmatch(CODE_PATTERN, code)
+        and await catalog.item_exists(code=code)
+    ):
         # a new version of an existing item: its owning department decides, not the draft's
         _require_catalog(subject, await _lead_of(code))
     result = await catalog.create_draft(guide=data, actor=f"s:{subject.id}")

@@ -8,9 +8,10 @@ update the card it shows without reloading the case.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json as stdjson
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
 
@@ -69,17 +70,33 @@ def _yellow(request: Request) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+#: The largest form a case stores, as compact JSON: a form is a few dozen fields; anything much
+#: larger is not an application form, and every read of the case would carry it.
+MAX_FORM_BYTES = 32 * 1024
+
+
+def _bounded(form: dict[str, Any]) -> dict[str, Any]:
+    size = len(stdjson.dumps(form, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_FORM_BYTES:
+        raise ValueError(f"申请表单内容过长（最多 {MAX_FORM_BYTES // 1024} KB）。")
+    return form
+
+
+Form = Annotated[dict[str, Any], AfterValidator(_bounded)]
+
+
 class CaseIn(In):
     item_code: Code
     company_id: IntId | None = Field(None, description="apply for this company (agent: apply)")
     principal_user_id: IntId | None = Field(None, description="apply for a mandate's principal")
-    form: dict[str, Any] = Field(
-        default_factory=dict, description="the item's application form (its form_schema)"
+    form: Form = Field(
+        default_factory=dict,
+        description="the item's application form (its form_schema), at most 32 KB",
     )
 
 
 class FormIn(In):
-    form: dict[str, Any] = Field(description="the whole form; identifiers may stay masked")
+    form: Form = Field(description="the whole form, at most 32 KB; identifiers may stay masked")
 
 
 class ReasonIn(In):

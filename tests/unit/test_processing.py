@@ -495,7 +495,7 @@ def test_the_watermark_fits_tiny_and_huge_pictures() -> None:
         assert (result.width, result.height) == size
 
 
-def test_a_missing_configured_font_is_a_server_error() -> None:
+def test_a_missing_configured_font_is_unavailable_not_a_refused_file() -> None:
     error = refused(
         "storage.watermark_font_missing",
         normalise,
@@ -503,7 +503,7 @@ def test_a_missing_configured_font_is_a_server_error() -> None:
         watermark=WATERMARK,
         font_path="/nonexistent/font.ttc",
     )
-    assert error.status == 500
+    assert error.status == 503  # our configuration, not the file: the phone retries later
     assert error.details == {}  # server paths stay out of what the client sees
     assert "/nonexistent/font.ttc" in "".join(error.__notes__)  # but reach the server log
     # Without a watermark the font does not matter.
