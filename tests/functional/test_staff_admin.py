@@ -280,7 +280,7 @@ async def test_admin_creates_staff_in_their_own_department(
     ("body", "field"),
     [
         ({"username": "AB", "name": "新来的", "roles": ["clerk"]}, "username"),
-        ({"username": "valid_name", "name": "新来的", "roles": ["root"]}, "roles"),
+        ({"username": "valid_name", "name": "新来的", "roles": ["root"]}, "roles[0]"),
         ({"username": "valid_name", "name": "新来的", "roles": []}, "roles"),
     ],
 )
