@@ -21,6 +21,7 @@ from sanic.exceptions import (
     SanicException,
     ServiceUnavailable,
 )
+from sanic.helpers import json_dumps as sanic_json_dumps
 from sanic.response import HTTPResponse, raw
 
 from core.errors import DomainError
@@ -38,13 +39,13 @@ def json_bytes(value: Any) -> bytes:
 
 
 def safe_dumps(value: Any, **kwargs: Any) -> str:
-    """The application's JSON encoder (``Sanic(dumps=...)``): like ``json.dumps``, but text that
-    could not be sent as UTF-8 (an unpaired surrogate in an older row) is escaped instead of
-    failing the answer, so no stored value can make a record unreadable."""
-    text = stdjson.dumps(value, **kwargs)
+    """The application's JSON encoder (``Sanic(dumps=...)``): Sanic's own (ujson when present),
+    but text that could not be sent as UTF-8 (an unpaired surrogate in an older row) is escaped
+    instead of failing the answer, so no stored value can make a record unreadable."""
     try:
+        text: str = sanic_json_dumps(value, **kwargs)
         text.encode("utf-8")
-    except UnicodeEncodeError:
+    except (UnicodeError, TypeError, ValueError, OverflowError):
         return stdjson.dumps(value, **{**kwargs, "ensure_ascii": True})
     return text
 
