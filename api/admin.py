@@ -9,6 +9,7 @@ The route's action is checked before anything is looked up (``api.endpoint``).
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import Field
@@ -71,27 +72,21 @@ class VersionList(Out):
     versions: list[VersionOut]
 
 
-def _staff_route(summary: str, **kwargs: Any) -> Any:
-    return endpoint(
-        summary,
-        tag="admin",
-        audience=Audience.staff,
-        action=Action.administer_staff,
-        target="staff_account",
-        **kwargs,
-    )
+_staff_route = partial(
+    endpoint,
+    tag="admin",
+    audience=Audience.staff,
+    action=Action.administer_staff,
+    target="staff_account",
+)
 
-
-def _catalog_route(summary: str, **kwargs: Any) -> Any:
-    return endpoint(
-        summary,
-        tag="admin",
-        audience=Audience.staff,
-        action=Action.administer_catalog,
-        target="item",
-        **kwargs,
-    )
-
+_catalog_route = partial(
+    endpoint,
+    tag="admin",
+    audience=Audience.staff,
+    action=Action.administer_catalog,
+    target="item",
+)
 
 # -- staff accounts --------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ before are not recomputed here.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from functools import partial
+from typing import Literal
 
 from pydantic import ConfigDict, Field, StrictBool
 from sanic import Blueprint, Request
@@ -60,16 +61,9 @@ class YearOut(Out):
     days: list[DayOut]
 
 
-def _route(summary: str, **kwargs: Any) -> Any:
-    return endpoint(
-        summary,
-        tag="admin",
-        audience=Audience.staff,
-        action=Action.edit_calendar,
-        target="deployment",
-        **kwargs,
-    )
-
+_route = partial(
+    endpoint, tag="admin", audience=Audience.staff, action=Action.edit_calendar, target="deployment"
+)
 
 @bp.get("")
 @_route(

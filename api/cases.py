@@ -9,6 +9,7 @@ update the card it shows without reloading the case.
 from __future__ import annotations
 
 import json as stdjson
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
@@ -113,13 +114,9 @@ class CaseListQuery(PageQuery):
     company_id: IntId | None = None
 
 
-def _citizen(summary: str, **kwargs: Any) -> Any:
-    return endpoint(summary, tag="cases", audience=Audience.citizen, **kwargs)
+_citizen = partial(endpoint, tag="cases", audience=Audience.citizen)
 
-
-def _staff(summary: str, **kwargs: Any) -> Any:
-    return endpoint(summary, tag="staff cases", audience=Audience.staff, **kwargs)
-
+_staff = partial(endpoint, tag="staff cases", audience=Audience.staff)
 
 @bp.post("/cases")
 @_citizen(

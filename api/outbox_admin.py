@@ -6,6 +6,7 @@ Events belong to the whole deployment, not to a department, so any staff member 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import Field
@@ -54,16 +55,9 @@ class OutboxPage(Out):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at end")
 
 
-def _route(summary: str, **kwargs: Any) -> Any:
-    return endpoint(
-        summary,
-        tag="admin",
-        audience=Audience.staff,
-        action=Action.operate,
-        target="deployment",
-        **kwargs,
-    )
-
+_route = partial(
+    endpoint, tag="admin", audience=Audience.staff, action=Action.operate, target="deployment"
+)
 
 @bp.get("")
 @_route(

@@ -6,6 +6,7 @@ belongs to a person or a company like the case it is for.
 
 from __future__ import annotations
 
+from functools import partial
 from json import loads
 from typing import Any, Literal
 
@@ -50,9 +51,7 @@ class UploadListQuery(Query):
     principal_user_id: IntId | None = None
 
 
-def _citizen(summary: str, **kwargs: Any) -> Any:
-    return endpoint(summary, tag="uploads", audience=Audience.citizen, **kwargs)
-
+_citizen = partial(endpoint, tag="uploads", audience=Audience.citizen)
 
 async def _guide(request: Request, item_code: str) -> dict[str, Any]:
     """The item's current guide from the catalogue cache: intents are on the hot path of every

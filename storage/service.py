@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -220,20 +219,23 @@ async def create_intent(
         taken = await _live_files(owner, item_code, material_code, case_id)
         if taken >= rule.max_files:
             raise TooManyFiles(details={"max_files": rule.max_files})
-        await _create_upload(
-            conn,
-            upload_id=upload_id,
-            owner=owner,
+        await Upload.create(
+            using_db=conn,
+            id=upload_id,
+            owner_user_id=owner.user_id
+            if owner.company_id is None and owner.staff_id is None
+            else None,
+            company_id=owner.company_id,
             uploaded_by=uploaded_by,
             purpose=purpose,
             item_code=item_code,
             material_code=material_code,
             case_id=case_id,
-            filename=filename,
-            content_type=content_type,
-            size=size,
-            limit=limit,
-            key=key,
+            filename=filename[:200],
+            claimed_content_type=content_type,
+            claimed_size=size,
+            max_size=limit,
+            incoming_key=key,
         )
     expires_at = datetime.now(UTC) + timedelta(seconds=settings.upload_expires_s)
     return {
@@ -244,42 +246,6 @@ async def create_intent(
         "max_size": limit,
         "expires_at": expires_at.isoformat(),
     }
-
-
-async def _create_upload(
-    conn: BaseDBAsyncClient,
-    *,
-    upload_id: str,
-    owner: Owner,
-    uploaded_by: str,
-    purpose: str,
-    item_code: str | None,
-    material_code: str | None,
-    case_id: int | None,
-    filename: str,
-    content_type: str,
-    size: int,
-    limit: int,
-    key: str,
-) -> None:
-    await Upload.create(
-        using_db=conn,
-        id=upload_id,
-        owner_user_id=owner.user_id
-        if owner.company_id is None and owner.staff_id is None
-        else None,
-        company_id=owner.company_id,
-        uploaded_by=uploaded_by,
-        purpose=purpose,
-        item_code=item_code,
-        material_code=material_code,
-        case_id=case_id,
-        filename=filename[:200],
-        claimed_content_type=content_type,
-        claimed_size=size,
-        max_size=limit,
-        incoming_key=key,
-    )
 
 
 async def _live_files(

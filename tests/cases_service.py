@@ -186,15 +186,21 @@ async def desk(cat: CaseCatalogue) -> Desk:
 # --- files and cases -------------------------------------------------------------------------
 
 
-async def ready_file(case: Case, material: str, *, now: datetime) -> Upload:
-    """A verified file of ``material`` on ``case``, uploaded at ``now``."""
+async def ready_file(
+    case: Case, material: str | None, *, now: datetime, staff_id: int | None = None
+) -> Upload:
+    """A verified file of ``material`` on ``case``, uploaded at ``now`` by its applicant side,
+    or (``staff_id``, no material) a staff member's attachment."""
     key = secrets.token_hex(16)
+    by_staff = staff_id is not None
     return await Upload.create(
         id=key,
-        owner_user_id=case.applicant_user_id,
-        company_id=case.company_id,
-        uploaded_by=f"u:{case.agent_user_id or case.applicant_user_id}",
-        purpose="material",
+        owner_user_id=None if by_staff else case.applicant_user_id,
+        company_id=None if by_staff else case.company_id,
+        uploaded_by=f"s:{staff_id}"
+        if by_staff
+        else f"u:{case.agent_user_id or case.applicant_user_id}",
+        purpose="staff_attachment" if by_staff else "material",
         item_code=case.item_code,
         material_code=material,
         case_id=case.id,

@@ -33,7 +33,6 @@ from tortoise import Tortoise, connections
 
 from api.endpoint import Audience, Endpoint, spec_of
 from auth.models import Company, CompanyAgent, Mandate, Staff, User
-from auth.service import ID_CONTEXT
 from auth.permissions import (
     DEPLOYMENT,
     Action,
@@ -47,14 +46,15 @@ from auth.permissions import (
     departments,
     may_attempt,
 )
+from auth.service import ID_CONTEXT
 from cases import evaluation, service, supervision
 from cases.models import Case, Evaluation, ReviewTask, SupervisionNotice
 from core.models import OutboxEvent
-from storage.models import Upload, UploadStatus
+from storage.models import Upload
 from tests import factories
 from tests.cases_flow import CaseCatalogue
-from tests.people import id_number
 from tests.cases_service import CIPHER, import_catalogue, ready_file, worker_paused
+from tests.people import id_number
 
 pytestmark = pytest.mark.usefixtures("clean")
 
@@ -254,31 +254,7 @@ async def build_world(app: Sanic, state: str, sandbox: httpx.AsyncClient) -> Wor
     file = await Upload.filter(case_id=case.id).order_by("id").first()
     company_file = await Upload.filter(case_id=company_case.id).order_by("id").first()
     assert file is not None and company_file is not None
-    attachment_id = f"{n:024x}"
-    attachment = await Upload.create(
-        id=attachment_id,
-        owner_user_id=None,
-        company_id=None,
-        uploaded_by=f"s:{subjects['clerk'].id}",
-        purpose="staff_attachment",
-        item_code=case.item_code,
-        material_code=None,
-        case_id=case.id,
-        filename="record.png",
-        claimed_content_type="image/png",
-        claimed_size=100,
-        max_size=10_000_000,
-        incoming_key=f"incoming/{attachment_id}",
-        status=UploadStatus.ready.value,
-        object_key=f"materials/{attachment_id}",
-        content_type="image/png",
-        size=100,
-        sha256="0" * 64,
-        width=64,
-        height=48,
-        created_at=now,
-        completed_at=now,
-    )
+    attachment = await ready_file(case, None, now=now, staff_id=subjects["clerk"].id)
     task = await ReviewTask.filter(case_id=case.id).order_by("id").first()
     notice = None
     if state == "in_review":
