@@ -26,6 +26,7 @@ from api.schemas import ErrorEnvelope
 OPENAPI_VERSION = "3.1.0"
 _REF = "#/components/schemas/{model}"
 _PARAM = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)(?::[^>]*)?>")
+_DOC_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 
 #: What each status means when the edge answers it (the envelope's ``code`` says more).
 STATUS_TEXT = {
@@ -54,7 +55,7 @@ def statuses(spec: Endpoint, path: str) -> list[int]:
         found.add(413)
     if spec.idempotent:
         found.add(409)
-    if _PARAM.search(path):
+    if _PARAM.search(path) or _DOC_PARAM.search(path):  # a route's <name:type>, or {name}
         found.add(404)
     return sorted(found | set(spec.errors))
 
@@ -104,6 +105,8 @@ def _parameters(spec: Endpoint, path: str, refs: dict[Any, Any], defs: dict[str,
             }
             if "description" in field_schema:
                 entry["description"] = field_schema["description"]
+            if name not in required:
+                entry["allowEmptyValue"] = True  # ``?name=`` is read as absent (api.params.query)
             params.append(entry)
     if spec.idempotent:
         params.append(

@@ -3,9 +3,9 @@
 Input is refused at the edge before any model sees it when it could not be stored or shown back
 safely: a JSON body must be strict JSON (``NaN``, ``Infinity`` and numbers beyond a double are
 not JSON), valid UTF-8, without NUL, other control characters than tab, newline and carriage
-return, or unpaired surrogates (``"\\udfff"`` is valid JSON syntax, but no database or phone can
-hold it), and nested at most ``MAX_DEPTH`` deep. Paths and query strings are checked the same way
-(``check_text`` in ``api.middleware``).
+return, bidirectional controls, or unpaired surrogates (``"\\udfff"`` is valid JSON syntax, but no
+database or phone can hold it), and nested at most ``MAX_DEPTH`` deep. Paths and query strings
+are checked the same way (``check_text`` in ``api.middleware``).
 
 Handlers read their declared models only (``api.endpoint``): ``body`` and ``query`` refuse a
 model other than the one the route declares, so the OpenAPI document cannot drift from the code.
@@ -27,8 +27,12 @@ from core.validation import parse
 
 M = TypeVar("M", bound=BaseModel)
 MAX_DEPTH = 32
-#: What no text we accept may contain: C0 controls but tab, LF, CR; DEL; unpaired surrogates.
-_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: What no text we accept may contain: C0 controls but tab, LF, CR; DEL; unpaired surrogates;
+#: bidirectional controls (LRM, RLM, ALM, embeddings, overrides, isolates), which make a file
+#: name or a message read otherwise than it is stored ("IMG_\u202egpj.exe" shows as "IMG_exe.jpg").
+_BAD_TEXT = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 class _NotJson(ValueError):

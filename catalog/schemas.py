@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -150,28 +150,37 @@ class ReviewStep(Strict):
     role: str = Field("reviewer", pattern=r"^(reviewer|approver)$")
 
 
+#: A department or theme code, as the lists of a guide name them.
+CatalogCode = Annotated[str, Field(pattern=CODE_PATTERN)]
+#: One legal basis (a law and its articles) and one search word.
+Basis = Annotated[str, Field(min_length=2, max_length=300)]
+Keyword = Annotated[str, Field(min_length=1, max_length=30)]
+
+
 class Guide(Strict):
     """The whole published guide of one item version (办事指南)."""
 
     code: str = Field(pattern=CODE_PATTERN, description="one code per item everywhere")
     name: str = Field(min_length=2, max_length=100)
     kind: ItemKind
-    legal_basis: list[str] = Field(min_length=1)
+    legal_basis: list[Basis] = Field(min_length=1, max_length=30)
     lead_department: str = Field(pattern=CODE_PATTERN)
-    parallel_departments: list[str] = Field(
-        default_factory=list, description="other departments in parallel approval (并联审批)"
+    parallel_departments: list[CatalogCode] = Field(
+        default_factory=list,
+        max_length=20,
+        description="other departments in parallel approval (并联审批)",
     )
     audience: Audience
     statutory_limit_days: int = Field(ge=0, le=365, description="法定办结时限, working days")
     promised_limit_days: int = Field(ge=0, le=365, description="承诺办结时限, working days")
     result: ResultInfo
     fee: Fee = Field(default_factory=Fee)
-    materials: list[Material] = Field(default_factory=list)
+    materials: list[Material] = Field(default_factory=list, max_length=50)
     form_schema: dict[str, Any] = Field(
         default_factory=lambda: {"type": "object", "properties": {}},
         description="JSON Schema the application form is validated against",
     )
-    process_steps: list[ProcessStep] = Field(min_length=1)
+    process_steps: list[ProcessStep] = Field(min_length=1, max_length=20)
     review_steps: list[ReviewStep] = Field(
         default_factory=lambda: [ReviewStep(name="审查"), ReviewStep(name="决定", role="approver")]
     )
@@ -185,8 +194,10 @@ class Guide(Strict):
     handling_hours: str = Field("", max_length=200)
     enquiry_phone: str = Field(pattern=PHONE_PATTERN)
     complaint_phone: str = Field(pattern=PHONE_PATTERN)
-    themes: list[str] = Field(default_factory=list)
-    keywords: list[str] = Field(default_factory=list, description="extra search words")
+    themes: list[CatalogCode] = Field(default_factory=list, max_length=20)
+    keywords: list[Keyword] = Field(
+        default_factory=list, max_length=30, description="extra search words"
+    )
     summary: str = Field("", max_length=500)
 
     @field_validator("form_schema")
