@@ -25,6 +25,7 @@ from auth import service as auth
 from auth.permissions import Action, StaffAccount, Subject, departments, require_staff
 from catalog import service as catalog
 from catalog.schemas import CODE_PATTERN, Guide
+from core.errors import Forbidden
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 
@@ -176,6 +177,28 @@ async def roles(request: Request, staff_id: int) -> HTTPResponse:
 # -- catalogue -------------------------------------------------------------------------------
 
 
+async def _parallel_of(code: str) -> list[str]:
+    """The departments an item's current version approves in parallel (none for a new item)."""
+    versions = (await catalog.list_versions(code=code))["versions"]
+    published = [v for v in versions if v["status"] == "published"]
+    owner = published[-1] if published else versions[0]
+    return sorted(owner["guide"].get("parallel_departments") or [])
+
+
+def _require_same_parallel(data: dict[str, Any], current: list[str]) -> None:
+    """Naming another department to approve in parallel (并联) gives it work and its staff the
+    applicants' cases: a department's admin cannot do that alone. The operator sets it with
+    ``zhangban catalog import``; through this API a version keeps its item's parallel
+    departments (a new item has none)."""
+    wanted = data.get("parallel_departments") or []
+    if not isinstance(wanted, list) or sorted(map(str, wanted)) != current:
+        raise Forbidden(
+            "并联审批部门涉及其他部门，只能由系统运维人员通过目录导入设置。",
+            code="catalog.parallel_departments_by_operator",
+            details={"parallel_departments": current},
+        )
+
+
 async def _lead_of(code: str) -> str:
     """The department that owns an item: the lead of its published version, or of its first
     version while it has never been published (a draft cannot hand an item to another one)."""
@@ -217,6 +240,9 @@ async def create_draft(request: Request) -> HTTPResponse:
     ):
         # a new version of an existing item: its owning department decides, not the draft's
         _require_catalog(subject, await _lead_of(code))
+        _require_same_parallel(data, await _parallel_of(code))
+    else:
+        _require_same_parallel(data, [])
     result = await catalog.create_draft(guide=data, actor=f"s:{subject.id}")
     return json(result, status=201, ensure_ascii=False)
 
@@ -242,6 +268,7 @@ async def update_draft(request: Request, code: str, number: int) -> HTTPResponse
     data = body_object(request, Guide)
     if data.get("lead_department") != subject.department_code:
         _require_catalog(subject, str(data.get("lead_department")))
+    _require_same_parallel(data, await _parallel_of(code))
     result = await catalog.update_draft(
         code=code, number=number, guide=data, actor=f"s:{subject.id}"
     )

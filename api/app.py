@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
-from sanic import Sanic
+from sanic import Request, Sanic
+from sanic.exceptions import BadRequest
 
 from api.admin import bp as admin_bp
 from api.calendar_admin import bp as calendar_admin_bp
@@ -40,13 +42,40 @@ log = logging.getLogger("zhangban.app")
 APP_NAME = "zhangban"
 
 
+class EdgeRequest(Request):
+    """Sanic's request, able to answer a request line it cannot parse.
+
+    When the URL of a request line is invalid (a raw control byte in it), Sanic builds a stand-in
+    request for the error answer from that same URL, fails again, drops the connection without
+    an answer and logs an uncaught traceback. The stand-in (method ``NONE``) gets the path ``/``
+    instead, so the client reads the usual 400 envelope."""
+
+    def __init__(
+        self,
+        url_bytes: bytes,
+        headers: Any,
+        version: str,
+        method: str,
+        transport: Any,
+        app: Any,
+        head: bytes = b"",
+        stream_id: int = 0,
+    ) -> None:
+        try:
+            super().__init__(url_bytes, headers, version, method, transport, app, head, stream_id)
+        except BadRequest:
+            if method != "NONE":
+                raise
+            super().__init__(b"/", headers, version, method, transport, app, head, stream_id)
+
+
 def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> Sanic:
     """A configured application. ``settings`` defaults to the environment's."""
     settings = settings or get_settings()
     settings.check()
     configure_logging(settings.log_level)
 
-    app = Sanic(name, configure_logging=False, dumps=safe_dumps)
+    app = Sanic(name, configure_logging=False, dumps=safe_dumps, request_class=EdgeRequest)
     app.config.REQUEST_MAX_SIZE = settings.request_max_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.AUTO_EXTEND = False  # sanic-ext, if installed, must not add routes of its own

@@ -118,6 +118,7 @@ _citizen = partial(endpoint, tag="cases", audience=Audience.citizen)
 
 _staff = partial(endpoint, tag="staff cases", audience=Audience.staff)
 
+
 @bp.post("/cases")
 @_citizen(
     "Start a draft application",
@@ -681,23 +682,49 @@ async def attachment_complete(request: Request, upload_id: str) -> HTTPResponse:
 # Public
 # --------------------------------------------------------------------------------------------
 
+
+class PublicStatusQuery(Query):
+    name: str = Field(
+        min_length=2,
+        max_length=100,
+        description="the applicant's full name (or the company's name), as on the application",
+    )
+
+
+#: Look-ups of one acceptance number per hour, whatever the address: a name cannot be guessed
+#: from many machines either.
+PUBLIC_LOOKUPS_PER_NUMBER = 20
+
+
 @bp.get("/public/cases/<acceptance_number:str>")
 @endpoint(
-    "Case status by acceptance number (name masked; limited per address)",
+    "Case status by acceptance number and applicant name (name masked; limited)",
     tag="public",
     audience=Audience.anonymous,
+    query=PublicStatusQuery,
     out=PublicCaseOut,
     errors=(404, 429),
 )
 async def public_status(request: Request, acceptance_number: str) -> HTTPResponse:
-    # Numbers are sequential: a per-address limit keeps anyone from walking through them.
+    params = query(request, PublicStatusQuery)
+    redis = request.app.ctx.redis
+    # Numbers are sequential: a per-address limit keeps anyone from walking through them, and
+    # a per-number one from guessing the name of one case from many addresses.
     await hit(
-        request.app.ctx.redis,
+        redis,
         f"public-case:{guards.client_ip(request)}",
         limit=request.app.ctx.settings.public_status_limit_per_min,
         window_s=60,
     )
-    view = await views.public_status(acceptance_number=acceptance_number)
+    await hit(
+        redis,
+        f"public-case-number:{acceptance_number}",
+        limit=PUBLIC_LOOKUPS_PER_NUMBER,
+        window_s=3600,
+    )
+    view = await views.public_status(
+        acceptance_number=acceptance_number, applicant_name=params.name
+    )
     if view is None:
-        raise NotFound("未查询到该受理编号的办件。", code="case.not_found")
+        raise NotFound("未查询到该受理编号的办件，请核对编号和申请人姓名。", code="case.not_found")
     return json(view, ensure_ascii=False, headers={"Cache-Control": "no-store"})

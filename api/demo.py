@@ -377,7 +377,7 @@ def step_accept(ctx: DemoContext) -> None:
     detail = ctx.get(f"/api/v1/cases/{case_id}")
     if not (detail["statutory_due_on"] and detail["promised_due_on"]):
         raise StepFailed("accepted without due dates")
-    public = ctx.get(f"/api/v1/public/cases/{number}", token="")
+    public = ctx.get(f"/api/v1/public/cases/{number}", token="", params={"name": "张三"})
     if public["status"] != "accepted":
         raise StepFailed(f"the public status page says {public['status']}")
     ctx.say(f"acceptance number {number}, accepted on {detail['accepted_on']}")

@@ -71,6 +71,7 @@ async def staff(request: Request) -> Subject:
         id=member.id,
         department_code=member.department_code,
         roles=frozenset(member.roles),
+        person_id=member.person_id,
     )
     request.ctx.audience = "staff"
     request.ctx.subject = subject

@@ -25,13 +25,14 @@ PENDING_TTL_S = 60
 _VALID_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 
 def _caller(request: Request) -> str:
-    """The slot's owner: the subject the edge authenticated (``u:<id>`` / ``s:<id>``), so that a
-    retry after a token refresh still finds its answer and nobody else's request ever does. The
-    edge authenticates before this runs: a caller who logged out gets a 401, never a replay."""
-    subject = getattr(request.ctx, "subject", None)
-    if subject is None:
+    """The slot's owner: the subject and the session the edge authenticated, so that a retry
+    after a token refresh (same session) still finds its answer, and nobody else's request, nor
+    a later session of the same person (after a logout), ever does. The edge authenticates
+    before this runs: a logged-out token gets a 401, never a replay."""
+    principal = getattr(request.ctx, "principal", None)
+    if principal is None:
         raise RuntimeError("Idempotency-Key on a route without an authenticated subject")
-    return f"{'s' if subject.is_staff else 'u'}:{subject.id}"
+    return f"{principal.subject}:{principal.session}"
 
 
 async def run_once(request: Request, call: Callable[[], Awaitable[HTTPResponse]]) -> HTTPResponse:

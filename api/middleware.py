@@ -79,6 +79,8 @@ async def finish_request(request: Request, response: BaseHTTPResponse) -> None:
         await assign_request_id(request)
         request_id = request.ctx.request_id
     response.headers[HEADER] = request_id
+    # Every answer is what its Content-Type says: no browser second-guesses a photo or a JSON.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if request.app.ctx.settings.access_log:
         started = getattr(request.ctx, "started", None)
         log.info(

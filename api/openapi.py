@@ -36,7 +36,7 @@ STATUS_TEXT = {
     404: "no such object, or none the caller may see",
     409: "conflicts with the object's current state, or with a request that used the same "
     "Idempotency-Key",
-    413: "request body too large",
+    413: "request too large: body, headers or query string",
     422: "the uploaded file was refused (its type, size, content); details say why",
     429: "too many requests: wait Retry-After seconds",
     503: "a dependency (database, Redis, a platform) is unavailable: retry later",
@@ -46,13 +46,13 @@ STATUS_TEXT = {
 def statuses(spec: Endpoint, path: str) -> list[int]:
     """Every status the route can answer: its success, what the edge answers for its
     declaration, and what it names itself."""
-    found = {spec.ok, 400, 503}  # every route: its query string and path are checked
+    # Every route: its query string and path are checked (400), its request line and headers
+    # bounded by the server (413), and it depends on the database and Redis (503).
+    found = {spec.ok, 400, 413, 503}
     if spec.audience is not Audience.anonymous:
         found.add(401)
     if spec.audience is Audience.staff:
         found.add(403)
-    if spec.body is not None:
-        found.add(413)
     if spec.idempotent:
         found.add(409)
     if _PARAM.search(path) or _DOC_PARAM.search(path):  # a route's <name:type>, or {name}

@@ -18,7 +18,9 @@ The rule:
 * a company's legal representative may do anything with the company's objects and manage its
   agents; an agent may view with any scope and apply or pay only with that scope; a revoked
   agent may do nothing, at once;
-* staff act on objects of their own department, each action by role (``STAFF_ACTIONS``);
+* staff act on objects of their own department, each action by role (``STAFF_ACTIONS``), and
+  never on an application of their own (the citizen account of the same WeChat applied or filed
+  it: recusal, 回避);
   supervisors view and supervise across departments and act on nothing there
   (``CROSS_DEPARTMENT``); reassigning a department's tasks is for that department's supervisors;
 * administration of staff accounts is for the department's admins, and only of accounts whose
@@ -85,7 +87,7 @@ STAFF_ACTIONS: dict[Action, frozenset[str]] = {
     Action.dispatch: frozenset({R.dispatcher}),
     Action.handle: HANDLING_ROLES,
     Action.reassign: frozenset({R.supervisor}),
-    Action.reveal: frozenset({R.clerk, R.reviewer, R.approver, R.admin}),
+    Action.reveal: frozenset({R.clerk, R.reviewer, R.approver}),
     Action.administer_staff: frozenset({R.admin}),
     Action.administer_catalog: frozenset({R.catalog_admin, R.admin}),
 }
@@ -111,6 +113,8 @@ class Subject:
     id: int
     department_code: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
+    #: Staff only: the citizen account of the same WeChat (their own applications).
+    person_id: int | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -129,6 +133,8 @@ class Owned:
     item_code: str | None = None
     department_codes: tuple[str, ...] = ()
     status: str | None = None
+    #: Who filed it for the owner (a mandate holder, a company's agent).
+    agent_user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,11 @@ def staff_may(subject: Subject, action: Action, target: Target) -> bool:
         return False
     if target.status == DRAFT:
         return False  # a draft belongs to its applicant alone
+    if subject.person_id is not None and subject.person_id in (
+        target.owner_user_id,
+        target.agent_user_id,
+    ):
+        return False  # recusal (回避): nobody handles or oversees their own application
     if CROSS_DEPARTMENT.get(action, frozenset()) & roles:
         return True
     if subject.department_code not in target.department_codes:

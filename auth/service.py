@@ -73,6 +73,7 @@ SESSION_KEY_CONTEXT = "auth_user.session_key"
 BIND_CODE_CONTEXT = "auth_staff.bind_code"
 INVITE_CONTEXT = "auth_company_agent.invite"
 BIND_CODE_TTL = timedelta(hours=24)
+MANDATE_GRANTS_PER_DAY = 10
 INVITE_TTL = timedelta(days=7)
 
 
@@ -667,6 +668,15 @@ async def grant_mandate(
         for entry in exc.details.get("fields", []):
             entry["field"] = "agent_id_number"
         raise
+    # Each try tells whether a name and an ID number belong to a user of the service: a few a
+    # day are what a family needs, not a way to test who uses it.
+    await hit(
+        deps.redis,
+        f"mandate:{principal_id}:{today.isoformat()}",
+        limit=MANDATE_GRANTS_PER_DAY,
+        window_s=_seconds_until_midnight(),
+        message="今天授权的次数已用完，请明天再试。",
+    )
     lookup = deps.cipher.lookup_hash(info.number, context=ID_CONTEXT)
     agent = await User.get_or_none(id_number_hash=lookup)
     if agent is None or agent.real_name != agent_name.strip() or agent.realname_level < 1:
@@ -677,6 +687,18 @@ async def grant_mandate(
     if agent.id == principal.id:
         raise ValidationFailed([field_error("agent_id_number", "不能授权给自己。", "self")])
     async with in_transaction() as conn:
+        # One running mandate per principal and agent: end it to grant another.
+        await serialise(conn, f"mandate|{principal.id}|{agent.id}")
+        if (
+            await Mandate.filter(
+                principal_id=principal.id, agent_id=agent.id, ended_at=None, ends_on__gte=today
+            )
+            .using_db(conn)
+            .exists()
+        ):
+            raise Conflict(
+                "您已授权此人代办，如需修改请先结束原授权。", code="auth.mandate_exists"
+            )
         mandate = await Mandate.create(
             principal=principal,
             agent=agent,
@@ -821,6 +843,9 @@ class StaffStanding:
     active: bool
     department_code: str
     roles: tuple[str, ...]
+    #: The citizen account of the same WeChat, if the staff member applies too: they may not
+    #: handle their own applications (``auth.permissions``: recusal).
+    person_id: int | None = None
 
 
 #: Standings read by this worker, by staff id: (monotonic time of the read, standing).
@@ -846,7 +871,9 @@ async def staff_standing(*, staff_id: int, max_age_s: float = 0.0) -> StaffStand
     if seen is not None and now - seen[0] < max_age_s:
         return seen[1]
     rows = await fetch_rows(
-        'SELECT "id", "active", "department_code", "roles" FROM "auth_staff" WHERE "id" = $1',
+        'SELECT s."id", s."active", s."department_code", s."roles", u."id" AS "person_id" '
+        'FROM "auth_staff" AS s LEFT JOIN "auth_user" AS u ON u."openid" = s."openid" '
+        'WHERE s."id" = $1',
         [staff_id],
     )
     if not rows:
@@ -858,6 +885,7 @@ async def staff_standing(*, staff_id: int, max_age_s: float = 0.0) -> StaffStand
         active=bool(row["active"]),
         department_code=row["department_code"],
         roles=tuple(as_json(row["roles"])),
+        person_id=row["person_id"],
     )
     if len(_STANDINGS) >= _STANDINGS_MAX:
         _STANDINGS.clear()  # a bound, not an eviction policy: a worker sees a few hundred staff
@@ -940,7 +968,10 @@ async def set_staff_active(
     staff = await get_staff(staff_id=staff_id)
     if admin is not None:
         require_administer(admin, account_of(staff))
-    await Staff.filter(id=staff.id).update(active=active)
+    changes: dict[str, Any] = {"active": active}
+    if not active:  # a binding code handed out before must not bind after a reactivation
+        changes |= {"bind_code_hash": None, "bind_code_expires_at": None}
+    await Staff.filter(id=staff.id).update(**changes)
     _STANDINGS.pop(staff.id, None)
     if not active:
         await tokens.revoke_subject(f"s:{staff.id}")

@@ -28,6 +28,7 @@ from typing import Any
 from catalog.forms import Path
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from core.errors import NotFound, ValidationFailed, field_error
+from core.logging import redact
 
 SEALED = "$sealed"
 MASKED = "$masked"
@@ -66,10 +67,9 @@ def _mask(kind: str, value: str) -> str:
 
 def masked(form: dict[str, Any], paths: dict[Path, str]) -> dict[str, Any]:
     """The form as an answer shows it: every identifier masked (a row written before the marks
-    existed holds plain text: it is masked all the same)."""
-    if not paths:
-        return form
-    shown = copy.deepcopy(form)
+    existed holds plain text: it is masked all the same), and any identifier found in another
+    field's text masked as a log line masks it (``core.logging.redact``)."""
+    shown = _redact_unmarked(copy.deepcopy(form), paths)
     for path, kind in paths.items():
         for container, key, _ in list(_slots(shown, path, [])):
             value = container[key]
@@ -78,6 +78,42 @@ def masked(form: dict[str, Any], paths: dict[Path, str]) -> dict[str, Any]:
             elif isinstance(value, str):
                 container[key] = _mask(kind, value)
     return shown
+
+
+def _redact_unmarked(node: Any, paths: dict[Path, str], at: Path = ()) -> Any:
+    if at and _marked(at, paths):
+        return node
+    if isinstance(node, dict):
+        return {k: _redact_unmarked(v, paths, (*at, str(k))) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_redact_unmarked(v, paths, (*at, "*")) for v in node]
+    return redact(node) if isinstance(node, str) else node
+
+
+def _marked(at: Path, paths: dict[Path, str]) -> bool:
+    return at in paths
+
+
+def identifiers_outside_marks(form: dict[str, Any], paths: dict[Path, str]) -> list[str]:
+    """Fields not marked as identifiers whose text holds one (an ID or mobile number found the
+    way a log line finds it): refused, so that no number is stored or shown in full where the
+    item's schema did not mark it."""
+    found: list[str] = []
+
+    def walk(node: Any, at: Path, shown: str) -> None:
+        if at and _marked(at, paths):
+            return
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, (*at, str(key)), f"{shown}.{key}" if shown else str(key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, (*at, "*"), f"{shown}.{index}")
+        elif isinstance(node, str) and redact(node) != node:
+            found.append(shown)
+
+    walk(form, (), "")
+    return found
 
 
 def unseal(form: dict[str, Any], paths: dict[Path, str], cipher: FieldCipher) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from cases.states import (
     CaseStatus,
     Role,
 )
-from catalog.forms import personal_paths
+from catalog.forms import personal_paths, undeclared_fields
 from catalog.models import ItemVersion
 from core.calendar import WorkCalendar, calendar_source
 from core.crypto import FieldCipher, mask_name
@@ -154,6 +154,7 @@ def owned(case: Case, *, departments: tuple[str, ...] | None = None) -> Owned:
             else tuple(c for c in case.department_codes.split(",") if c)
         ),
         status=case.status,
+        agent_user_id=case.agent_user_id,
     )
 
 
@@ -348,6 +349,17 @@ def form_errors(guide: dict[str, Any], form: dict[str, Any], *, complete: bool) 
             problems.append(
                 field_error(f"form.{path}".rstrip("."), "填写的内容格式不正确。", error.validator)
             )
+    schema = guide.get("form_schema")
+    for path in undeclared_fields(schema, form):
+        problems.append(field_error(f"form.{path}", "申请表中没有这一项，请删除。", "undeclared"))
+    for path in personal.identifiers_outside_marks(form, personal_paths(schema)):
+        problems.append(
+            field_error(
+                f"form.{path}",
+                "此栏不能填写身份证号码或手机号码，请填写在申请表对应的栏目中。",
+                "identifier_not_allowed",
+            )
+        )
     return problems
 
 
@@ -964,8 +976,26 @@ def action_of(role: Role) -> Action:
     return Action.review if role is Role.reviewer else Action.approve
 
 
+class SameHandsTwice(Forbidden):
+    code = "case.separation_of_duties"
+    message = "同一工作人员不能办理同一办件的两个审查步骤（审批分离），请由其他同事办理。"
+
+
+async def require_other_hands(subject: Subject, task: ReviewTask) -> None:
+    """Separation of duties (审批分离): whoever decided an earlier step of a case takes no later
+    step of it, even when holding both roles (a reviewer who is also an approver)."""
+    if await ReviewTask.filter(
+        case_id=task.case_id,
+        step_index__lt=task.step_index,
+        assignee_staff_id=subject.id,
+        status__in=("passed", "denied"),
+    ).exists():
+        raise SameHandsTwice(details={"task_id": task.id, "step": task.step_index})
+
+
 async def claim_task(*, subject: Subject, task_id: int, now: datetime) -> ReviewTask:
     task, case = await _task_for(subject, task_id, now)
+    await require_other_hands(subject, task)
     actor = Actor.for_subject(subject, Role(task.role))
     async with in_transaction() as conn:
         claimed = (
@@ -1011,6 +1041,7 @@ async def decide_task(
     other open tasks are cancelled); when every task of the last step has passed, the case is
     granted and moves on to fee due or result pending."""
     task, case = await _task_for(subject, task_id, now)
+    await require_other_hands(subject, task)
     role = Role(task.role)
     actor = Actor.for_subject(subject, role)
     if case.status != S.in_review:

@@ -40,10 +40,12 @@ from auth.permissions import (
     require_staff,
     staff_may,
 )
+from auth.service import staff_standing
 from cases.models import Case, ReviewTask, SupervisionNotice
 from cases.service import (
     Actor,
     CaseNotFound,
+    SameHandsTwice,
     TaskNotFound,
     TaskTaken,
     _get_case,
@@ -52,6 +54,7 @@ from cases.service import (
     load_for,
     local_today,
     owned,
+    require_other_hands,
 )
 from cases.states import CLOCK_PAUSED, CLOCK_RUNNING, FINAL_STATES, CaseStatus, Role
 from cases.views import card, summary
@@ -467,7 +470,9 @@ async def acknowledge(*, subject: Subject, notice_id: int, now: datetime) -> dic
 # --------------------------------------------------------------------------------------------
 
 
-async def _assignable(staff_id: int, task: ReviewTask) -> Staff:
+async def _assignable(staff_id: int, task: ReviewTask, case: Case) -> Staff:
+    """The staff member the task may go to: as the rule lets them take it themselves
+    (department, role, not their own application) and not a second step of the same case."""
     target = await Staff.get_or_none(id=staff_id)
     details = {"staff_id": staff_id, "task_id": task.id}
     if target is None:
@@ -490,6 +495,24 @@ async def _assignable(staff_id: int, task: ReviewTask) -> Staff:
             code="supervision.assignee_lacks_role",
             details={**details, "required_role": task.role},
         )
+    standing = await staff_standing(staff_id=target.id)
+    if standing.person_id is not None and standing.person_id in (
+        case.applicant_user_id,
+        case.agent_user_id,
+    ):
+        raise InvalidAssignee(
+            "该工作人员是本办件的申请人或代办人，应当回避。",
+            code="supervision.assignee_recused",
+            details=details,
+        )
+    try:
+        await require_other_hands(Subject(kind="staff", id=target.id), task)
+    except SameHandsTwice:
+        raise InvalidAssignee(
+            "该工作人员已办理本办件的前一审查步骤，不能再办理此步骤（审批分离）。",
+            code="supervision.assignee_decided_earlier_step",
+            details=details,
+        ) from None
     return target
 
 
@@ -510,7 +533,7 @@ async def reassign_task(
         raise OtherDepartment(details={"task_id": task.id, "department": task.department_code})
     if task.status not in ("open", "claimed"):
         raise TaskClosed(details={"task_id": task.id, "status": task.status})
-    target = await _assignable(staff_id, task)
+    target = await _assignable(staff_id, task, case)
     previous = task.assignee_staff_id
     if task.status == "claimed" and previous == target.id:
         return _reassigned(task, case, previous)

@@ -6,11 +6,13 @@ query, and whatever a row needs besides the case is fetched for the whole page a
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from auth.models import Company, User
 from auth.permissions import (
     Action,
     Owned,
@@ -560,10 +562,13 @@ async def staff_inbox(
     }
 
 
-async def public_status(*, acceptance_number: str) -> dict[str, Any] | None:
-    """What anyone holding an acceptance number may see: no personal data beyond a masked name."""
+async def public_status(*, acceptance_number: str, applicant_name: str) -> dict[str, Any] | None:
+    """What anyone holding an acceptance number and the applicant's name may see (as on a
+    service centre's 办件查询 page): no personal data beyond a masked name. Numbers run in
+    sequence, so the number alone proves nothing: the full name of the applicant (or the
+    company) must match, and a wrong one looks exactly like an unknown number."""
     case = await Case.get_or_none(acceptance_number=acceptance_number)
-    if case is None:
+    if case is None or not await _named(case, applicant_name):
         return None
     return {
         "acceptance_number": case.acceptance_number,
@@ -575,3 +580,16 @@ async def public_status(*, acceptance_number: str) -> dict[str, Any] | None:
         "promised_due_on": case.promised_due_on.isoformat() if case.promised_due_on else None,
         "closed": case.closed_at is not None,
     }
+
+
+async def _named(case: Case, name: str) -> bool:
+    wanted = " ".join(name.split())
+    if case.company_id is not None:
+        company = await Company.get_or_none(id=case.company_id)
+        return company is not None and _same(company.name, wanted)
+    user = await User.get_or_none(id=case.applicant_user_id) if case.applicant_user_id else None
+    return user is not None and bool(user.real_name) and _same(user.real_name, wanted)
+
+
+def _same(known: str, given: str) -> bool:
+    return hmac.compare_digest(known.encode(), given.encode())

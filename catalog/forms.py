@@ -86,3 +86,28 @@ def unmarked_identifiers(schema: dict[str, Any]) -> list[str]:
 def bad_marks(schema: dict[str, Any]) -> list[str]:
     """Marks with a kind this code does not know how to mask."""
     return [_shown(path) for path, kind in personal_paths(schema).items() if kind not in KINDS]
+
+
+def undeclared_fields(schema: dict[str, Any] | None, form: Any) -> list[str]:
+    """Fields of ``form`` its schema does not declare, where the schema does not say that others
+    are welcome (``additionalProperties``): a form holds what the item asks for, nothing else,
+    so no one can slip personal data past the marks into a field of their own naming."""
+    found: list[str] = []
+
+    def walk(node: Any, value: Any, path: str) -> None:
+        if not isinstance(node, dict):
+            return
+        if isinstance(value, dict):
+            declared = node.get("properties")
+            if isinstance(declared, dict):
+                if "additionalProperties" not in node and "patternProperties" not in node:
+                    found.extend(f"{path}{key}" for key in value if key not in declared)
+                for key, child in declared.items():
+                    if key in value:
+                        walk(child, value[key], f"{path}{key}.")
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            for index, item in enumerate(value):
+                walk(node["items"], item, f"{path}{index}.")
+
+    walk(schema or {}, form, "")
+    return found

@@ -22,6 +22,13 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 # 18-character resident ID numbers (last char may be X) and 11-digit mainland mobile numbers,
 # standing alone (not inside a longer run of digits such as a timestamp or an amount).
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+# A resident ID number may also sit glued to letters or inside a longer run of digits (an id
+# sent as "id110101199003074514", a percent-escape before it, a byte escape "\x01…"): every run
+# of 18 or more such characters is searched, and each window that is a valid ID number (birth
+# date and GB 11643 check character) is masked too.
+_DIGIT_RUN = re.compile(r"\d{17,}[\dXx]?")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
 _PHONE = re.compile(r"(?<!\d)((?:\+?86)?1[3-9]\d)\d{4}(\d{4})(?!\d)")
 # JWTs (three base64url parts, the first starting with eyJ) and bearer credentials.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
@@ -38,12 +45,36 @@ _STANDARD_ATTRS = frozenset(
 )
 
 
+def _is_id_number(window: str) -> bool:
+    """Whether 18 characters are a resident ID number: a plausible birth date and the check
+    character (GB 11643), so that other long numbers (timestamps, amounts) stay readable."""
+    year, month, day = int(window[6:10]), int(window[10:12]), int(window[12:14])
+    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    total = sum(int(c) * w for c, w in zip(window[:17], _WEIGHTS, strict=True))
+    return _CHECK[total % 11] == window[17].upper()
+
+
+def _mask_embedded_ids(text: str) -> str:
+    def mask(match: re.Match[str]) -> str:
+        run = match.group(0)
+        chars = list(run)
+        for start in range(len(run) - 17):
+            window = run[start : start + 18]
+            if window[:17].isdigit() and _is_id_number(window):
+                chars[start + 6 : start + 14] = "*" * 8
+        return "".join(chars)
+
+    return _DIGIT_RUN.sub(mask, text)
+
+
 def redact(text: str) -> str:
     """Mask identifiers and credentials that must never appear in a log line."""
     text = _JWT.sub("[token]", text)
     text = _BEARER.sub(r"\1[token]", text)
     text = _QUERY_SECRET.sub(r"\1=[redacted]", text)
     text = _ID_NUMBER.sub(r"\1********\2", text)
+    text = _mask_embedded_ids(text)
     return _PHONE.sub(r"\1****\2", text)
 
 

@@ -406,7 +406,8 @@ def _decode(
     try:
         im = Image.open(io.BytesIO(data), formats=[fmt])
     except Image.DecompressionBombError as exc:
-        raise ProcessingError("storage.image_too_large", details={"reason": str(exc)}) from exc
+        # Pillow's own words (its limit, its internals) stay in the server log, not the answer.
+        raise ProcessingError("storage.image_too_large") from exc
     except Exception as exc:
         raise ProcessingError("storage.corrupt_image") from exc
     width, height = im.size
@@ -433,7 +434,8 @@ def _decode(
                 im.draft("YCbCr" if keep_ycbcr else None, reduced)
         im.load()  # the first frame of an animation
     except Image.DecompressionBombError as exc:
-        raise ProcessingError("storage.image_too_large", details={"reason": str(exc)}) from exc
+        # Pillow's own words (its limit, its internals) stay in the server log, not the answer.
+        raise ProcessingError("storage.image_too_large") from exc
     except Exception as exc:  # truncated data, broken Huffman tables, bad chunks, libheif errors…
         raise ProcessingError("storage.corrupt_image") from exc
     return im, profile

@@ -502,7 +502,10 @@ async def cleanup(
         if moved:
             await _release_objects(store, upload)
             report[label] += 1
-    known = set(await Upload.filter(status__in=LIVE).values_list("incoming_key", flat=True))
+    # Only a file still to be completed needs its incoming object: a ready one has consumed it,
+    # and a phone that posts its policy again after completion leaves an object nobody reads.
+    waiting = (UploadStatus.pending.value, UploadStatus.processing.value)
+    known = set(await Upload.filter(status__in=waiting).values_list("incoming_key", flat=True))
     async for info in store.list("incoming/"):
         if info.key not in known and info.last_modified < stale_pending:
             await store.delete(info.key)

@@ -138,7 +138,12 @@ async def test_a_case_from_draft_to_completion(
     ]
     assert detail["accepted_on"] and detail["promised_due_on"]
 
-    public = await client.get(f"/api/v1/public/cases/{number}")
+    # The number alone shows nothing (numbers run in sequence): the applicant's name with it.
+    alone = await client.get(f"/api/v1/public/cases/{number}")
+    assert alone.status_code == 400, alone.text
+    guessed = await client.get(f"/api/v1/public/cases/{number}", params={"name": "王五"})
+    assert guessed.status_code == 404, guessed.text
+    public = await client.get(f"/api/v1/public/cases/{number}", params={"name": person.name})
     assert public.status_code == 200, public.text
     assert public.json()["status"] == "completed"
     assert public.json()["applicant"].startswith(person.name[0])

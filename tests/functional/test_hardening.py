@@ -564,3 +564,163 @@ async def test_a_wrong_method_names_the_allowed_ones_on_every_path(
         response = await client.request(method, path)
         envelope(response, 405, "http.method_not_allowed")
         assert set(response.headers["allow"].replace(" ", "").split(",")) >= allowed, path
+
+
+# --- found by the attack from outside (before resolving the issue) --------------------------
+
+
+async def test_a_form_holds_only_its_declared_fields_and_no_number_outside_the_marks(
+    clean: Sanic, phone: Callable[[], Phone], cat: CaseCatalogue
+) -> None:
+    code = await _identity_item(clean, cat)
+    person = await applicant(phone())
+    number = id_number()
+    for form, field, reason in (
+        ({"id_number": number, "extra_id": number}, "form.extra_id", "undeclared"),
+        ({"id_number": number, "persons": [{"name": number}]}, "form.persons.0.name", None),
+        ({"id_number": number, "persons": [{"name": "李四 13912345678"}]}, None, None),
+    ):
+        refused = await person.call("POST", "/api/v1/cases", json={"item_code": code, "form": form})
+        error = envelope(refused, 400, "request.validation_failed")
+        codes = {(f["field"], f["code"]) for f in error["details"]["fields"]}
+        if reason:
+            assert (field, reason) in codes, codes
+        else:
+            assert {c for _, c in codes} == {"identifier_not_allowed"}, codes
+    assert not await Case.exists()
+
+
+async def test_numbers_stored_before_the_checks_are_masked_in_every_answer(
+    clean: Sanic,
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    phone: Callable[[], Phone],
+    cat: CaseCatalogue,
+) -> None:
+    staff = await office(clean, client, sandbox, cat)
+    person = await applicant(phone())
+    number = id_number()
+    case_id = await filed(person, cat)
+    await Case.filter(id=case_id).update(form_data={"reason": f"身份证{number}，电话13912345678"})
+    for who, path in (
+        (person, f"/api/v1/cases/{case_id}"),
+        (staff.clerk, f"/api/v1/staff/cases/{case_id}"),
+    ):
+        shown = await who.call("GET", path)
+        assert shown.status_code == 200, shown.text
+        assert number not in shown.text and "13912345678" not in shown.text
+
+
+async def test_deactivation_kills_a_binding_code_handed_out_before(
+    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, cat: CaseCatalogue
+) -> None:
+    admin = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["admin"])
+    clerk = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["clerk"])
+    code = (await admin.call("POST", f"/api/v1/admin/staff/{clerk.id}/bind-code")).json()
+    for step in ("deactivate", "activate"):
+        assert (
+            await admin.call("POST", f"/api/v1/admin/staff/{clerk.id}/{step}")
+        ).status_code == 200
+    thief = StaffMember(
+        api=client,
+        sandbox=sandbox,
+        id=clerk.id,
+        department_code=cat.lead,
+        roles=["clerk"],
+        bind_code=code["bind_code"],
+    )
+    envelope(await thief.try_bind(), 400, "auth.bind_code_invalid")
+
+
+async def test_a_new_session_runs_a_key_again_the_old_one_gets_nothing(
+    clean: Sanic, phone: Callable[[], Phone], cat: CaseCatalogue
+) -> None:
+    person = await applicant(phone())
+    key = {"Idempotency-Key": "tap-000000002"}
+    body = {"item_code": cat.item, "form": {"reason": "姓名更正"}}
+    first = await person.call("POST", "/api/v1/cases", json=body, headers=key)
+    assert (await person.call("POST", "/api/v1/auth/logout")).status_code == 204
+    await person.login()
+    again = await person.call("POST", "/api/v1/cases", json=body, headers=key)
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert again.json()["id"] != first.json()["id"]
+
+
+async def test_a_second_mandate_to_the_same_person_is_a_conflict(
+    clean: Sanic, phone: Callable[[], Phone]
+) -> None:
+    principal, relative = await applicant(phone()), await applicant(phone())
+    await grant_mandate(principal, relative, [])
+    body = {
+        "agent_name": relative.name,
+        "agent_id_number": relative.id_number,
+        "ends_on": "2099-01-01",
+    }
+    again = await principal.call("POST", "/api/v1/mandates", json=body)
+    assert again.status_code in (400, 409), again.text  # ends_on beyond a year is a 400 first
+    body["ends_on"] = (await principal.call("GET", "/api/v1/mandates")).json()["given"][0][
+        "ends_on"
+    ]
+    envelope(
+        await principal.call("POST", "/api/v1/mandates", json=body), 409, "auth.mandate_exists"
+    )
+
+
+async def test_staff_recuse_from_their_own_application_and_take_one_step_of_a_case(
+    clean: Sanic,
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    phone: Callable[[], Phone],
+    cat: CaseCatalogue,
+) -> None:
+    staff = await office(clean, client, sandbox, cat)
+    person = await applicant(phone())
+    case_id = await filed(person, cat)
+    # The applicant is also a clerk of the department, bound to the same WeChat.
+    own = await staff_member(
+        clean, client, sandbox, department_code=cat.lead, roles=["clerk"], bind=False
+    )
+    own.openid = person.openid
+    await own.bind()
+    envelope(await own.call("GET", f"/api/v1/staff/cases/{case_id}"), 403, "auth.forbidden")
+    envelope(
+        await own.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={}),
+        403,
+        "auth.forbidden",
+    )
+    accepted = await staff.clerk.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    # One account with both review roles passes the review, and may not take the decision too.
+    both = await staff_member(
+        clean, client, sandbox, department_code=cat.lead, roles=["reviewer", "approver"]
+    )
+    inbox = await both.call("GET", "/api/v1/staff/inbox", params={"role": "reviewer"})
+    task = next(r["task"]["id"] for r in inbox.json()["items"] if r["id"] == case_id)
+    assert (await both.call("POST", f"/api/v1/staff/tasks/{task}/claim")).status_code == 200
+    decided = await both.call(
+        "POST",
+        f"/api/v1/staff/tasks/{task}/decide",
+        json={"outcome": "pass", "opinion": "材料齐全。"},
+    )
+    assert decided.status_code == 200, decided.text
+    inbox = await both.call("GET", "/api/v1/staff/inbox", params={"role": "approver"})
+    approval = next(r["task"]["id"] for r in inbox.json()["items"] if r["id"] == case_id)
+    claimed = await both.call("POST", f"/api/v1/staff/tasks/{approval}/claim")
+    envelope(claimed, 403, "case.separation_of_duties")
+    handed = await staff.supervisor.call(
+        "POST", f"/api/v1/supervisor/tasks/{approval}/reassign", json={"staff_id": both.id}
+    )
+    envelope(handed, 400, "supervision.assignee_decided_earlier_step")
+
+
+async def test_an_admin_cannot_enlist_another_department_in_parallel(
+    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, cat: CaseCatalogue
+) -> None:
+    admin = await staff_member(
+        clean, client, sandbox, department_code=cat.lead, roles=["catalog_admin"]
+    )
+    guide = factories.guide(lead_department=cat.lead, parallel_departments=[cat.other])
+    refused = await admin.call("POST", "/api/v1/admin/items", json=guide)
+    envelope(refused, 403, "catalog.parallel_departments_by_operator")
+    alone = factories.guide(lead_department=cat.lead)
+    assert (await admin.call("POST", "/api/v1/admin/items", json=alone)).status_code == 201

@@ -62,3 +62,34 @@ def test_many_requests_on_all_workers_succeed(live_server: str) -> None:
     with httpx.Client(base_url=live_server) as client:
         statuses = {client.get("/api/v1/themes").status_code for _ in range(40)}
     assert statuses == {200}
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        b"GET /api/v1/items/a\x01b HTTP/1.1",
+        b"GET /api/v1/items?q=a\x00b HTTP/1.1",
+        b"GET /api/v1/items/\x7f HTTP/1.1",
+    ],
+)
+def test_a_request_line_with_control_bytes_gets_the_envelope(
+    live_server: str, request_line: bytes
+) -> None:
+    """Sanic could not answer these at all (it failed building the stand-in request of its own
+    error answer and dropped the connection): ``api.app.EdgeRequest`` lets it answer 400."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(live_server)
+    with socket.create_connection((where.hostname, where.port), timeout=5) as sock:
+        sock.sendall(request_line + b"\r\nHost: x\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert json.loads(body)["error"]["code"] == "http.bad_request"

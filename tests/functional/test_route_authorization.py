@@ -436,7 +436,12 @@ SCENARIOS: dict[str, Scenario] = {
     "public.get_department": Scenario(variants=(Variant(params={"code": lambda w: w.cat.lead}),)),
     "public.list_themes": anonymous,
     "cases.public_status": Scenario(
-        variants=(Variant(params={"acceptance_number": lambda w: w.case.acceptance_number}),),
+        variants=(
+            Variant(
+                params={"acceptance_number": lambda w: w.case.acceptance_number},
+                query=lambda w: {"name": "张三丰"},
+            ),
+        ),
         states=("in_review",),
     ),
     "identity.login": Scenario(variants=(Variant(body=lambda w: {"code": "no-such-code"}),)),
