@@ -189,9 +189,10 @@ def _require_same_parallel(data: dict[str, Any], current: list[str]) -> None:
     """Naming another department to approve in parallel (并联) gives it work and its staff the
     applicants' cases: a department's admin cannot do that alone. The operator sets it with
     ``zhangban catalog import``; through this API a version keeps its item's parallel
-    departments (a new item has none)."""
-    wanted = data.get("parallel_departments") or []
-    if not isinstance(wanted, list) or sorted(map(str, wanted)) != current:
+    departments (a new item has none). Asked once the guide itself is valid, so that a bad
+    field is named as such first."""
+    wanted = catalog.parse_guide(data).parallel_departments
+    if sorted(wanted) != current:
         raise Forbidden(
             "并联审批部门涉及其他部门，只能由系统运维人员通过目录导入设置。",
             code="catalog.parallel_departments_by_operator",

@@ -206,6 +206,9 @@ async def test_ends_on_tomorrow_and_exactly_one_year_ahead_are_accepted(
         response = await grant(family["mother"], family["son"], ends_on=ends_on)
         assert response.status_code == 201, response.text
         assert response.json()["ends_on"] == ends_on.isoformat()
+        # One running mandate per pair: end it before the next.
+        ended = await family["mother"].call("DELETE", f"/api/v1/mandates/{response.json()['id']}")
+        assert ended.status_code == 204, ended.text
 
 
 _TODAY = today_local()
