@@ -290,6 +290,20 @@ SELECT md5('bench-' || c.id || '-' || m), coalesce(c.applicant_user_id, :citizen
 FROM cases_case c CROSS JOIN generate_series(1, 2) AS m
 WHERE (c.applicant_user_id = :citizen OR c.agent_user_id = :citizen) AND c.status <> 'draft';
 
+-- The people the citizen filed for, and their mandates to the citizen: without a running
+-- mandate those cases are not the citizen's to see (auth.permissions, as lists and details
+-- apply it), and the list would measure a citizen who lost them.
+INSERT INTO auth_user (id, openid, session_key_enc, realname_level, real_name, sex, region_code,
+  created_at, updated_at)
+SELECT DISTINCT c.applicant_user_id, 'bench-principal-' || c.applicant_user_id, '', 1, '张三', '',
+  '', now(), now()
+FROM cases_case c WHERE c.agent_user_id = :citizen AND c.applicant_user_id IS NOT NULL
+ON CONFLICT (id) DO NOTHING;
+INSERT INTO auth_mandate (item_codes, ends_on, created_at, agent_id, principal_id)
+SELECT '[]', current_date + 300, now(), :citizen, p.principal
+FROM (SELECT DISTINCT c.applicant_user_id AS principal FROM cases_case c
+      WHERE c.agent_user_id = :citizen AND c.applicant_user_id IS NOT NULL) AS p;
+
 -- ---------------------------------------------------------------------------------------------
 -- Drafts to submit
 -- ---------------------------------------------------------------------------------------------

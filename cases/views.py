@@ -426,8 +426,8 @@ async def my_cases(
     The list applies the rule of the detail (``auth.permissions``): the rows are chosen by that
     rule written as SQL, and each is checked by the rule itself before it is shown. Whom the
     citizen may act for (``standing_of``, one statement) is read only when it matters: for a
-    company's list, and when the page holds a case the citizen filed for someone else; a page of
-    one's own applications is one statement."""
+    company's list, and for a citizen who ever filed a case for someone else; for everyone else a
+    page of their own applications is one statement."""
     today = local_today(now)
     paging = Cursor(
         list="cases", scope=f"u:{subject.id}|{company_id or ''}|{group or ''}", fields={"id": "int"}
@@ -439,7 +439,8 @@ async def my_cases(
         if not citizen_may(standing, Action.view, Owned(company_id=company_id)):
             raise PermissionDenied(details={"action": Action.view.value})
     found = await _case_rows(subject.id, company_id, standing, group, after, limit)
-    if standing is None and any(row["agent_user_id"] == subject.id for row in found):
+    if standing is None and (not found or found[0]["filed"]):
+        # They filed for others (or the page is empty, and the probe with it): the exact rule.
         standing = await standing_of(subject.id, today=today, everything=True)
         found = await _case_rows(subject.id, company_id, standing, group, after, limit)
     page, next_cursor = _page(found, limit, secret, paging)
@@ -463,27 +464,29 @@ async def _case_rows(
     after: int | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """One page (and one row more) of the list. Without ``standing``: the citizen's own cases and
-    every case they filed (a superset; the caller reads the standing when the page holds any
-    filed for someone else)."""
+    """One page (and one row more) of the list. Without ``standing``: the citizen's own
+    applications, each row with ``filed`` telling whether they ever filed a case for someone else
+    (then the caller reads the standing and asks again, for those the rule lets them see)."""
     p = SqlParams()
+    probe = ""
     if company_id is not None:
         where = f'c."company_id" = {p(company_id)}'
     elif standing is not None:
         where = _visible_sql(standing, p)
     else:
         me = p(user_id)
-        where = (
-            f'((c."applicant_user_id" = {me} AND c."company_id" IS NULL) '
-            f'OR c."agent_user_id" = {me})'
+        where = f'c."applicant_user_id" = {me} AND c."company_id" IS NULL'
+        probe = (
+            f', (SELECT 1 FROM "cases_case" AS f WHERE f."agent_user_id" = {me} LIMIT 1) '
+            'AS "filed"'
         )
     if group:
         where += f' AND c."status" IN ({p.many(STATUS_GROUPS[group])})'
     if after is not None:
         where += f' AND c."id" < {p(after)}'
     return await fetch_rows(
-        f'SELECT {_SUMMARY_COLUMNS}, c."applicant_user_id", c."company_id", c."agent_user_id" '
-        f'FROM "cases_case" AS c WHERE {where} ORDER BY c."id" DESC LIMIT {p(limit + 1)}',
+        f'SELECT {_SUMMARY_COLUMNS}, c."applicant_user_id", c."company_id", c."agent_user_id"'
+        f'{probe} FROM "cases_case" AS c WHERE {where} ORDER BY c."id" DESC LIMIT {p(limit + 1)}',
         p.values,
     )
 
