@@ -10,6 +10,7 @@ import io
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,7 +23,15 @@ from cases.models import Case
 from catalog import service as catalog
 from storage.models import Upload
 from tests import factories
-from tests.cases_flow import CaseCatalogue, applicant, draft, filed, import_case_catalogue, office
+from tests.cases_flow import (
+    CaseCatalogue,
+    Office,
+    applicant,
+    draft,
+    filed,
+    import_case_catalogue,
+    office,
+)
 from tests.cases_service import import_catalogue
 from tests.people import Phone, id_number
 from tests.staff import StaffMember, staff_member
@@ -39,6 +48,25 @@ def envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]
 @pytest.fixture
 async def cat(clean: Sanic) -> CaseCatalogue:
     return await import_case_catalogue(clean)
+
+
+@dataclass
+class Scene:
+    """The catalogue's departments staffed one per role, and an applicant at L1."""
+
+    staff: Office
+    person: Phone
+
+
+@pytest.fixture
+async def scene(
+    clean: Sanic,
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    phone: Callable[[], Phone],
+    cat: CaseCatalogue,
+) -> Scene:
+    return Scene(staff=await office(clean, client, sandbox, cat), person=await applicant(phone()))
 
 
 # --- 1. an admin cannot take over a supervisor's or another admin's account -----------------
@@ -106,15 +134,8 @@ async def test_a_supervisor_and_clerk_of_another_department_cannot_attach_to_a_c
 # --- 3. a draft belongs to its applicant alone --------------------------------------------
 
 
-async def test_staff_do_not_see_drafts_nor_their_files(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
-    cat: CaseCatalogue,
-) -> None:
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_staff_do_not_see_drafts_nor_their_files(scene: Scene, cat: CaseCatalogue) -> None:
+    staff, person = scene.staff, scene.person
     waiting = await draft(person, cat.item)
     for member in (staff.clerk, staff.supervisor, staff.reviewer):
         seen = await member.call("GET", f"/api/v1/staff/cases/{waiting['id']}")
@@ -591,14 +612,9 @@ async def test_a_form_holds_only_its_declared_fields_and_no_number_outside_the_m
 
 
 async def test_numbers_stored_before_the_checks_are_masked_in_every_answer(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
-    cat: CaseCatalogue,
+    scene: Scene, cat: CaseCatalogue
 ) -> None:
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+    staff, person = scene.staff, scene.person
     number = id_number()
     case_id = await filed(person, cat)
     await Case.filter(id=case_id).update(form_data={"reason": f"身份证{number}，电话13912345678"})
@@ -667,14 +683,13 @@ async def test_a_second_mandate_to_the_same_person_is_a_conflict(
 
 
 async def test_staff_recuse_from_their_own_application_and_take_one_step_of_a_case(
+    scene: Scene,
     clean: Sanic,
     client: httpx.AsyncClient,
     sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
     cat: CaseCatalogue,
 ) -> None:
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+    staff, person = scene.staff, scene.person
     case_id = await filed(person, cat)
     # The applicant is also a clerk of the department, bound to the same WeChat.
     own = await staff_member(
