@@ -25,7 +25,6 @@ from api.supervision import bp as supervision_bp
 from api.uploads import bp as uploads_bp
 from api.wiring import InProcessWorker, WorkerDeps
 from auth.providers.sandbox import SandboxCompanyRegistry, SandboxRealnameProvider
-from auth.providers.wechat import WeChatClient
 from auth.service import AuthDeps, today_local
 from auth.tokens import TokenService
 from core.cache import GenerationalCache
@@ -35,6 +34,7 @@ from core.db import close_db, init_db, ping_db
 from core.logging import configure_logging
 from core.redis import create_redis
 from core.settings import Settings, get_settings
+from platforms.wechat import WeChatClient
 from storage.factory import create_object_store
 
 log = logging.getLogger("zhangban.app")

@@ -51,12 +51,6 @@ from auth.providers.base import (
     RealnameOutcome,
     RealnameProvider,
 )
-from auth.providers.wechat import (
-    FACE_VERIFY_TTL_S,
-    WeChatClient,
-    WeChatUnavailable,
-    new_out_seq_no,
-)
 from auth.tokens import Principal, TokenPair, TokenService
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from core.db import as_json, fetch_rows, serialise
@@ -64,6 +58,12 @@ from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFa
 from core.outbox import emit
 from core.ratelimit import hit, refund
 from core.settings import Settings
+from platforms.wechat import (
+    FACE_VERIFY_TTL_S,
+    WeChatClient,
+    WeChatUnavailable,
+    new_out_seq_no,
+)
 
 log = logging.getLogger("zhangban.auth")
 

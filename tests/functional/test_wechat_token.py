@@ -24,8 +24,8 @@ from redis.asyncio import Redis
 from sanic import Sanic
 
 from auth.models import User
-from auth.providers.wechat import WeChatClient
 from core.settings import Settings
+from platforms.wechat import WeChatClient
 from tests.people import Phone
 
 MOBILE = "13912345678"

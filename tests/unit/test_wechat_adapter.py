@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from auth.providers.wechat import (
+from platforms.wechat import (
     CERT_TYPE_ID_CARD,
     cert_hash,
     is_valid_out_seq_no,

@@ -1,5 +1,11 @@
 """The WeChat mini-program server API: login, phone number, face verification, access token.
 
+One client for the deployment's every use of the platform, below the contexts: ``auth/`` logs
+people in, binds phone numbers and verifies faces with it; ``notify/`` will send subscribe
+messages with it (one more method over ``_call_with_token``, like the phone number). Its errors are
+the platform's, told in Chinese as the phone shows them (``DomainError``), or ``WeChatError``
+carrying an ``errcode`` the caller maps itself.
+
 One access token serves the whole deployment. It lives in Redis, is obtained with
 ``stable_token`` (which, unlike ``/cgi-bin/token``, does not invalidate the token other servers
 hold), and is refreshed by one caller at a time under a Redis lock. A call answered with 40001 or
@@ -267,6 +273,8 @@ class WeChatClient:
         sends ours along (requests drops a ``None`` parameter).
         """
         if self._sdk_client is None:
+            # Deferred: wechatpy (and requests) take 0.2 s to import and only code2session
+            # needs them, so a worker or a command that logs nobody in never loads them.
             from wechatpy import WeChatClient as SdkClient
 
             class _NoTokenClient(SdkClient):
@@ -282,6 +290,7 @@ class WeChatClient:
         return self._sdk_client
 
     def _code_to_session_blocking(self, code: str) -> dict[str, Any]:
+        # Deferred with the SDK itself (see ``_sdk``).
         from wechatpy.exceptions import WeChatClientException
 
         try:
