@@ -34,8 +34,7 @@ from api.schemas import (
     UploadOut,
 )
 from auth.permissions import Action, departments, staff_may
-from cases import service as cases
-from cases import views
+from cases import errors, filing, kernel, prereview, review, views
 from cases.models import Case
 from cases.states import STATUS_LABELS, CaseStatus
 from core.clock import utcnow
@@ -133,7 +132,7 @@ _staff = partial(endpoint, tag="staff cases", audience=Audience.staff)
 async def create(request: Request) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, CaseIn)
-    case = await cases.create_draft(
+    case = await filing.create_draft(
         subject=subject,
         item_code=data.item_code,
         company_id=data.company_id,
@@ -195,7 +194,7 @@ async def _detail(request: Request, case: Case, *, staff: bool) -> dict[str, Any
 )
 async def detail(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
-    case = await cases.load_for(subject, Action.view, case_id, now=utcnow())
+    case = await kernel.load_for(subject, Action.view, case_id, now=utcnow())
     return json(await _detail(request, case, staff=False), ensure_ascii=False)
 
 
@@ -212,7 +211,7 @@ async def detail(request: Request, case_id: int) -> HTTPResponse:
 async def save_form(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, FormIn)
-    case = await cases.update_form(
+    case = await filing.update_form(
         subject=subject,
         case_id=case_id,
         form=data.form,
@@ -232,7 +231,7 @@ async def save_form(request: Request, case_id: int) -> HTTPResponse:
 )
 async def delete_draft(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
-    case = await cases.delete_draft(subject=subject, case_id=case_id, now=utcnow())
+    case = await filing.delete_draft(subject=subject, case_id=case_id, now=utcnow())
     await storage.delete_for_case(store=request.app.ctx.store, case_id=case.id)
     return empty()
 
@@ -249,7 +248,7 @@ async def delete_draft(request: Request, case_id: int) -> HTTPResponse:
 async def submit(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     return _ok(
-        await cases.submit(
+        await filing.submit(
             subject=subject, case_id=case_id, cipher=request.app.ctx.auth.cipher, now=utcnow()
         )
     )
@@ -269,7 +268,7 @@ async def withdraw(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, ReasonIn)
     return _ok(
-        await cases.withdraw(subject=subject, case_id=case_id, reason=data.reason, now=utcnow())
+        await filing.withdraw(subject=subject, case_id=case_id, reason=data.reason, now=utcnow())
     )
 
 
@@ -337,7 +336,7 @@ async def inbox(request: Request) -> HTTPResponse:
     params = query(request, InboxQuery)
     # An inbox is the department's queue of one role's action: the rule decides who reads it.
     if not staff_may(subject, INBOX_ACTIONS[params.role], departments(subject.department_code)):
-        raise cases.RoleNotAllowed(details={"required_role": params.role})
+        raise errors.RoleNotAllowed(details={"required_role": params.role})
     settings = request.app.ctx.settings
     result = await views.staff_inbox(
         subject=subject,
@@ -362,7 +361,7 @@ async def inbox(request: Request) -> HTTPResponse:
 )
 async def staff_detail(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    case = await cases.load_for(subject, Action.view, case_id, now=utcnow())
+    case = await kernel.load_for(subject, Action.view, case_id, now=utcnow())
     view = await _detail(request, case, staff=True)
     if view["files"]:
         await StaffRead.bulk_create(
@@ -401,7 +400,7 @@ class FormFieldOut(Out):
 async def reveal_form_field(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, FormFieldRevealIn)
-    result = await cases.reveal_form_field(
+    result = await review.reveal_form_field(
         subject=subject,
         case_id=case_id,
         field=data.field,
@@ -427,7 +426,7 @@ async def accept(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, CommentIn)
     return _ok(
-        await cases.accept(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
+        await prereview.accept(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
     )
 
 
@@ -445,7 +444,7 @@ async def refuse(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, ReasonsIn)
     return _ok(
-        await cases.refuse(subject=subject, case_id=case_id, reasons=data.reasons, now=utcnow())
+        await prereview.refuse(subject=subject, case_id=case_id, reasons=data.reasons, now=utcnow())
     )
 
 
@@ -463,7 +462,7 @@ async def refuse(request: Request, case_id: int) -> HTTPResponse:
 async def corrections(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, CorrectionIn)
-    case = await cases.request_correction(
+    case = await prereview.request_correction(
         subject=subject,
         case_id=case_id,
         items=[i.model_dump() for i in data.items],
@@ -493,7 +492,7 @@ def _task(task: Any) -> HTTPResponse:
 )
 async def claim(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    return _task(await cases.claim_task(subject=subject, task_id=task_id, now=utcnow()))
+    return _task(await review.claim_task(subject=subject, task_id=task_id, now=utcnow()))
 
 
 @bp.post("/staff/tasks/<task_id:int>/release")
@@ -507,7 +506,7 @@ async def claim(request: Request, task_id: int) -> HTTPResponse:
 )
 async def release(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    return _task(await cases.release_task(subject=subject, task_id=task_id, now=utcnow()))
+    return _task(await review.release_task(subject=subject, task_id=task_id, now=utcnow()))
 
 
 @bp.post("/staff/tasks/<task_id:int>/decide")
@@ -523,7 +522,7 @@ async def release(request: Request, task_id: int) -> HTTPResponse:
 async def decide(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, DecideIn)
-    case = await cases.decide_task(
+    case = await review.decide_task(
         subject=subject, task_id=task_id, outcome=data.outcome, opinion=data.opinion, now=utcnow()
     )
     return _ok(case)
@@ -542,7 +541,7 @@ async def decide(request: Request, task_id: int) -> HTTPResponse:
 async def suspend(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, SuspendIn)
-    case = await cases.suspend(
+    case = await review.suspend(
         subject=subject, case_id=case_id, procedure=data.procedure, reason=data.reason, now=utcnow()
     )
     return _ok(case)
@@ -562,7 +561,7 @@ async def resume(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, CommentIn)
     return _ok(
-        await cases.resume(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
+        await review.resume(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
     )
 
 
@@ -580,7 +579,7 @@ async def complete(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, CommentIn)
     return _ok(
-        await cases.complete(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
+        await review.complete(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
     )
 
 
@@ -596,7 +595,7 @@ async def complete(request: Request, case_id: int) -> HTTPResponse:
 async def comment(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, TextIn)
-    await cases.add_comment(subject=subject, case_id=case_id, text=data.text, now=utcnow())
+    await review.add_comment(subject=subject, case_id=case_id, text=data.text, now=utcnow())
     return empty()
 
 
@@ -624,7 +623,7 @@ ATTACHMENT_RULE = storage.MaterialRule(formats=("jpg", "png", "heic", "webp", "p
 async def attachment_intent(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, AttachmentIn)
-    case = await cases.check_staff_attachment(subject=subject, case_id=case_id, now=utcnow())
+    case = await review.check_staff_attachment(subject=subject, case_id=case_id, now=utcnow())
     result = await storage.create_intent(
         store=request.app.ctx.store,
         settings=request.app.ctx.settings,
@@ -657,7 +656,7 @@ async def attachment_complete(request: Request, upload_id: str) -> HTTPResponse:
     if upload.uploaded_by != f"s:{subject.id}" or upload.case_id is None:
         raise storage.UploadNotFound()
     # The case must still be one the staff member handles (a reassignment, a role removed).
-    await cases.check_staff_attachment(subject=subject, case_id=upload.case_id, now=utcnow())
+    await review.check_staff_attachment(subject=subject, case_id=upload.case_id, now=utcnow())
     ctx = request.app.ctx
     first = upload.status != "ready"
     view = await storage.complete(
@@ -665,7 +664,7 @@ async def attachment_complete(request: Request, upload_id: str) -> HTTPResponse:
     )
     if first:
         await storage.attach(upload_ids=[upload.id], case_id=upload.case_id)
-        await cases.note_attachment(
+        await review.note_attachment(
             subject=subject,
             case_id=upload.case_id,
             upload_id=upload.id,

@@ -54,7 +54,7 @@ Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")]
 UploadId = Annotated[str, Field(pattern=r"^[0-9a-f]{8,32}$")]
 #: A calendar day, ISO format.
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-#: An acceptance number: department code, date, sequence (cases.service).
+#: An acceptance number: department code, date, sequence (cases.prereview).
 AcceptanceNumber = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}-\d{8}-\d{5}$", max_length=64)
 ]

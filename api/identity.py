@@ -15,7 +15,7 @@ from api.params import body
 from api.schemas import In, Out
 from auth import service as auth
 from auth.permissions import Action, staff_may
-from cases import service as cases
+from cases import kernel
 from core.errors import Forbidden
 
 bp = Blueprint("identity", url_prefix="/api/v1")
@@ -505,7 +505,7 @@ async def staff_me(request: Request) -> HTTPResponse:
 async def reveal(request: Request, user_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, RevealIn)
-    if not staff_may(subject, Action.reveal, await cases.person_as_handled(user_id=user_id)):
+    if not staff_may(subject, Action.reveal, await kernel.person_as_handled(user_id=user_id)):
         raise Forbidden(
             "您所在部门没有该申请人的办件，不能查看其完整身份信息。",
             code="auth.no_case_of_person",

@@ -20,7 +20,7 @@ from api.params import body, query
 from api.schemas import In, Query, UploadIntentOut, UploadList, UploadOut
 from auth.permissions import Action, Owned, Subject, can, require
 from auth.service import today_local
-from cases import service as cases
+from cases import filing, kernel
 from catalog import service as catalog
 from core.clock import utcnow
 from core.errors import ValidationFailed, field_error
@@ -103,8 +103,8 @@ async def _as_handled(upload: Upload) -> Owned | None:
     for a file of no case, or of a draft (an applicant's files are theirs until submitted)."""
     if upload.case_id is None:
         return None
-    case = await cases.find_case(case_id=upload.case_id)
-    return cases.owned(case) if case else None
+    case = await kernel.find_case(case_id=upload.case_id)
+    return kernel.owned(case) if case else None
 
 
 def _with_links(request: Request, upload: Upload, view: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +129,7 @@ async def create_intent(request: Request) -> HTTPResponse:
     rule = await _material_rule(request, data.item_code, data.material_code)
     if data.case_id is not None:
         # The case decides: whose file it is, and whether this material may change now.
-        case = await cases.check_upload_allowed(
+        case = await filing.check_upload_allowed(
             subject=subject, case_id=data.case_id, material_code=data.material_code, now=utcnow()
         )
         if case.item_code != data.item_code:
@@ -245,9 +245,9 @@ async def delete(request: Request, upload_id: str) -> HTTPResponse:
     if not await _may(subject, Action.apply, upload):
         raise storage.UploadNotFound()
     replacing = False
-    if upload.case_id is not None and await cases.find_case(case_id=upload.case_id):
+    if upload.case_id is not None and await kernel.find_case(case_id=upload.case_id):
         # The case decides whether this file may go now (a draft, or listed for correction).
-        await cases.check_upload_allowed(
+        await filing.check_upload_allowed(
             subject=subject,
             case_id=upload.case_id,
             material_code=upload.material_code or "",

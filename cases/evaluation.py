@@ -23,8 +23,9 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from auth.permissions import DEPLOYMENT, Action, Subject, departments, staff_may
+from cases.kernel import Actor, load_for, note
 from cases.models import Case, Evaluation
-from cases.service import Actor, _note, handling_role, load_for
+from cases.review import handling_role
 from cases.states import RATEABLE, CaseStatus, Role
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
@@ -121,7 +122,7 @@ async def rate(
                 created_at=now,
                 using_db=conn,
             )
-            await _note(
+            await note(
                 conn,
                 case,
                 "evaluate",
@@ -229,7 +230,7 @@ async def answer(
             raise NoOpenFollowUp(
                 details={"evaluation_id": evaluation.id, "follow_up": evaluation.follow_up or None}
             )
-        await _note(
+        await note(
             conn,
             case,
             "evaluation_answer",

@@ -22,10 +22,10 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from cases.kernel import SYSTEM, note
 from cases.models import Case, CaseEvent, ItemDurationStats
-from cases.service import SYSTEM, _note, local_today
 from core.calendar import calendar_source
-from core.clock import utcnow
+from core.clock import local_today, utcnow
 from core.worker import Registry
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ async def _add(case: Case, days: int, event_id: int) -> None:
             )
             if not moved:
                 raise _Retry()
-        await _note(
+        await note(
             conn,
             case,
             MARKER,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.service import auto_accept_overdue
+from cases.prereview import auto_accept_overdue
 from core.clock import utcnow
 
 #: How often article 32 is applied: a case is due for auto-acceptance on a whole day, so a

@@ -41,25 +41,15 @@ from auth.permissions import (
     staff_may,
 )
 from auth.service import staff_standing
+from cases.errors import CaseNotFound, SameHandsTwice, TaskNotFound, TaskTaken
+from cases.kernel import Actor, load_case, load_for, note, owned, transition
 from cases.models import Case, ReviewTask, SupervisionNotice
-from cases.service import (
-    Actor,
-    CaseNotFound,
-    SameHandsTwice,
-    TaskNotFound,
-    TaskTaken,
-    _get_case,
-    _note,
-    _transition,
-    load_for,
-    local_today,
-    owned,
-    require_other_hands,
-)
+from cases.review import require_other_hands
 from cases.states import CLOCK_PAUSED, CLOCK_RUNNING, FINAL_STATES, CaseStatus, Role
 from cases.views import card, summary
 from catalog.service import get_department
 from core.calendar import WorkCalendar, calendar_source
+from core.clock import local_today
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.outbox import emit
 from core.paging import Cursor
@@ -337,7 +327,7 @@ async def issue_notice(
                 },
                 using_db=conn,
             )
-        await _note(
+        await note(
             conn,
             case,
             "supervision_notice",
@@ -432,7 +422,7 @@ async def acknowledge(*, subject: Subject, notice_id: int, now: datetime) -> dic
         subject, Action.acknowledge, Addressed(notice.assignee_staff_id, notice.department_code)
     ):
         raise NotYourNotice(details={"notice_id": notice_id})
-    case = await _get_case(notice.case_id)
+    case = await load_case(notice.case_id)
     role = next((Role(r) for r in sorted(HANDLING_ROLES) if r in subject.roles), Role.supervisor)
     actor = Actor.for_subject(subject, role)
     async with in_transaction() as conn:
@@ -442,7 +432,7 @@ async def acknowledge(*, subject: Subject, notice_id: int, now: datetime) -> dic
             .update(acknowledged_at=now)
         )
         if moved:
-            await _note(
+            await note(
                 conn,
                 case,
                 "supervision_acknowledged",
@@ -525,7 +515,7 @@ async def reassign_task(
     if task is None:
         raise TaskNotFound(details={"task_id": task_id})
     try:
-        case = await _get_case(task.case_id)
+        case = await load_case(task.case_id)
     except CaseNotFound:
         raise TaskNotFound(details={"task_id": task_id}) from None
     # Managing a department's own staff is not cross-department oversight: the task's department.
@@ -547,7 +537,7 @@ async def reassign_task(
         )
         if not moved:
             raise TaskTaken(details={"task_id": task.id})
-        await _note(
+        await note(
             conn,
             case,
             "reassign",
@@ -561,7 +551,7 @@ async def reassign_task(
             now=now,
         )
         if case.status == S.accepted:
-            await _transition(
+            await transition(
                 conn, case, "start_review", holder, details={"assigned_by": supervisor.ref}, now=now
             )
         await Case.filter(id=case.id).using_db(conn).update(assignee_staff_id=target.id)

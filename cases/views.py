@@ -22,6 +22,8 @@ from auth.permissions import (
     citizen_may,
     standing_of,
 )
+from cases.filing import checklist
+from cases.kernel import RIGHTS_NOTICE, forget_guides, guide_of
 from cases.models import (
     Case,
     CorrectionNotice,
@@ -29,10 +31,10 @@ from cases.models import (
     ReviewTask,
 )
 from cases.personal import masked
-from cases.service import RIGHTS_NOTICE, _guide_of, checklist, local_today
 from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
 from catalog.forms import personal_paths
 from core.calendar import WorkCalendar, calendar_source
+from core.clock import local_today
 from core.db import SqlParams, as_date, as_datetime, as_json, fetch_models, fetch_rows
 from core.paging import Cursor
 from storage.models import Upload
@@ -184,10 +186,8 @@ _STATS_TTL_S = 300.0
 
 def reset_caches() -> None:
     """Forget every per-worker cache of this context (tests that rebuild the database)."""
-    from cases.service import _GUIDES
-
     _STATS.clear()
-    _GUIDES.clear()
+    forget_guides()
     _FILED.clear()
     calendar_source.invalidate()
 
@@ -303,7 +303,7 @@ async def case_detail(
     )
     if not staff:
         uploads = [u for u in uploads if u.purpose == "material"]  # staff attachments are internal
-    guide = await _guide_of(case)
+    guide = await guide_of(case)
     notice = (
         await CorrectionNotice.filter(case_id=case.id, round=case.correction_round).first()
         if case.correction_round

@@ -1,5 +1,5 @@
 """Service-level helpers for case tests: people and staff as rows and ``Subject`` objects, files
-as ready uploads, cases driven through ``cases.service`` with an explicit ``now``, and the
+as ready uploads, cases driven through their use cases with an explicit ``now``, and the
 invariants every case keeps.
 
 Faster than HTTP, and the only way to set the clock: the endpoints use the real one. What the
@@ -21,7 +21,7 @@ from sanic import Sanic
 
 from auth.models import Staff, User
 from auth.permissions import Subject
-from cases import service
+from cases import filing, prereview, review
 from cases.models import Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import FINAL_STATES, TRANSITIONS, CaseStatus
 from catalog import service as catalog
@@ -230,7 +230,7 @@ async def draft(
     company_id: int | None = None,
     principal_user_id: int | None = None,
 ) -> Case:
-    return await service.create_draft(
+    return await filing.create_draft(
         cipher=CIPHER,
         subject=subject,
         item_code=item,
@@ -266,14 +266,14 @@ async def submitted(
     company_id: int | None = None,
 ) -> Case:
     case = await complete_draft(subject, cat, item, now=now, company_id=company_id)
-    return await service.submit(cipher=CIPHER, subject=subject, case_id=case.id, now=now)
+    return await filing.submit(cipher=CIPHER, subject=subject, case_id=case.id, now=now)
 
 
 async def accepted(
     subject: Subject, cat: CaseCatalogue, clerk: Subject, *, now: datetime, **kw: Any
 ) -> Case:
     case = await submitted(subject, cat, now=now, **kw)
-    return await service.accept(subject=clerk, case_id=case.id, comment="", now=now)
+    return await prereview.accept(subject=clerk, case_id=case.id, comment="", now=now)
 
 
 async def task_of(case_id: int, department: str, role: str, status: str = "open") -> ReviewTask:
@@ -290,7 +290,7 @@ async def in_review(
     """Accepted, and the lead reviewer holds the first step's task."""
     case = await accepted(subject, cat, desk_.clerk, now=now, **kw)
     task = await task_of(case.id, cat.lead, "reviewer")
-    await service.claim_task(subject=desk_.reviewer, task_id=task.id, now=now)
+    await review.claim_task(subject=desk_.reviewer, task_id=task.id, now=now)
     return await Case.get(id=case.id), task
 
 
@@ -299,8 +299,8 @@ async def decide(staff_: Subject, case_id: int, *, now: datetime, outcome: str =
     role = next(r for r in ("reviewer", "approver") if r in staff_.roles)
     assert staff_.department_code is not None
     task = await task_of(case_id, staff_.department_code, role)
-    await service.claim_task(subject=staff_, task_id=task.id, now=now)
-    return await service.decide_task(
+    await review.claim_task(subject=staff_, task_id=task.id, now=now)
+    return await review.decide_task(
         subject=staff_, task_id=task.id, outcome=outcome, opinion="符合法定条件。", now=now
     )
 

@@ -12,8 +12,7 @@ from sanic import Sanic
 
 from auth import service as auth
 from cases.models import Case
-from cases.service import local_today
-from core.clock import utcnow
+from core.clock import local_today, utcnow
 from tests.cases_flow import CaseCatalogue, Office, filed, open_task, pass_step
 from tests.people import Phone
 from tests.staff import StaffMember, staff_member

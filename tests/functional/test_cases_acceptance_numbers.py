@@ -13,8 +13,7 @@ from sanic import Sanic
 
 from auth.permissions import Subject
 from cases.models import AcceptanceCounter, Case
-from cases.service import local_today
-from core.clock import utcnow
+from core.clock import local_today, utcnow
 from tests.cases_service import import_catalogue, submitted, worker_paused
 from tests.people import Phone
 from tests.staff import staff_member

@@ -24,7 +24,7 @@ import pytest
 from sanic import Sanic
 
 from auth.permissions import Subject
-from cases import service
+from cases import prereview, review
 from cases.models import Case, ReviewTask
 from core.clock import utcnow
 from tests.cases_flow import CaseCatalogue
@@ -195,10 +195,10 @@ async def _case_for(world: World, subject: str, action: str) -> tuple[Case, int 
     if action == "complete":
         return await result_pending(owner, cat, desk, now=now, **kw), None
     case = await submitted(owner, cat, now=now, **kw)
-    case = await service.accept(subject=desk.clerk, case_id=case.id, comment="", now=now)
+    case = await prereview.accept(subject=desk.clerk, case_id=case.id, comment="", now=now)
     task = await task_of(case.id, cat.lead, "reviewer")
     if action == "decide":
-        await service.claim_task(subject=desk.reviewer, task_id=task.id, now=now)
+        await review.claim_task(subject=desk.reviewer, task_id=task.id, now=now)
     return case, task.id
 
 
@@ -277,7 +277,7 @@ async def test_a_task_of_another_department_in_a_parallel_item_is_not_mine(
         )
         owner = world.subjects["applicant"]
         case = await submitted(owner, cat, cat.parallel_item, now=utcnow())
-        await service.accept(subject=desk.clerk, case_id=case.id, comment="", now=utcnow())
+        await prereview.accept(subject=desk.clerk, case_id=case.id, comment="", now=utcnow())
         theirs = await task_of(case.id, cat.partner, "reviewer")
         before = await snapshot(case.id)
 

@@ -18,8 +18,9 @@ import pytest
 from sanic import Sanic
 
 from auth.permissions import Subject
-from cases import service
+from cases import errors, prereview, review
 from cases.models import AcceptanceCounter, Case, CaseEvent
+from core.errors import Forbidden
 from core.models import OutboxEvent
 from tests.cases_flow import (
     CaseCatalogue,
@@ -330,7 +331,7 @@ async def test_an_acceptance_on_a_public_holiday_starts_the_clock_the_next_worki
     waiting = await submitted(applicant_, cat, now=at(date(2026, 10, 3)))
     assert (await Case.get(id=waiting.id)).answer_due_on == date(2026, 10, 13)
     # And the article 32 job run on the holiday itself accepts nothing submitted just before.
-    assert await service.auto_accept_overdue(now=at(date(2026, 10, 5))) == []
+    assert await prereview.auto_accept_overdue(now=at(date(2026, 10, 5))) == []
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,7 +341,7 @@ async def test_an_acceptance_on_a_public_holiday_starts_the_clock_the_next_worki
 
 async def _completed(scene: Scene) -> int:
     """A completed case of the scene's applicant, driven through the services."""
-    from cases.service import complete
+    from cases.review import complete
     from core.clock import utcnow
     from tests.cases_service import Desk, result_pending
 
@@ -420,10 +421,10 @@ async def test_a_citizen_whose_user_id_is_the_holders_staff_id_holds_nothing(
     before = await snapshot(case.id)
 
     attempts = (
-        service.suspend(
+        review.suspend(
             subject=twin, case_id=case.id, procedure="hearing", reason="冒充。", now=utcnow()
         ),
-        service.request_correction(
+        prereview.request_correction(
             subject=twin,
             case_id=case.id,
             items=[{"kind": "field", "code": "reason", "problem": "冒充。"}],
@@ -432,16 +433,16 @@ async def test_a_citizen_whose_user_id_is_the_holders_staff_id_holds_nothing(
         ),
     )
     for attempt in attempts:
-        with pytest.raises(service.RoleNotAllowed) as refused_:
+        with pytest.raises(errors.RoleNotAllowed) as refused_:
             await attempt
         assert refused_.value.code == "case.task_not_held"
     assert await snapshot(case.id) == before
     # The holder may, and then the twin may not resume either.
-    await service.suspend(
+    await review.suspend(
         subject=staff.reviewer, case_id=case.id, procedure="hearing", reason="听证。", now=utcnow()
     )
-    with pytest.raises(service.RoleNotAllowed):
-        await service.resume(subject=twin, case_id=case.id, comment="", now=utcnow())
+    with pytest.raises(errors.RoleNotAllowed):
+        await review.resume(subject=twin, case_id=case.id, comment="", now=utcnow())
     assert (await Case.get(id=case.id)).status == "suspended"
 
 
@@ -455,8 +456,8 @@ async def test_an_applicant_cannot_write_staff_comments_on_their_own_case(quiet:
     case = await submitted(owner, cat, now=utcnow())
     before = await snapshot(case.id)
 
-    with pytest.raises(service.Forbidden):
-        await service.add_comment(
+    with pytest.raises(Forbidden):
+        await review.add_comment(
             subject=owner, case_id=case.id, text="我自己写的内部意见", now=utcnow()
         )
     assert await snapshot(case.id) == before

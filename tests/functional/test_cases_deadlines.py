@@ -9,7 +9,7 @@ National Day 10-01..10-07 with make-up working days Sunday 09-20 and Saturday 10
 Friday 09-25; Spring Festival 02-15..02-23 with make-up working days Saturday 02-14 and 02-28;
 2027 by the rule: New Year's Day Friday 01-01 only. The day of an event is not counted.
 
-Everything goes through ``cases.service`` with an explicit ``now``: the endpoints use the real
+Everything goes through the case use cases with an explicit ``now``: the endpoints use the real
 clock.
 """
 
@@ -23,7 +23,7 @@ import pytest
 from sanic import Sanic
 
 from auth.permissions import Subject
-from cases import service
+from cases import filing, prereview, review
 from cases.models import Case, CaseEvent, CorrectionNotice
 from cases.states import CaseStatus
 from core.calendar import set_override
@@ -146,7 +146,7 @@ async def test_a_special_procedure_moves_the_due_dates_by_the_working_days_it_to
     case, _ = await in_review(office.applicant, office.cat, office.desk, now=at(D(2026, 9, 21)))
     assert (case.promised_due_on, case.statutory_due_on) == (D(2026, 10, 12), D(2026, 10, 26))
 
-    paused = await service.suspend(
+    paused = await review.suspend(
         subject=office.desk.reviewer,
         case_id=case.id,
         procedure="inspection",
@@ -155,7 +155,7 @@ async def test_a_special_procedure_moves_the_due_dates_by_the_working_days_it_to
     )
     assert paused.status == CaseStatus.suspended
     assert (await Case.get(id=case.id)).paused_on == stop
-    await service.resume(
+    await review.resume(
         subject=office.desk.reviewer, case_id=case.id, comment="核查完毕。", now=at(restart, 15)
     )
 
@@ -172,14 +172,14 @@ async def test_a_special_procedure_moves_the_due_dates_by_the_working_days_it_to
 async def test_two_suspensions_add_up(office: Office) -> None:
     case, _ = await in_review(office.applicant, office.cat, office.desk, now=at(D(2026, 9, 21)))
     for stop, restart in ((D(2026, 9, 22), D(2026, 9, 24)), (D(2026, 9, 29), D(2026, 10, 8))):
-        await service.suspend(
+        await review.suspend(
             subject=office.desk.reviewer,
             case_id=case.id,
             procedure="hearing",
             reason="举行听证。",
             now=at(stop),
         )
-        await service.resume(
+        await review.resume(
             subject=office.desk.reviewer, case_id=case.id, comment="", now=at(restart)
         )
 
@@ -194,7 +194,7 @@ async def test_a_correction_during_review_stops_the_clock_until_the_resubmission
 ) -> None:
     case, _ = await in_review(office.applicant, office.cat, office.desk, now=at(D(2026, 9, 21)))
 
-    asked = await service.request_correction(
+    asked = await prereview.request_correction(
         subject=office.desk.reviewer,
         case_id=case.id,
         items=[{"kind": "material", "code": office.cat.photo, "problem": "照片不清晰。"}],
@@ -207,7 +207,7 @@ async def test_a_correction_during_review_stops_the_clock_until_the_resubmission
     assert stored.correction_stage == "review"
 
     await ready_file(stored, office.cat.photo, now=at(D(2026, 10, 9), 9))
-    back = await service.submit(
+    back = await filing.submit(
         cipher=CIPHER, subject=office.applicant, case_id=case.id, now=at(D(2026, 10, 9))
     )
 
@@ -237,7 +237,7 @@ async def test_article_32_accepts_what_was_left_unanswered_for_five_working_days
     five_before = await submitted(office.applicant, office.cat, now=at(D(2026, 10, 8)))
     four_before = await submitted(office.applicant, office.cat, now=at(D(2026, 10, 9)))
     answered = await submitted(office.applicant, office.cat, now=at(D(2026, 9, 30)))
-    await service.refuse(
+    await prereview.refuse(
         subject=office.desk.clerk,
         case_id=answered.id,
         reasons="不属于本机关职权范围。",
@@ -245,7 +245,7 @@ async def test_article_32_accepts_what_was_left_unanswered_for_five_working_days
     )
     job_time = at(D(2026, 10, 14), hour=2)
 
-    assert await service.auto_accept_overdue(now=job_time) == [six_before.id]
+    assert await prereview.auto_accept_overdue(now=job_time) == [six_before.id]
 
     case = await Case.get(id=six_before.id)
     assert case.status == CaseStatus.accepted
@@ -265,14 +265,14 @@ async def test_article_32_accepts_what_was_left_unanswered_for_five_working_days
     assert (await Case.get(id=answered.id)).status == CaseStatus.refused
 
     # Run again (another worker, the next tick): nothing more to do.
-    assert await service.auto_accept_overdue(now=job_time) == []
+    assert await prereview.auto_accept_overdue(now=job_time) == []
     # The next working day, the case submitted on 10-08 is past its answer day too.
-    assert await service.auto_accept_overdue(now=at(D(2026, 10, 15), hour=2)) == [five_before.id]
+    assert await prereview.auto_accept_overdue(now=at(D(2026, 10, 15), hour=2)) == [five_before.id]
 
 
 async def test_article_32_counts_from_the_resubmission_after_a_correction(office: Office) -> None:
     case = await submitted(office.applicant, office.cat, now=at(D(2026, 9, 21)))
-    await service.request_correction(
+    await prereview.request_correction(
         subject=office.desk.clerk,
         case_id=case.id,
         items=[{"kind": "field", "code": "reason", "problem": "请写明更正项目。"}],
@@ -280,19 +280,19 @@ async def test_article_32_counts_from_the_resubmission_after_a_correction(office
         now=at(D(2026, 9, 22)),
     )
     # While the applicant corrects, no answer is owed.
-    assert await service.auto_accept_overdue(now=at(D(2026, 10, 12))) == []
-    await service.update_form(
+    assert await prereview.auto_accept_overdue(now=at(D(2026, 10, 12))) == []
+    await filing.update_form(
         cipher=CIPHER,
         subject=office.applicant,
         case_id=case.id,
         form={"reason": "姓名中错别字更正"},
         now=at(D(2026, 10, 12)),
     )
-    await service.submit(
+    await filing.submit(
         cipher=CIPHER, subject=office.applicant, case_id=case.id, now=at(D(2026, 10, 12))
     )
     assert (await Case.get(id=case.id)).answer_due_on == D(2026, 10, 19)
-    assert await service.auto_accept_overdue(now=at(D(2026, 10, 19))) == []
-    assert await service.auto_accept_overdue(now=at(D(2026, 10, 20))) == [case.id]
+    assert await prereview.auto_accept_overdue(now=at(D(2026, 10, 19))) == []
+    assert await prereview.auto_accept_overdue(now=at(D(2026, 10, 20))) == [case.id]
     assert (await Case.get(id=case.id)).accepted_on == D(2026, 10, 12)
     await check_case(case.id)

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from sanic import Sanic
 
 from auth.permissions import Subject
-from cases import service
+from cases import errors, filing, kernel, prereview, review
 from cases.models import Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import FINAL_STATES, CaseStatus
 from core.errors import DomainError
@@ -210,10 +210,10 @@ async def _act(
     subject = world.subjects.get(actor)
     cat = world.cat
     if action == "fee_paid":
-        await service.mark_fee_paid(case_id=case.id, payment_ref="pay-test", now=now)
+        await review.mark_fee_paid(case_id=case.id, payment_ref="pay-test", now=now)
         return
     if action == "article_32":
-        await service.auto_accept_overdue(now=now)
+        await prereview.auto_accept_overdue(now=now)
         return
     assert subject is not None
     if action == "save_form":
@@ -227,7 +227,7 @@ async def _act(
                 ]
             )
         )
-        await service.update_form(
+        await filing.update_form(
             cipher=CIPHER, subject=subject, case_id=case.id, form=form, now=now
         )
     elif action == "correct_files":
@@ -235,47 +235,49 @@ async def _act(
         listed = [i["code"] for i in (notice.items if notice else []) if i["kind"] == "material"]
         materials = listed or [cat.id_card]
         for material in materials:
-            await service.check_upload_allowed(
+            await filing.check_upload_allowed(
                 subject=subject, case_id=case.id, material_code=material, now=now
             )
             await ready_file(case, material, now=now)
     elif action == "submit":
-        await service.submit(cipher=CIPHER, subject=subject, case_id=case.id, now=now)
+        await filing.submit(cipher=CIPHER, subject=subject, case_id=case.id, now=now)
     elif action == "withdraw":
-        await service.withdraw(subject=subject, case_id=case.id, reason="不再需要。", now=now)
+        await filing.withdraw(subject=subject, case_id=case.id, reason="不再需要。", now=now)
     elif action == "accept":
-        await service.accept(subject=subject, case_id=case.id, comment="", now=now)
+        await prereview.accept(subject=subject, case_id=case.id, comment="", now=now)
     elif action == "refuse":
-        await service.refuse(subject=subject, case_id=case.id, reasons="不符合受理条件。", now=now)
+        await prereview.refuse(
+            subject=subject, case_id=case.id, reasons="不符合受理条件。", now=now
+        )
     elif action == "request_correction":
-        guide = await service._guide_of(case)
+        guide = await kernel.guide_of(case)
         choices = [("material", m["code"]) for m in guide["materials"]] + [("field", "reason")]
         picked = data.draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3))
         if data.draw(st.sampled_from(LIKELY)) is False:
             picked.append(("material", "mat-nowhere"))  # a material the item does not have
         items = [{"kind": k, "code": c, "problem": "请按要求补正。"} for k, c in picked]
-        await service.request_correction(
+        await prereview.request_correction(
             subject=subject, case_id=case.id, items=items, comment="", now=now
         )
     elif action in ("claim", "release", "pass", "deny"):
         if task is None:
-            raise service.TaskNotFound()
+            raise errors.TaskNotFound()
         if action == "claim":
-            await service.claim_task(subject=subject, task_id=task.id, now=now)
+            await review.claim_task(subject=subject, task_id=task.id, now=now)
         elif action == "release":
-            await service.release_task(subject=subject, task_id=task.id, now=now)
+            await review.release_task(subject=subject, task_id=task.id, now=now)
         else:
-            await service.decide_task(
+            await review.decide_task(
                 subject=subject, task_id=task.id, outcome=action, opinion="审查意见。", now=now
             )
     elif action == "suspend":
-        await service.suspend(
+        await review.suspend(
             subject=subject, case_id=case.id, procedure="inspection", reason="现场核查。", now=now
         )
     elif action == "resume":
-        await service.resume(subject=subject, case_id=case.id, comment="", now=now)
+        await review.resume(subject=subject, case_id=case.id, comment="", now=now)
     elif action == "complete":
-        await service.complete(subject=subject, case_id=case.id, comment="已送达。", now=now)
+        await review.complete(subject=subject, case_id=case.id, comment="已送达。", now=now)
     else:  # pragma: no cover - the list above is the list of ACTIONS
         raise AssertionError(action)
 

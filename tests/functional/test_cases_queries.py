@@ -20,7 +20,7 @@ import pytest
 from sanic import Sanic
 
 from auth.permissions import Subject
-from cases import service
+from cases import prereview, review
 from cases.models import Case
 from core.clock import utcnow
 from tests.cases_flow import CaseCatalogue, Office, office
@@ -104,7 +104,7 @@ async def busy(
         for n in range(3 * MANY + 3):
             case = await submitted(me, cat, now=utcnow())
             if n % 3:
-                await service.accept(subject=clerk, case_id=case.id, comment="", now=utcnow())
+                await prereview.accept(subject=clerk, case_id=case.id, comment="", now=utcnow())
             ids.append(case.id)
         yield Busy(cat=cat, staff=staff, person=person, cases=ids)
 
@@ -139,8 +139,8 @@ async def test_a_case_detail_costs_the_same_with_a_long_timeline_and_many_files(
     )
     task = await task_of(long_, cat.lead, "reviewer")
     for _ in range(MANY // 2):  # a long timeline: claims and releases
-        await service.claim_task(subject=reviewer, task_id=task.id, now=utcnow())
-        await service.release_task(subject=reviewer, task_id=task.id, now=utcnow())
+        await review.claim_task(subject=reviewer, task_id=task.id, now=utcnow())
+        await review.release_task(subject=reviewer, task_id=task.id, now=utcnow())
     for _ in range(MANY):
         await ready_file(case, cat.id_card, now=utcnow())
 
@@ -204,7 +204,7 @@ async def test_the_reviewer_inbox_walks_the_open_queue_and_own_tasks_once_in_ord
     mine = []
     for case_id in accepted[::4]:  # every fourth claimed by me, spread over the queue
         task = await task_of(case_id, cat.lead, "reviewer")
-        await service.claim_task(subject=me, task_id=task.id, now=utcnow())
+        await review.claim_task(subject=me, task_id=task.id, now=utcnow())
         mine.append(task.id)
     walked = await pages(reviewer, "/api/v1/staff/inbox", role="reviewer", limit=7)
     task_ids = [row["task"]["id"] for row in walked]
