@@ -24,7 +24,7 @@ from api.public import bp as public_bp
 from api.supervision import bp as supervision_bp
 from api.uploads import bp as uploads_bp
 from api.wiring import InProcessWorker, WorkerDeps
-from auth.providers.sandbox import SandboxCompanyRegistry, SandboxRealnameProvider
+from auth.providers.factory import company_registry, realname_provider
 from auth.service import AuthDeps, today_local
 from auth.tokens import TokenService
 from core.cache import GenerationalCache
@@ -119,15 +119,14 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
             timeout=httpx.Timeout(10.0, connect=3.0),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        sandbox_base = settings.effective_sandbox_base_url
         app.ctx.auth = AuthDeps(
             settings=settings,
             redis=app.ctx.redis,
             wechat=WeChatClient(settings=settings, redis=app.ctx.redis, http=app.ctx.http),
             tokens=TokenService.from_settings(settings, app.ctx.redis),
             cipher=FieldCipher.from_settings(settings),
-            realname=SandboxRealnameProvider(base_url=sandbox_base, http=app.ctx.http),
-            registry=SandboxCompanyRegistry(base_url=sandbox_base, http=app.ctx.http),
+            realname=realname_provider(settings, app.ctx.http),
+            registry=company_registry(settings, app.ctx.http),
         )
         app.ctx.store = create_object_store(settings)
         await app.ctx.store.ensure_bucket()

@@ -1,4 +1,9 @@
-"""Adapters for the sandbox peers of the real-name check and the company registry (HTTP)."""
+"""The ``sandbox`` provider: the real-name check and the company registry of ``sandbox/``.
+
+Both speak HTTP to the peers (``sandbox/realname.py``, ``sandbox/registry.py``), mounted in the
+embedded server or run as their own process. Production refuses them unless
+``ZB_ALLOW_SANDBOX_PROVIDERS`` (a staging deployment).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,12 @@ import logging
 
 import httpx
 
-from auth.providers.base import ProviderUnavailable, RealnameOutcome, RegistryRecord
+from auth.providers.base import (
+    ProviderUnavailable,
+    RealnameOutcome,
+    RegistryRecord,
+    RegistryUnavailable,
+)
 
 log = logging.getLogger("zhangban.providers")
 
@@ -36,11 +46,11 @@ class SandboxCompanyRegistry:
         try:
             response = await self._http.get(f"{self._base}/{uscc}")
         except httpx.HTTPError as exc:
-            raise ProviderUnavailable("企业登记信息暂时无法查询，请稍后再试。") from exc
+            raise RegistryUnavailable() from exc
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise ProviderUnavailable("企业登记信息暂时无法查询，请稍后再试。")
+            raise RegistryUnavailable()
         data = response.json()
         return RegistryRecord(
             uscc=data["uscc"],
