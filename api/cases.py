@@ -33,16 +33,15 @@ from api.schemas import (
     UploadIntentOut,
     UploadOut,
 )
+from api.uploads import files
 from auth.permissions import Action, departments, staff_may
-from cases import errors, filing, kernel, prereview, review, views
+from cases import errors, filing, kernel, materials, prereview, review, views
 from cases.models import Case
 from cases.states import STATUS_LABELS, CaseStatus
 from core.clock import utcnow
 from core.errors import NotFound
 from core.paging import page_size
 from core.ratelimit import hit
-from storage import service as storage
-from storage.models import StaffRead
 
 bp = Blueprint("cases", url_prefix="/api/v1")
 
@@ -172,19 +171,6 @@ async def list_mine(request: Request) -> HTTPResponse:
     return json(result, ensure_ascii=False)
 
 
-async def _detail(request: Request, case: Case, *, staff: bool) -> dict[str, Any]:
-    view, uploads = await views.case_detail(
-        case, staff=staff, now=utcnow(), yellow_days=_yellow(request)
-    )
-    ctx = request.app.ctx
-    by_id = {u.id: u for u in uploads}
-    view["files"] = [
-        f | storage.links(by_id[f["id"]], store=ctx.store, settings=ctx.settings)
-        for f in view["files"]
-    ]
-    return view
-
-
 @bp.get("/cases/<case_id:int>")
 @_citizen(
     "One of my cases: checklist, corrections, timeline, predicted date",
@@ -194,8 +180,12 @@ async def _detail(request: Request, case: Case, *, staff: bool) -> dict[str, Any
 )
 async def detail(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
-    case = await kernel.load_for(subject, Action.view, case_id, now=utcnow())
-    return json(await _detail(request, case, staff=False), ensure_ascii=False)
+    now = utcnow()
+    case = await kernel.load_for(subject, Action.view, case_id, now=now)
+    view = await materials.case_view(
+        files=files(request), case=case, staff=False, now=now, yellow_days=_yellow(request)
+    )
+    return json(view, ensure_ascii=False)
 
 
 @bp.put("/cases/<case_id:int>/form")
@@ -231,8 +221,9 @@ async def save_form(request: Request, case_id: int) -> HTTPResponse:
 )
 async def delete_draft(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
-    case = await filing.delete_draft(subject=subject, case_id=case_id, now=utcnow())
-    await storage.delete_for_case(store=request.app.ctx.store, case_id=case.id)
+    await materials.remove_draft(
+        files=files(request), subject=subject, case_id=case_id, now=utcnow()
+    )
     return empty()
 
 
@@ -361,15 +352,14 @@ async def inbox(request: Request) -> HTTPResponse:
 )
 async def staff_detail(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    case = await kernel.load_for(subject, Action.view, case_id, now=utcnow())
-    view = await _detail(request, case, staff=True)
-    if view["files"]:
-        await StaffRead.bulk_create(
-            [
-                StaffRead(upload_id=f["id"], staff_id=subject.id, request_id=request.ctx.request_id)
-                for f in view["files"]
-            ]
-        )
+    view = await materials.staff_case_view(
+        files=files(request),
+        subject=subject,
+        case_id=case_id,
+        request_id=request.ctx.request_id,
+        now=utcnow(),
+        yellow_days=_yellow(request),
+    )
     return json(view, ensure_ascii=False)
 
 
@@ -605,10 +595,6 @@ class AttachmentIn(In):
     size: int = Field(ge=0, le=1_000_000_000)
 
 
-#: What staff may attach: photos and PDFs, up to 20 files per staff member and case.
-ATTACHMENT_RULE = storage.MaterialRule(formats=("jpg", "png", "heic", "webp", "pdf"), max_files=20)
-
-
 @bp.post("/staff/cases/<case_id:int>/attachments")
 @_staff(
     "An upload policy for a staff attachment to a case",
@@ -623,20 +609,14 @@ ATTACHMENT_RULE = storage.MaterialRule(formats=("jpg", "png", "heic", "webp", "p
 async def attachment_intent(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, AttachmentIn)
-    case = await review.check_staff_attachment(subject=subject, case_id=case_id, now=utcnow())
-    result = await storage.create_intent(
-        store=request.app.ctx.store,
-        settings=request.app.ctx.settings,
-        owner=storage.Owner(staff_id=subject.id),
-        uploaded_by=f"s:{subject.id}",
-        purpose="staff_attachment",
-        item_code=case.item_code,
-        material_code=None,
-        case_id=case.id,
-        rule=ATTACHMENT_RULE,
+    result = await materials.attachment_intent(
+        files=files(request),
+        subject=subject,
+        case_id=case_id,
         filename=data.filename,
         content_type=data.content_type,
         size=data.size,
+        now=utcnow(),
     )
     return json(result, status=201, headers={"Cache-Control": "no-store"})
 
@@ -652,29 +632,10 @@ async def attachment_intent(request: Request, case_id: int) -> HTTPResponse:
 )
 async def attachment_complete(request: Request, upload_id: str) -> HTTPResponse:
     subject = await guards.staff(request)
-    upload = await storage.get_upload(upload_id=upload_id)
-    if upload.uploaded_by != f"s:{subject.id}" or upload.case_id is None:
-        raise storage.UploadNotFound()
-    # The case must still be one the staff member handles (a reassignment, a role removed).
-    await review.check_staff_attachment(subject=subject, case_id=upload.case_id, now=utcnow())
-    ctx = request.app.ctx
-    first = upload.status != "ready"
-    view = await storage.complete(
-        store=ctx.store, settings=ctx.settings, upload=upload, rule=ATTACHMENT_RULE
+    view = await materials.complete_attachment(
+        files=files(request), subject=subject, upload_id=upload_id, now=utcnow()
     )
-    if first:
-        await storage.attach(upload_ids=[upload.id], case_id=upload.case_id)
-        await review.note_attachment(
-            subject=subject,
-            case_id=upload.case_id,
-            upload_id=upload.id,
-            filename=upload.filename,
-            now=utcnow(),
-        )
-    upload = await storage.get_upload(upload_id=upload_id)
-    return json(
-        view | storage.links(upload, store=ctx.store, settings=ctx.settings), ensure_ascii=False
-    )
+    return json(view, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from auth.tokens import TokenService
+from core.clock import utcnow
 from core.settings import Settings
 from storage import service as storage
 from storage.base import ObjectStore
@@ -17,7 +18,7 @@ REFRESH_RETENTION_S = 86400
 
 
 async def run_cleanup(*, settings: Settings, store: ObjectStore, redis: Redis) -> dict[str, Any]:
-    uploads = await storage.cleanup(store=store, settings=settings)
+    uploads = await storage.cleanup(store=store, settings=settings, now=utcnow())
     tokens = await TokenService.from_settings(settings, redis).purge_expired(
         older_than_s=REFRESH_RETENTION_S
     )

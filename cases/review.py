@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from auth.models import Company, PersonalDataAccess
@@ -286,20 +287,26 @@ async def check_staff_attachment(*, subject: Subject, case_id: int, now: datetim
 
 
 async def note_attachment(
-    *, subject: Subject, case_id: int, upload_id: str, filename: str, now: datetime
+    *,
+    subject: Subject,
+    case_id: int,
+    upload_id: str,
+    filename: str,
+    now: datetime,
+    conn: BaseDBAsyncClient,
 ) -> None:
-    case = await load_case(case_id)
-    role = handling_role(subject)
-    async with in_transaction() as conn:
-        await note(
-            conn,
-            case,
-            "attachment",
-            Actor.for_subject(subject, role),
-            comment=filename,
-            details={"upload_id": upload_id, "internal": True},
-            now=now,
-        )
+    """The timeline line of a staff attachment, in the caller's transaction (the one that
+    attaches the file: ``cases.materials.complete_attachment``)."""
+    case = await load_case(case_id, conn)
+    await note(
+        conn,
+        case,
+        "attachment",
+        Actor.for_subject(subject, handling_role(subject)),
+        comment=filename,
+        details={"upload_id": upload_id, "internal": True},
+        now=now,
+    )
 
 
 async def add_comment(*, subject: Subject, case_id: int, text: str, now: datetime) -> None:

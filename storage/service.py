@@ -16,12 +16,14 @@ import secrets
 import time
 import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from core.clock import local_today
 from core.db import SqlParams, fetch_rows, serialise
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
 from core.settings import Settings
@@ -193,6 +195,7 @@ async def create_intent(
     filename: str,
     content_type: str,
     size: int,
+    now: datetime,
 ) -> dict[str, Any]:
     """A presigned POST policy for ``wx.uploadFile``, refused up front when it cannot succeed."""
     allowed = {FORMAT_TYPES[f] for f in rule.formats if f in FORMAT_TYPES}
@@ -237,7 +240,7 @@ async def create_intent(
             max_size=limit,
             incoming_key=key,
         )
-    expires_at = datetime.now(UTC) + timedelta(seconds=settings.upload_expires_s)
+    expires_at = now + timedelta(seconds=settings.upload_expires_s)
     return {
         "upload_id": upload_id,
         "url": policy.url,
@@ -300,7 +303,7 @@ async def get_upload(*, upload_id: str) -> Upload:
 
 
 async def complete(
-    *, store: ObjectStore, settings: Settings, upload: Upload, rule: MaterialRule
+    *, store: ObjectStore, settings: Settings, upload: Upload, rule: MaterialRule, now: datetime
 ) -> dict[str, Any]:
     """Verify and normalise what the phone uploaded. A retry gets the same answer."""
     if upload.status == UploadStatus.ready.value:
@@ -314,9 +317,11 @@ async def complete(
         current = await get_upload(upload_id=upload.id)
         if current.status == UploadStatus.processing.value:
             raise CompletionRunning()
-        return await complete(store=store, settings=settings, upload=current, rule=rule)
+        return await complete(store=store, settings=settings, upload=current, rule=rule, now=now)
     try:
-        return await _complete_claimed(store=store, settings=settings, upload=upload, rule=rule)
+        return await _complete_claimed(
+            store=store, settings=settings, upload=upload, rule=rule, now=now
+        )
     except NotUploaded:
         await Upload.filter(id=upload.id, status=UploadStatus.processing.value).update(
             status=UploadStatus.pending.value
@@ -344,7 +349,7 @@ async def complete(
 
 
 async def _complete_claimed(
-    *, store: ObjectStore, settings: Settings, upload: Upload, rule: MaterialRule
+    *, store: ObjectStore, settings: Settings, upload: Upload, rule: MaterialRule, now: datetime
 ) -> dict[str, Any]:
     info = await store.stat(upload.incoming_key)
     if info is None:
@@ -361,7 +366,7 @@ async def _complete_claimed(
         raise ProcessingError("storage.file_too_large") from None
     watermark = None
     if rule.watermark:
-        watermark = watermark_text(rule.item_name, (datetime.now(UTC) + timedelta(hours=8)).date())
+        watermark = watermark_text(rule.item_name, local_today(now))
     # Decoding and re-encoding a photo is CPU work: off the event loop.
     processed: Processed = await asyncio.to_thread(
         process,
@@ -397,7 +402,7 @@ async def _complete_claimed(
         width=processed.width,
         height=processed.height,
         pages=processed.pages,
-        completed_at=datetime.now(UTC),
+        completed_at=now,
     )
     if not finished:
         # The owner deleted the upload while it was being processed: honour the deletion.
@@ -424,13 +429,15 @@ async def list_uploads(
     return await qs.order_by("-created_at").limit(limit)
 
 
-async def delete_upload(*, store: ObjectStore, upload: Upload, replacing: bool = False) -> None:
+async def delete_upload(
+    *, store: ObjectStore, upload: Upload, now: datetime, replacing: bool = False
+) -> None:
     """The owner removes a file not yet part of a submitted case, or (``replacing``) one the
     department asked to have replaced in a correction notice."""
     if upload.attached_at is not None and not replacing:
         raise Conflict("该文件已随办件提交，不能删除。", code="storage.attached")
     moved = await Upload.filter(id=upload.id, status__not=UploadStatus.deleted.value).update(
-        status=UploadStatus.deleted.value, deleted_at=datetime.now(UTC)
+        status=UploadStatus.deleted.value, deleted_at=now
     )
     if moved:
         await _release_objects(store, upload)
@@ -450,30 +457,30 @@ async def _release_objects(store: ObjectStore, upload: Upload) -> None:
             await store.delete(upload.thumbnail_key)
 
 
-async def delete_for_case(*, store: ObjectStore, case_id: int) -> int:
+async def delete_for_case(*, store: ObjectStore, case_id: int, now: datetime) -> int:
     """Deleting a draft deletes its files."""
     uploads = await Upload.filter(case_id=case_id, status__in=LIVE)
     for upload in uploads:
-        await Upload.filter(id=upload.id).update(
-            status=UploadStatus.deleted.value, deleted_at=datetime.now(UTC)
-        )
+        await Upload.filter(id=upload.id).update(status=UploadStatus.deleted.value, deleted_at=now)
         await _release_objects(store, upload)
     return len(uploads)
 
 
-async def attach(*, upload_ids: list[str], case_id: int) -> int:
-    """Mark uploads as part of a case, so the clean-up job keeps them."""
-    return await Upload.filter(id__in=upload_ids, status=UploadStatus.ready.value).update(
-        case_id=case_id, attached_at=datetime.now(UTC)
+async def attach(
+    *, upload_ids: list[str], case_id: int, now: datetime, conn: BaseDBAsyncClient | None = None
+) -> int:
+    """Mark uploads as part of a case, so the clean-up job keeps them (in the caller's
+    transaction ``conn``, with what else the arrival of the file means)."""
+    return (
+        await Upload.filter(id__in=upload_ids, status=UploadStatus.ready.value)
+        .using_db(conn)
+        .update(case_id=case_id, attached_at=now)
     )
 
 
-async def cleanup(
-    *, store: ObjectStore, settings: Settings, now: datetime | None = None
-) -> dict[str, int]:
+async def cleanup(*, store: ObjectStore, settings: Settings, now: datetime) -> dict[str, int]:
     """Delete uploads never completed, completed ones never attached within the allowed hours,
     and incoming objects nobody knows about."""
-    now = now or datetime.now(UTC)
     report = {"abandoned": 0, "unattached": 0, "stray_incoming": 0}
     stale_pending = now - timedelta(seconds=settings.upload_expires_s) - PENDING_GRACE
     orphan_before = now - timedelta(hours=settings.upload_orphan_hours)

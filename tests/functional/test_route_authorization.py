@@ -47,8 +47,9 @@ from auth.permissions import (
     may_attempt,
 )
 from auth.service import ID_CONTEXT
-from cases import evaluation, service, supervision
+from cases import evaluation, filing, kernel, prereview, review, supervision
 from cases.models import Case, Evaluation, ReviewTask, SupervisionNotice
+from core import clock
 from core.models import OutboxEvent
 from storage.models import Upload
 from tests import factories
@@ -153,7 +154,7 @@ async def _case_in(state: str, world: dict[str, Any], *, company: bool) -> Case:
     now = datetime.now(UTC)
     subjects, cat = world["subjects"], world["cat"]
     applicant = subjects["company_rep"] if company else subjects["owner"]
-    case = await service.create_draft(
+    case = await filing.create_draft(
         subject=applicant,
         item_code=cat.item,
         company_id=world["company"].id if company else None,
@@ -166,14 +167,14 @@ async def _case_in(state: str, world: dict[str, Any], *, company: bool) -> Case:
         await ready_file(case, material, now=now)
     if state == "draft":
         return case
-    await service.submit(subject=applicant, case_id=case.id, cipher=CIPHER, now=now)
+    await filing.submit(subject=applicant, case_id=case.id, cipher=CIPHER, now=now)
     if state == "submitted":
         return await Case.get(id=case.id)
-    await service.accept(subject=subjects["clerk"], case_id=case.id, comment="", now=now)
+    await prereview.accept(subject=subjects["clerk"], case_id=case.id, comment="", now=now)
     task = await ReviewTask.get(case_id=case.id, role="reviewer", department_code=cat.lead)
-    await service.claim_task(subject=subjects["reviewer"], task_id=task.id, now=now)
+    await review.claim_task(subject=subjects["reviewer"], task_id=task.id, now=now)
     if state == "decided":
-        await service.decide_task(
+        await review.decide_task(
             subject=subjects["reviewer"],
             task_id=task.id,
             outcome="deny",
@@ -233,7 +234,7 @@ async def build_world(app: Sanic, state: str, sandbox: httpx.AsyncClient) -> Wor
             company=company, user=users[kind], scopes=scopes, accepted_at=now, revoked_at=revoked
         )
     spare_agent = await CompanyAgent.create(company=company, scopes=["view"])
-    today = service.local_today(now)
+    today = clock.local_today(now)
     mandate = await Mandate.create(
         principal=users["owner"],
         agent=users["mandate_agent"],
@@ -340,7 +341,7 @@ def _case(w: World) -> int:
 
 
 def _owned(case: Case) -> Owned:
-    return service.owned(case)
+    return kernel.owned(case)
 
 
 def case_target(w: World, s: Subject) -> Target:
@@ -359,7 +360,7 @@ def upload_target(upload: Upload) -> Owned:
 
 def task_target(w: World, s: Subject) -> Target:
     assert w.task is not None
-    return service.owned(w.case, departments=(w.task.department_code,))
+    return kernel.owned(w.case, departments=(w.task.department_code,))
 
 
 def task_action(w: World) -> Action:
@@ -368,7 +369,7 @@ def task_action(w: World) -> Action:
 
 
 async def person_target(w: World, s: Subject) -> Target:
-    return await service.person_as_handled(user_id=w.user("owner"))
+    return await kernel.person_as_handled(user_id=w.user("owner"))
 
 
 def own_department(w: World, s: Subject) -> Target:
@@ -944,7 +945,7 @@ async def expected(world: World, kind: str, route: Route, variant: Variant) -> b
     if target is None:
         return True
     action = variant.action(world) if variant.action else spec.actions[0]
-    allowed = await can(subject, action, target, today=service.local_today(datetime.now(UTC)))
+    allowed = await can(subject, action, target, today=clock.local_today(datetime.now(UTC)))
     if allowed and variant.also is not None:
         return variant.also(world, kind)
     return allowed

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from sanic import Sanic
 
+from core.clock import utcnow
 from storage import service as storage
 from storage.base import ObjectStore
 from storage.local import LocalObjectStore
@@ -131,7 +132,9 @@ async def test_ready_uploads_never_attached_are_deleted_after_the_orphan_hours(
     assert rows[shared_kept["id"]].object_key == rows[shared_orphan["id"]].object_key
 
     attach = await storage.attach(
-        upload_ids=[attached["id"], shared_kept["id"], pending["upload_id"]], case_id=41
+        upload_ids=[attached["id"], shared_kept["id"], pending["upload_id"]],
+        case_id=41,
+        now=utcnow(),
     )
 
     assert attach == 2  # only ready uploads can be attached
@@ -197,11 +200,11 @@ async def test_the_draft_of_a_case_deleted_deletes_its_files(
     copy = await uploaded(me, cat.item, cat.any_file, photo(1))  # the same object
     other_case = await uploaded(me, cat.item, cat.photos, photo(2))
     loose = await uploaded(me, cat.item, cat.photos, photo(3))
-    assert await storage.attach(upload_ids=[first["id"], copy["id"]], case_id=7) == 2
-    assert await storage.attach(upload_ids=[other_case["id"]], case_id=8) == 1
+    assert await storage.attach(upload_ids=[first["id"], copy["id"]], case_id=7, now=utcnow()) == 2
+    assert await storage.attach(upload_ids=[other_case["id"]], case_id=8, now=utcnow()) == 1
     rows = {r.id: r for r in await Upload.all()}
 
-    deleted = await storage.delete_for_case(store=store, case_id=7)
+    deleted = await storage.delete_for_case(store=store, case_id=7, now=utcnow())
 
     assert deleted == 2
     assert await status(first["id"]) == "deleted"
@@ -214,7 +217,7 @@ async def test_the_draft_of_a_case_deleted_deletes_its_files(
         expected |= {row.object_key, row.thumbnail_key}
         assert await status(kept["id"]) == "ready"
     assert await keys(store) == expected
-    assert await storage.delete_for_case(store=store, case_id=7) == 0
+    assert await storage.delete_for_case(store=store, case_id=7, now=utcnow()) == 0
 
 
 async def test_an_upload_stuck_in_processing_is_cleaned_up(
