@@ -21,10 +21,11 @@ from api.endpoint import Audience, endpoint
 from api.identity import StaffOut
 from api.params import body, body_object
 from api.schemas import In, Out
-from auth import service as auth
+from auth import staff
 from auth.permissions import Action, StaffAccount, Subject, departments, require_staff
 from catalog import service as catalog
 from catalog.schemas import CODE_PATTERN, Guide
+from core.clock import utcnow
 from core.errors import Forbidden
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
@@ -97,7 +98,7 @@ _catalog_route = partial(
 async def list_staff(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     return json(
-        await auth.list_staff(department_code=subject.department_code or ""), ensure_ascii=False
+        await staff.list_staff(department_code=subject.department_code or ""), ensure_ascii=False
     )
 
 
@@ -114,18 +115,18 @@ async def list_staff(request: Request) -> HTTPResponse:
 async def create_staff(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, StaffIn)
-    roles = auth.check_roles(list(data.roles))
-    auth.require_administer(
+    roles = staff.check_roles(list(data.roles))
+    staff.require_administer(
         subject, StaffAccount(subject.department_code or "", frozenset(roles))
     )
-    result = await auth.create_staff(
-        deps=None,
+    result = await staff.create_staff(
         cipher=request.app.ctx.auth.cipher,
         username=data.username,
         name=data.name,
         department_code=subject.department_code or "",
         roles=roles,
         created_by=f"s:{subject.id}",
+        now=utcnow(),
     )
     return json(result, status=201, ensure_ascii=False, headers={"Cache-Control": "no-store"})
 
@@ -139,8 +140,8 @@ async def create_staff(request: Request) -> HTTPResponse:
 )
 async def bind_code(request: Request, staff_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    result = await auth.new_bind_code(
-        cipher=request.app.ctx.auth.cipher, admin=subject, staff_id=staff_id
+    result = await staff.new_bind_code(
+        cipher=request.app.ctx.auth.cipher, admin=subject, staff_id=staff_id, now=utcnow()
     )
     return json(result, headers={"Cache-Control": "no-store"})
 
@@ -149,7 +150,7 @@ async def bind_code(request: Request, staff_id: int) -> HTTPResponse:
 @_staff_route("Deactivate an account: its sessions end at once", out=StaffOut, errors=(404,))
 async def deactivate(request: Request, staff_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    result = await auth.set_staff_active(
+    result = await staff.set_staff_active(
         tokens=request.app.ctx.auth.tokens, admin=subject, staff_id=staff_id, active=False
     )
     return json(result, ensure_ascii=False)
@@ -159,7 +160,7 @@ async def deactivate(request: Request, staff_id: int) -> HTTPResponse:
 @_staff_route("Reactivate an account", out=StaffOut, errors=(404,))
 async def activate(request: Request, staff_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    result = await auth.set_staff_active(
+    result = await staff.set_staff_active(
         tokens=request.app.ctx.auth.tokens, admin=subject, staff_id=staff_id, active=True
     )
     return json(result, ensure_ascii=False)
@@ -170,7 +171,7 @@ async def activate(request: Request, staff_id: int) -> HTTPResponse:
 async def roles(request: Request, staff_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, RolesIn)
-    result = await auth.set_staff_roles(admin=subject, staff_id=staff_id, roles=list(data.roles))
+    result = await staff.set_staff_roles(admin=subject, staff_id=staff_id, roles=list(data.roles))
     return json(result, ensure_ascii=False)
 
 

@@ -24,11 +24,12 @@ from api.public import bp as public_bp
 from api.supervision import bp as supervision_bp
 from api.uploads import bp as uploads_bp
 from api.wiring import InProcessWorker, WorkerDeps
+from auth.common import AuthDeps
 from auth.providers.factory import company_registry, realname_provider
-from auth.service import AuthDeps, today_local
 from auth.tokens import TokenService
 from core.cache import GenerationalCache
 from core.calendar import warn_uncovered
+from core.clock import local_today, utcnow
 from core.crypto import FieldCipher
 from core.db import close_db, init_db, ping_db
 from core.logging import configure_logging
@@ -137,7 +138,7 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
             # The embedded profile has no worker process: one delivers and runs the jobs here.
             app.ctx.worker.start()
         # Deadlines in a year without the official notice follow the rule: say so, once a worker.
-        await warn_uncovered(today=today_local())
+        await warn_uncovered(today=local_today(utcnow()))
         log.info("worker ready", extra={"profile": settings.profile, "dialect": settings.dialect})
 
     @app.before_server_stop

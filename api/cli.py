@@ -138,20 +138,21 @@ def _cli_cache(settings: Settings) -> Any:
 
 def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
     """Bootstrap staff accounts (the first admin of a department has no one to create them)."""
-    from auth import service as auth
+    from auth import staff as staff_accounts
     from catalog import service as catalog
+    from core.clock import utcnow
     from core.crypto import FieldCipher
 
     async def work() -> Any:
         await catalog.get_department(code=args.department)
-        return await auth.create_staff(
-            deps=None,
+        return await staff_accounts.create_staff(
             cipher=FieldCipher.from_settings(settings),
             username=args.username,
             name=args.name,
             department_code=args.department,
             roles=[r.strip() for r in args.roles.split(",") if r.strip()],
             created_by="cli",
+            now=utcnow(),
         )
 
     result = _with_db(settings, work)
@@ -161,16 +162,14 @@ def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_staff_bind_code(settings: Settings, args: argparse.Namespace) -> int:
-    from auth import service as auth
-    from auth.models import Staff
+    from auth import staff as staff_accounts
+    from core.clock import utcnow
     from core.crypto import FieldCipher
 
     async def work() -> Any:
-        staff = await Staff.get_or_none(username=args.username)
-        if staff is None:
-            raise auth.StaffNotFound()
-        return await auth.new_bind_code(
-            cipher=FieldCipher.from_settings(settings), admin=None, staff_id=staff.id
+        staff = await _staff_by_username(args.username)
+        return await staff_accounts.new_bind_code(
+            cipher=FieldCipher.from_settings(settings), admin=None, staff_id=staff.id, now=utcnow()
         )
 
     print(json.dumps(_with_db(settings, work), ensure_ascii=False))
@@ -178,23 +177,23 @@ def cmd_staff_bind_code(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _staff_by_username(username: str) -> Any:
-    from auth import service as auth
+    from auth.errors import StaffNotFound
     from auth.models import Staff
 
     staff = await Staff.get_or_none(username=username)
     if staff is None:
-        raise auth.StaffNotFound()
+        raise StaffNotFound()
     return staff
 
 
 def cmd_staff_roles(settings: Settings, args: argparse.Namespace) -> int:
     """Replace an account's roles: the only way to change those of a supervisor or an admin."""
-    from auth import service as auth
+    from auth import staff as staff_accounts
 
     async def work() -> Any:
         staff = await _staff_by_username(args.username)
         roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-        return await auth.set_staff_roles(admin=None, staff_id=staff.id, roles=roles)
+        return await staff_accounts.set_staff_roles(admin=None, staff_id=staff.id, roles=roles)
 
     print(json.dumps(_with_db(settings, work), ensure_ascii=False))
     return 0
@@ -204,13 +203,13 @@ def cmd_staff_active(settings: Settings, args: argparse.Namespace) -> int:
     """Deactivate or reactivate an account (any, supervisors and admins included). Running
     servers refuse a deactivated account within ``ZB_REVOCATION_CHECK_S``: every staff request
     reads the account's standing; its sessions are also revoked where Redis is shared."""
-    from auth import service as auth
+    from auth import staff as staff_accounts
     from auth.tokens import TokenService
     from core.redis import create_redis
 
     async def work() -> Any:
         staff = await _staff_by_username(args.username)
-        return await auth.set_staff_active(
+        return await staff_accounts.set_staff_active(
             tokens=TokenService.from_settings(settings, create_redis(settings)),
             admin=None,
             staff_id=staff.id,

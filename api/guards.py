@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sanic import Request
 
-from auth import service as auth
+from auth.errors import StaffInactive
 from auth.permissions import Subject
+from auth.staff import staff_standing
 from auth.tokens import Principal
 from core.errors import Unauthenticated
 
@@ -61,11 +62,11 @@ async def staff(request: Request) -> Subject:
         return known
     principal = await request.app.ctx.auth.tokens.verify_access(_bearer(request), audience="staff")
     request.ctx.principal = principal
-    member = await auth.staff_standing(
+    member = await staff_standing(
         staff_id=principal.id, max_age_s=request.app.ctx.settings.revocation_check_s
     )
     if not member.active:
-        raise auth.StaffInactive()
+        raise StaffInactive()
     subject = Subject(
         kind="staff",
         id=member.id,

@@ -13,9 +13,10 @@ from api import guards
 from api.endpoint import Audience, Code, endpoint
 from api.params import body
 from api.schemas import In, Out
-from auth import service as auth
+from auth import citizens, common, companies, staff
 from auth.permissions import Action, staff_may
 from cases import kernel
+from core.clock import utcnow
 from core.errors import Forbidden
 
 bp = Blueprint("identity", url_prefix="/api/v1")
@@ -182,8 +183,8 @@ def _anonymous(summary: str, **kwargs: Any) -> Any:
     return endpoint(summary, tag="auth", audience=Audience.anonymous, **kwargs)
 
 
-def _deps(request: Request) -> auth.AuthDeps:
-    deps: auth.AuthDeps = request.app.ctx.auth
+def _deps(request: Request) -> common.AuthDeps:
+    deps: common.AuthDeps = request.app.ctx.auth
     return deps
 
 
@@ -194,8 +195,8 @@ def _deps(request: Request) -> auth.AuthDeps:
 @_anonymous("Log in with a wx.login code", body=LoginIn, out=LoginOut, errors=(403, 429))
 async def login(request: Request) -> HTTPResponse:
     data = body(request, LoginIn)
-    result = await auth.login_wechat(
-        deps=_deps(request), code=data.code, ip=guards.client_ip(request)
+    result = await citizens.login_wechat(
+        deps=_deps(request), code=data.code, ip=guards.client_ip(request), now=utcnow()
     )
     return json(result, ensure_ascii=False)
 
@@ -204,7 +205,7 @@ async def login(request: Request) -> HTTPResponse:
 @_anonymous("Rotate a citizen refresh token", body=RefreshIn, out=TokensOut, errors=(401,))
 async def refresh(request: Request) -> HTTPResponse:
     data = body(request, RefreshIn)
-    pair = await auth.refresh(
+    pair = await common.refresh(
         deps=_deps(request), refresh_token=data.refresh_token, audience="citizen"
     )
     return json(pair.as_dict())
@@ -214,7 +215,7 @@ async def refresh(request: Request) -> HTTPResponse:
 @_citizen("End this session", "session", ok=204)
 async def logout(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
-    await auth.logout(deps=_deps(request), principal=principal)
+    await common.logout(deps=_deps(request), principal=principal)
     return empty()
 
 
@@ -225,7 +226,10 @@ async def logout(request: Request) -> HTTPResponse:
 @_citizen("My profile (identifiers masked)", "me", out=UserOut)
 async def me(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
-    return json(await auth.me(deps=_deps(request), user_id=principal.id), ensure_ascii=False)
+    return json(
+        await citizens.me(deps=_deps(request), user_id=principal.id, now=utcnow()),
+        ensure_ascii=False,
+    )
 
 
 @bp.post("/me/phone")
@@ -240,7 +244,9 @@ async def me(request: Request) -> HTTPResponse:
 async def bind_phone(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, PhoneIn)
-    result = await auth.bind_phone(deps=_deps(request), user_id=principal.id, code=data.code)
+    result = await citizens.bind_phone(
+        deps=_deps(request), user_id=principal.id, code=data.code, now=utcnow()
+    )
     return json(result, ensure_ascii=False)
 
 
@@ -256,8 +262,12 @@ async def bind_phone(request: Request) -> HTTPResponse:
 async def realname(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, RealnameIn)
-    result = await auth.verify_realname(
-        deps=_deps(request), user_id=principal.id, name=data.name, id_number=data.id_number
+    result = await citizens.verify_realname(
+        deps=_deps(request),
+        user_id=principal.id,
+        name=data.name,
+        id_number=data.id_number,
+        now=utcnow(),
     )
     return json(result, ensure_ascii=False)
 
@@ -271,7 +281,7 @@ async def realname(request: Request) -> HTTPResponse:
 )
 async def face_start(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
-    return json(await auth.start_face(deps=_deps(request), user_id=principal.id))
+    return json(await citizens.start_face(deps=_deps(request), user_id=principal.id, now=utcnow()))
 
 
 @bp.post("/me/face/result")
@@ -286,8 +296,8 @@ async def face_start(request: Request) -> HTTPResponse:
 async def face_result(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, FaceResultIn)
-    result = await auth.finish_face(
-        deps=_deps(request), user_id=principal.id, verify_id=data.verify_id
+    result = await citizens.finish_face(
+        deps=_deps(request), user_id=principal.id, verify_id=data.verify_id, now=utcnow()
     )
     return json(result, ensure_ascii=False)
 
@@ -299,7 +309,7 @@ async def face_result(request: Request) -> HTTPResponse:
 @_citizen("Companies I represent or act for", "companies", out=CompanyList)
 async def my_companies(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
-    return json(await auth.list_companies(user_id=principal.id), ensure_ascii=False)
+    return json(await companies.list_companies(user_id=principal.id), ensure_ascii=False)
 
 
 @bp.post("/companies")
@@ -315,8 +325,8 @@ async def my_companies(request: Request) -> HTTPResponse:
 async def register_company(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, CompanyIn)
-    result = await auth.register_company(
-        deps=_deps(request), user_id=principal.id, uscc=data.uscc, name=data.name
+    result = await companies.register_company(
+        deps=_deps(request), user_id=principal.id, uscc=data.uscc, name=data.name, now=utcnow()
     )
     return json(result, status=201, ensure_ascii=False)
 
@@ -336,8 +346,12 @@ async def register_company(request: Request) -> HTTPResponse:
 async def invite(request: Request, company_id: int) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, InvitationIn)
-    result = await auth.invite_agent(
-        deps=_deps(request), company_id=company_id, user_id=principal.id, scopes=list(data.scopes)
+    result = await companies.invite_agent(
+        deps=_deps(request),
+        company_id=company_id,
+        user_id=principal.id,
+        scopes=list(data.scopes),
+        now=utcnow(),
     )
     return json(result, status=201)
 
@@ -353,8 +367,8 @@ async def invite(request: Request, company_id: int) -> HTTPResponse:
 )
 async def agents(request: Request, company_id: int) -> HTTPResponse:
     principal = await guards.citizen(request)
-    result = await auth.list_agents(
-        deps=_deps(request), company_id=company_id, user_id=principal.id
+    result = await companies.list_agents(
+        deps=_deps(request), company_id=company_id, user_id=principal.id, now=utcnow()
     )
     return json(result, ensure_ascii=False)
 
@@ -370,7 +384,9 @@ async def agents(request: Request, company_id: int) -> HTTPResponse:
 )
 async def revoke_agent(request: Request, company_id: int, agent_id: int) -> HTTPResponse:
     principal = await guards.citizen(request)
-    await auth.revoke_agent(company_id=company_id, user_id=principal.id, agent_id=agent_id)
+    await companies.revoke_agent(
+        company_id=company_id, user_id=principal.id, agent_id=agent_id, now=utcnow()
+    )
     return empty()
 
 
@@ -386,7 +402,9 @@ async def revoke_agent(request: Request, company_id: int, agent_id: int) -> HTTP
 async def accept(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, AcceptIn)
-    result = await auth.accept_invitation(deps=_deps(request), user_id=principal.id, code=data.code)
+    result = await companies.accept_invitation(
+        deps=_deps(request), user_id=principal.id, code=data.code, now=utcnow()
+    )
     return json(result, ensure_ascii=False)
 
 
@@ -397,7 +415,9 @@ async def accept(request: Request) -> HTTPResponse:
 @_citizen("Mandates I gave and hold", "mandates", out=MandateList)
 async def mandates(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
-    return json(await auth.list_mandates(user_id=principal.id), ensure_ascii=False)
+    return json(
+        await companies.list_mandates(user_id=principal.id, now=utcnow()), ensure_ascii=False
+    )
 
 
 @bp.post("/mandates")
@@ -413,13 +433,14 @@ async def mandates(request: Request) -> HTTPResponse:
 async def grant(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, MandateIn)
-    result = await auth.grant_mandate(
+    result = await companies.grant_mandate(
         deps=_deps(request),
         principal_id=principal.id,
         agent_name=data.agent_name,
         agent_id_number=data.agent_id_number,
         item_codes=data.item_codes,
         ends_on=data.ends_on,
+        now=utcnow(),
     )
     return json(result, status=201, ensure_ascii=False)
 
@@ -434,7 +455,7 @@ async def grant(request: Request) -> HTTPResponse:
 )
 async def end(request: Request, mandate_id: int) -> HTTPResponse:
     principal = await guards.citizen(request)
-    await auth.end_mandate(user_id=principal.id, mandate_id=mandate_id)
+    await companies.end_mandate(user_id=principal.id, mandate_id=mandate_id, now=utcnow())
     return empty()
 
 
@@ -450,8 +471,12 @@ async def end(request: Request, mandate_id: int) -> HTTPResponse:
 )
 async def staff_bind(request: Request) -> HTTPResponse:
     data = body(request, BindIn)
-    result = await auth.bind_staff_wechat(
-        deps=_deps(request), bind_code=data.bind_code, code=data.code, ip=guards.client_ip(request)
+    result = await staff.bind_staff_wechat(
+        deps=_deps(request),
+        bind_code=data.bind_code,
+        code=data.code,
+        ip=guards.client_ip(request),
+        now=utcnow(),
     )
     return json(result, ensure_ascii=False)
 
@@ -460,7 +485,7 @@ async def staff_bind(request: Request) -> HTTPResponse:
 @_anonymous("Staff log in with WeChat", body=LoginIn, out=StaffLoginOut, errors=(403, 429))
 async def staff_login(request: Request) -> HTTPResponse:
     data = body(request, LoginIn)
-    result = await auth.staff_login(
+    result = await staff.staff_login(
         deps=_deps(request), code=data.code, ip=guards.client_ip(request)
     )
     return json(result, ensure_ascii=False)
@@ -470,7 +495,7 @@ async def staff_login(request: Request) -> HTTPResponse:
 @_anonymous("Rotate a staff refresh token", body=RefreshIn, out=TokensOut, errors=(401,))
 async def staff_refresh(request: Request) -> HTTPResponse:
     data = body(request, RefreshIn)
-    pair = await auth.refresh(
+    pair = await common.refresh(
         deps=_deps(request), refresh_token=data.refresh_token, audience="staff"
     )
     return json(pair.as_dict())
@@ -480,7 +505,7 @@ async def staff_refresh(request: Request) -> HTTPResponse:
 @endpoint("End this staff session", tag="session", audience=Audience.staff, target="self", ok=204)
 async def staff_logout(request: Request) -> HTTPResponse:
     await guards.staff(request)
-    await auth.logout(deps=_deps(request), principal=request.ctx.principal)
+    await common.logout(deps=_deps(request), principal=request.ctx.principal)
     return empty()
 
 
@@ -488,7 +513,7 @@ async def staff_logout(request: Request) -> HTTPResponse:
 @endpoint("My staff account", tag="staff", audience=Audience.staff, target="self", out=StaffOut)
 async def staff_me(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
-    return json(auth.staff_view(await auth.get_staff(staff_id=subject.id)), ensure_ascii=False)
+    return json(staff.staff_view(await staff.get_staff(staff_id=subject.id)), ensure_ascii=False)
 
 
 @bp.post("/staff/users/<user_id:int>/identity")
@@ -510,7 +535,7 @@ async def reveal(request: Request, user_id: int) -> HTTPResponse:
             "您所在部门没有该申请人的办件，不能查看其完整身份信息。",
             code="auth.no_case_of_person",
         )
-    result = await auth.reveal_identity(
+    result = await citizens.reveal_identity(
         deps=_deps(request),
         staff_id=subject.id,
         user_id=user_id,

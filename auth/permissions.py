@@ -49,6 +49,7 @@ from typing import Literal
 from tortoise.expressions import Q
 
 from auth.models import Company, CompanyAgent, Mandate, StaffRole
+from auth.queries import CITIZEN_STANDING_SQL
 from core.db import as_json, date_param, fetch_rows
 from core.errors import Forbidden
 
@@ -190,16 +191,6 @@ class Standing:
         return found
 
 
-_STANDING_SQL = (
-    'SELECT \'rep\' AS "kind", "id" AS "ref", NULL AS "codes" FROM "auth_company" '
-    'WHERE "legal_rep_id" = $1 '
-    'UNION ALL SELECT \'agent\', "company_id", "scopes" FROM "auth_company_agent" '
-    'WHERE "user_id" = $1 AND "revoked_at" IS NULL '
-    'UNION ALL SELECT \'mandate\', "principal_id", "item_codes" FROM "auth_mandate" '
-    'WHERE "agent_id" = $1 AND "ended_at" IS NULL AND "ends_on" >= $2'
-)
-
-
 async def standing_of(
     user_id: int,
     *,
@@ -215,7 +206,7 @@ async def standing_of(
     represented: set[int] = set()
     mandates: list[tuple[int, frozenset[str]]] = []
     if everything:
-        for row in await fetch_rows(_STANDING_SQL, [user_id, date_param(today)]):
+        for row in await fetch_rows(CITIZEN_STANDING_SQL, [user_id, date_param(today)]):
             ref = int(row["ref"])
             codes = frozenset(as_json(row["codes"]) or ())
             if row["kind"] == "rep":

@@ -32,7 +32,7 @@ from api.app import create_app
 from api.endpoint import spec_of
 from api.openapi import conformance_problems
 from api.params import body
-from auth.service import forget_standings
+from auth.staff import forget_standings
 from cases.views import reset_caches
 from core.db import migrate
 from core.settings import Settings

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sanic import Sanic
 
-from auth import service as auth
+from auth import staff as staff_accounts
 from cases.models import Case
 from core.clock import local_today, utcnow
 from tests.cases_flow import CaseCatalogue, Office, filed, open_task, pass_step
@@ -85,7 +85,7 @@ async def member(
 
 
 async def deactivate(app: Sanic, staff: StaffMember) -> None:
-    await auth.set_staff_active(
+    await staff_accounts.set_staff_active(
         tokens=app.ctx.auth.tokens, admin=None, staff_id=staff.id, active=False
     )
 

@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 from sanic import Sanic
 
-from auth import service as auth
+from auth import staff as staff_accounts
+from core.clock import utcnow
 
 _seq = itertools.count(1)
 
@@ -34,14 +35,14 @@ async def create_staff(
     username_: str | None = None,
 ) -> dict[str, Any]:
     """A staff account (no WeChat yet); the answer holds ``id`` and the one-time ``bind_code``."""
-    return await auth.create_staff(
-        deps=None,
+    return await staff_accounts.create_staff(
         cipher=app.ctx.auth.cipher,
         username=username_ or username(),
         name=name,
         department_code=department_code,
         roles=roles,
         created_by="test",
+        now=utcnow(),
     )
 
 

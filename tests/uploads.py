@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 from sanic import Sanic
 
-from auth.service import today_local
 from catalog import service as catalog
+from core.clock import local_today, utcnow
 from storage.base import ObjectStore
 from storage.models import Upload
 from tests import factories
@@ -145,7 +145,7 @@ async def grant_mandate(principal: Phone, agent: Phone, items: list[str]) -> dic
             "agent_name": agent.name,
             "agent_id_number": agent.id_number,
             "item_codes": items,
-            "ends_on": (today_local() + timedelta(days=30)).isoformat(),
+            "ends_on": (local_today(utcnow()) + timedelta(days=30)).isoformat(),
         },
     )
     assert response.status_code == 201, response.text

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from auth.service import today_local
 from core.calendar import calendar_source, warn_uncovered
+from core.clock import local_today, utcnow
 from core.models import CalendarOverride
 from tests.functional.test_cli import cli_env, envelope, ok, zhangban
 from tests.functional.test_http_edge import assert_envelope
@@ -154,7 +154,7 @@ async def test_setting_a_day_again_replaces_it_and_undo_restores_the_source(
 async def test_year_defaults_to_this_year_in_china(admin: StaffMember) -> None:
     response = await admin.call("GET", URL)
     assert response.status_code == 200, response.text
-    assert response.json()["year"] == today_local().year
+    assert response.json()["year"] == local_today(utcnow()).year
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 
 from auth.models import Company, CompanyAgent
 from auth.permissions import Action, Owned, Subject, can
-from auth.service import today_local
+from core.clock import local_today, utcnow
 from tests.functional.test_http_edge import assert_envelope
 from tests.people import Phone, id_number
 
@@ -420,7 +420,7 @@ async def test_revocation_takes_effect_at_once(
     assert (await accept(agent, invitation["invite_code"])).status_code == 200
     subject = Subject(kind="user", id=user_id(agent))
     obj = Owned(company_id=company["id"])
-    today = today_local()
+    today = local_today(utcnow())
     assert await can(subject, Action.view, obj, today=today)
     assert await can(subject, Action.apply, obj, today=today)
 
@@ -518,7 +518,7 @@ async def test_a_revoked_agent_can_be_invited_again_with_new_scopes(
     ]
     obj = Owned(company_id=company["id"])
     subject = Subject(kind="user", id=user_id(agent))
-    today = today_local()
+    today = local_today(utcnow())
     assert await can(subject, Action.view, obj, today=today)
     assert not await can(subject, Action.apply, obj, today=today)
     assert not await can(subject, Action.pay, obj, today=today)

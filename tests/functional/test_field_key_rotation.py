@@ -19,8 +19,8 @@ import httpx
 import pytest
 from sanic import Sanic
 
+from auth.common import ID_CONTEXT, PHONE_CONTEXT, SESSION_KEY_CONTEXT, AuthDeps
 from auth.models import User
-from auth.service import ID_CONTEXT, PHONE_CONTEXT, SESSION_KEY_CONTEXT, AuthDeps
 from core.crypto import DecryptionError, FieldCipher
 from core.keys import parse_field_keys
 from core.settings import Settings

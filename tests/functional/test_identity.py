@@ -21,9 +21,10 @@ import httpx
 import pytest
 from sanic import Sanic
 
+from auth.common import ID_CONTEXT, PHONE_CONTEXT, SESSION_KEY_CONTEXT
 from auth.models import FaceVerification, RefreshToken, User
-from auth.service import ID_CONTEXT, PHONE_CONTEXT, SESSION_KEY_CONTEXT, today_local
 from auth.tokens import TokenService
+from core.clock import local_today, utcnow
 from core.keys import parse_jwt_keys
 from core.settings import Settings
 from tests.people import ID_CHECK_CHARS, Phone, id_number
@@ -343,7 +344,7 @@ async def test_realname_l1_success_derives_age_and_sex(
     number = fresh_id(born=born)
     me = await person.verify_l1(name="张伟", number=number)
 
-    today = today_local()
+    today = local_today(utcnow())
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     assert me["realname_level"] == 1
     assert me["real_name"] == "张伟"

@@ -15,7 +15,7 @@ import pytest
 
 from auth.models import Mandate
 from auth.permissions import Action, Owned, Subject, can
-from auth.service import today_local
+from core.clock import local_today, utcnow
 from core.models import OutboxEvent
 from tests.functional.test_http_edge import assert_envelope
 from tests.people import Phone, id_number
@@ -54,7 +54,7 @@ async def grant(
         "agent_name": agent.name,
         "agent_id_number": agent.id_number,
         "item_codes": items or [],
-        "ends_on": (ends_on or today_local() + timedelta(days=30)).isoformat(),
+        "ends_on": (ends_on or local_today(utcnow()) + timedelta(days=30)).isoformat(),
         **overrides,
     }
     return await principal.call("POST", "/api/v1/mandates", json=body)
@@ -84,7 +84,7 @@ async def test_grant_to_a_relative_shows_on_both_sides_with_names_masked(
     family: dict[str, Phone],
 ) -> None:
     mother, son = family["mother"], family["son"]
-    ends_on = today_local() + timedelta(days=90)
+    ends_on = local_today(utcnow()) + timedelta(days=90)
 
     response = await grant(mother, son, items=["ITEM-B", "ITEM-A", "ITEM-A"], ends_on=ends_on)
 
@@ -184,7 +184,7 @@ async def test_invalid_agent_id_number_is_reported_on_the_request_field(
 async def test_ends_on_outside_today_and_one_year_is_refused(
     family: dict[str, Phone], days: int
 ) -> None:
-    ends_on = today_local() + timedelta(days=days)
+    ends_on = local_today(utcnow()) + timedelta(days=days)
 
     error = assert_envelope(
         await grant(family["mother"], family["son"], ends_on=ends_on),
@@ -201,7 +201,7 @@ async def test_ends_on_outside_today_and_one_year_is_refused(
 async def test_ends_on_tomorrow_and_exactly_one_year_ahead_are_accepted(
     family: dict[str, Phone],
 ) -> None:
-    today = today_local()
+    today = local_today(utcnow())
     for ends_on in (today + timedelta(days=1), one_year_after(today)):
         response = await grant(family["mother"], family["son"], ends_on=ends_on)
         assert response.status_code == 201, response.text
@@ -211,7 +211,7 @@ async def test_ends_on_tomorrow_and_exactly_one_year_ahead_are_accepted(
         assert ended.status_code == 204, ended.text
 
 
-_TODAY = today_local()
+_TODAY = local_today(utcnow())
 _OVER_ONE_YEAR = one_year_after(_TODAY) + timedelta(days=1)
 
 
@@ -298,7 +298,7 @@ async def test_a_third_person_cannot_end_a_mandate(family: dict[str, Phone]) -> 
 async def test_a_mandate_naming_items_permits_those_items_only(family: dict[str, Phone]) -> None:
     mother, son = family["mother"], family["son"]
     mandate = (await grant(mother, son, items=["ITEM-X"])).json()
-    today = today_local()
+    today = local_today(utcnow())
     agent = Subject(kind="user", id=uid(son))
     stranger = Subject(kind="user", id=uid(family["stranger"]))
 
@@ -330,7 +330,7 @@ async def test_a_mandate_naming_items_permits_those_items_only(family: dict[str,
 async def test_a_mandate_naming_no_item_permits_every_item(family: dict[str, Phone]) -> None:
     mother, son = family["mother"], family["son"]
     mandate = (await grant(mother, son)).json()
-    today = today_local()
+    today = local_today(utcnow())
     agent = Subject(kind="user", id=uid(son))
 
     for item in ("ITEM-X", "ITEM-Y", None):

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from auth.models import Company, CompanyAgent, Mandate, Staff, StaffRole, User
 from auth.permissions import CROSS_DEPARTMENT, STAFF_ACTIONS, Action, Owned, Subject, can
-from auth.service import today_local
+from core.clock import local_today, utcnow
 
 ACTIONS: tuple[Action, ...] = (
     Action.view,
@@ -116,7 +116,7 @@ async def _staff(key: str, department: str, roles: list[str]) -> Subject:
 
 
 async def build_world() -> World:
-    today = today_local()
+    today = local_today(utcnow())
     now = datetime.now(UTC)
     people = {
         key: await _user(key)
@@ -234,7 +234,7 @@ def _granted(role: StaffRole, action: Action, *, own_department: bool) -> bool:
 async def test_each_staff_role_gets_only_what_staff_actions_grants(
     clean: Sanic, role: StaffRole
 ) -> None:
-    today = today_local()
+    today = local_today(utcnow())
     subject = await _staff(f"only-{role.value}", "D1", [role.value])
     own = Owned(owner_user_id=1, item_code="ITEM-P", department_codes=("D1",))
     parallel = Owned(owner_user_id=1, item_code="ITEM-P", department_codes=("D9", "D1"))

@@ -20,8 +20,8 @@ import httpx
 import pytest
 from sanic import Sanic
 
+from auth.common import SESSION_KEY_CONTEXT
 from auth.models import User
-from auth.service import SESSION_KEY_CONTEXT
 from core.logging import JsonFormatter
 from core.settings import Settings
 from tests.people import Phone, id_number

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from auth import service as auth
+from auth import staff as staff_accounts
 from auth.models import PersonalDataAccess, Staff
 from auth.permissions import Subject
 from catalog import service as catalog
@@ -357,24 +357,25 @@ async def test_a_worker_reuses_a_standing_for_at_most_max_age_and_forgets_its_ow
     """The staff guard reads the account at most ``revocation_check_s`` late (tests run with 0,
     so every request reads afresh); a change made through this worker is seen at once."""
     clerk = departments["clerk_a"]
-    first = await auth.staff_standing(staff_id=clerk.id, max_age_s=60)
+    first = await staff_accounts.staff_standing(staff_id=clerk.id, max_age_s=60)
     assert first.roles == ("clerk",)
 
     # Another process (the CLI, another worker) changes the account behind this worker's back.
     await Staff.filter(id=clerk.id).update(roles=["clerk", "reviewer"])
-    assert await auth.staff_standing(staff_id=clerk.id, max_age_s=60) == first
-    assert (await auth.staff_standing(staff_id=clerk.id, max_age_s=0)).roles == (
+    assert await staff_accounts.staff_standing(staff_id=clerk.id, max_age_s=60) == first
+    assert (await staff_accounts.staff_standing(staff_id=clerk.id, max_age_s=0)).roles == (
         "clerk",
         "reviewer",
     )
 
     # A change through this worker's service is seen at once, however long the reuse allowed.
-    await auth.set_staff_roles(admin=None, staff_id=clerk.id, roles=["clerk"])
-    assert (await auth.staff_standing(staff_id=clerk.id, max_age_s=60)).roles == ("clerk",)
-    await auth.set_staff_active(
+    await staff_accounts.set_staff_roles(admin=None, staff_id=clerk.id, roles=["clerk"])
+    standing = await staff_accounts.staff_standing(staff_id=clerk.id, max_age_s=60)
+    assert standing.roles == ("clerk",)
+    await staff_accounts.set_staff_active(
         tokens=clean.ctx.auth.tokens, admin=None, staff_id=clerk.id, active=False
     )
-    assert (await auth.staff_standing(staff_id=clerk.id, max_age_s=60)).active is False
+    assert (await staff_accounts.staff_standing(staff_id=clerk.id, max_age_s=60)).active is False
 
 
 @pytest.mark.parametrize("who", ["clerk_a", "dispatcher_a"])
