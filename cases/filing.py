@@ -33,7 +33,6 @@ from cases.kernel import (
     Actor,
     S,
     event_payload,
-    guide_departments,
     guide_of,
     load_case,
     load_for,
@@ -45,7 +44,10 @@ from cases.states import (
     EDITABLE,
     Role,
 )
-from catalog.forms import personal_paths, undeclared_fields
+from catalog.forms import undeclared_fields
+from catalog.guides import version_guide
+from catalog.schemas import Audience, Guide, Material, Requirement
+from catalog.service import get_published_version
 from core.calendar import calendar_source
 from core.clock import local_today
 from core.crypto import FieldCipher, mask_name
@@ -56,10 +58,10 @@ from storage.models import Upload, UploadStatus
 log = logging.getLogger(__name__)
 
 
-def form_errors(guide: dict[str, Any], form: dict[str, Any], *, complete: bool) -> list[dict]:
+def form_errors(guide: Guide, form: dict[str, Any], *, complete: bool) -> list[dict]:
     """The form's problems against the item's JSON Schema; a draft (``complete=False``) may
     still miss required fields."""
-    validator = Draft202012Validator(guide.get("form_schema") or {"type": "object"})
+    validator = Draft202012Validator(guide.form_schema)
     problems = []
     for error in validator.iter_errors(form):
         if not complete and error.validator == "required":
@@ -73,10 +75,9 @@ def form_errors(guide: dict[str, Any], form: dict[str, Any], *, complete: bool) 
             problems.append(
                 field_error(f"form.{path}".rstrip("."), "填写的内容格式不正确。", error.validator)
             )
-    schema = guide.get("form_schema")
-    for path in undeclared_fields(schema, form):
+    for path in undeclared_fields(guide.form_schema, form):
         problems.append(field_error(f"form.{path}", "申请表中没有这一项，请删除。", "undeclared"))
-    for path in personal.identifiers_outside_marks(form, personal_paths(schema)):
+    for path in personal.identifiers_outside_marks(form, guide.personal_paths):
         problems.append(
             field_error(
                 f"form.{path}",
@@ -87,32 +88,32 @@ def form_errors(guide: dict[str, Any], form: dict[str, Any], *, complete: bool) 
     return problems
 
 
-def _material_needed(material: dict[str, Any], form: dict[str, Any]) -> bool:
-    if material.get("requirement", "required") == "required":
+def _material_needed(material: Material, form: dict[str, Any]) -> bool:
+    if material.requirement is Requirement.required:
         return True
-    when: dict[str, Any] = material.get("when") or {}
+    when = material.when or {}
     return bool(when) and all(form.get(k) == v for k, v in when.items())
 
 
-def checklist(guide: dict[str, Any], form: dict[str, Any], uploads: list[Upload]) -> list[dict]:
+def checklist(guide: Guide, form: dict[str, Any], uploads: list[Upload]) -> list[dict]:
     """Each material of the item: whether it is needed now and how many ready files it has."""
     ready: dict[str, int] = {}
     for upload in uploads:
         if upload.status == UploadStatus.ready.value and upload.material_code:
             ready[upload.material_code] = ready.get(upload.material_code, 0) + 1
     rows = []
-    for material in guide.get("materials", []):
+    for material in guide.materials:
         needed = _material_needed(material, form)
-        files = ready.get(material["code"], 0)
+        files = ready.get(material.code, 0)
         rows.append(
             {
-                "code": material["code"],
-                "name": material["name"],
-                "requirement": material.get("requirement", "required"),
-                "condition": material.get("condition"),
+                "code": material.code,
+                "name": material.name,
+                "requirement": material.requirement.value,
+                "condition": material.condition,
                 "needed": needed,
                 "files": files,
-                "max_files": material.get("max_files", 1),
+                "max_files": material.max_files,
                 "satisfied": files > 0 or not needed,
             }
         )
@@ -136,13 +137,11 @@ async def create_draft(
     """A draft against the item's current published version, for the applicant the caller may
     act for: themselves, a company (agent with ``apply``) or a principal under a mandate. The
     form's personal identifiers are sealed before they are stored (``cases.personal``)."""
-    from catalog.service import get_published_version
-
     version = await get_published_version(code=item_code)
-    guide = dict(version.guide)
+    guide = await version_guide(version.id)
     actor_user = await User.get(id=subject.id)
-    require_realname_level(actor_user.realname_level, int(guide.get("min_realname_level", 1)))
-    audience = guide.get("audience", "both")
+    require_realname_level(actor_user.realname_level, guide.min_realname_level)
+    audience = guide.audience
     if company_id is not None and principal_user_id is not None:
         raise ValidationFailed(
             [field_error("company_id", "不能同时代企业和代他人申请。", "conflict")]
@@ -150,7 +149,7 @@ async def create_draft(
     today = local_today(now)
     mandate_id = None
     if company_id is not None:
-        if audience == "person":
+        if audience is Audience.person:
             raise WrongApplicant("该事项只接受个人申请。")
         company = await Company.get_or_none(id=company_id)
         if company is None:
@@ -161,7 +160,7 @@ async def create_draft(
         display = company.name
         agent_user_id = None if company.legal_rep_id == subject.id else subject.id
     else:
-        if audience == "company":
+        if audience is Audience.company:
             raise WrongApplicant("该事项只接受企业申请。")
         applicant_user_id = principal_user_id or subject.id
         agent_user_id = None
@@ -184,12 +183,12 @@ async def create_draft(
     problems = form_errors(guide, form, complete=False)
     if problems:
         raise ValidationFailed(problems)
-    departments = guide_departments(guide)
+    departments = guide.department_codes
     async with in_transaction() as conn:
         case = await Case.create(
             item_code=item_code,
             item_version_id=version.id,
-            item_name=guide["name"],
+            item_name=guide.name,
             lead_department_code=departments[0],
             department_codes="," + ",".join(departments) + ",",
             applicant_user_id=applicant_user_id,
@@ -197,8 +196,8 @@ async def create_draft(
             agent_user_id=agent_user_id,
             mandate_id=mandate_id,
             applicant_display=display,
-            form_data=personal.seal(form, personal_paths(guide.get("form_schema")), cipher),
-            fee_fen=int(guide.get("fee", {}).get("amount_fen", 0)),
+            form_data=personal.seal(form, guide.personal_paths, cipher),
+            fee_fen=guide.fee.amount_fen,
             created_at=now,
             updated_at=now,
             using_db=conn,
@@ -222,7 +221,7 @@ async def update_form(
     if case.status not in EDITABLE:
         raise NotEditable(details={"current_status": case.status})
     guide = await guide_of(case)
-    paths = personal_paths(guide.get("form_schema"))
+    paths = guide.personal_paths
     form = personal.keep_unchanged(form, case.form_data, paths, cipher)
     stored = personal.unseal(case.form_data, paths, cipher)
     if case.status == S.correction_requested:
@@ -299,7 +298,7 @@ async def submit(*, subject: Subject, case_id: int, cipher: FieldCipher, now: da
         )
     guide = await guide_of(case)
     uploads = await case_uploads(case.id)
-    form = personal.unseal(case.form_data, personal_paths(guide.get("form_schema")), cipher)
+    form = personal.unseal(case.form_data, guide.personal_paths, cipher)
     problems = form_errors(guide, form, complete=True)
     rows = checklist(guide, form, uploads)
     missing = [row for row in rows if not row["satisfied"]]

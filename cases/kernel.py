@@ -46,7 +46,8 @@ from cases.states import (
     CaseStatus,
     Role,
 )
-from catalog.models import ItemVersion
+from catalog.guides import version_guide
+from catalog.schemas import Guide
 from core.clock import local_today
 from core.db import fetch_models, fetch_rows
 from core.errors import Forbidden
@@ -247,33 +248,9 @@ async def note(
     )
 
 
-#: Published item versions never change (catalog.models.ItemVersion), and cases only point at
-#: published ones: their guides are cached per worker for good, bounded in number.
-_GUIDES: dict[tuple[int, str], dict[str, Any]] = {}
-
-
-_GUIDES_MAX = 1024
-
-
-async def guide_of(case: Case) -> dict[str, Any]:
-    key = (case.item_version_id, case.item_code)
-    guide = _GUIDES.get(key)
-    if guide is None:
-        version = await ItemVersion.get(id=case.item_version_id)
-        guide = dict(version.guide)
-        if len(_GUIDES) >= _GUIDES_MAX:
-            _GUIDES.pop(next(iter(_GUIDES)))
-        _GUIDES[key] = guide
-    return guide
-
-
-def forget_guides() -> None:
-    """Drop this worker's guides (tests that rebuild the catalogue reuse version ids)."""
-    _GUIDES.clear()
-
-
-def guide_departments(guide: dict[str, Any]) -> list[str]:
-    return [guide["lead_department"], *guide.get("parallel_departments", [])]
+async def guide_of(case: Case) -> Guide:
+    """The guide the case was filed under (its item version's, never the current one)."""
+    return await version_guide(case.item_version_id)
 
 
 async def holder_role(subject: Subject, case: Case) -> Role:
@@ -298,23 +275,19 @@ def action_of(role: Role) -> Action:
 
 
 async def open_step(
-    conn: BaseDBAsyncClient, case: Case, guide: dict[str, Any], index: int, now: datetime
+    conn: BaseDBAsyncClient, case: Case, guide: Guide, index: int, now: datetime
 ) -> None:
     """Open review step ``index``: the first step goes to every department of a parallel item
     (并联审批), later steps to the lead department only."""
-    steps = guide.get("review_steps") or [
-        {"name": "审查", "role": "reviewer"},
-        {"name": "决定", "role": "approver"},
-    ]
-    step = steps[index]
-    departments = guide_departments(guide) if index == 0 else [case.lead_department_code]
+    step = guide.review_steps[index]
+    departments = guide.department_codes if index == 0 else [case.lead_department_code]
     await ReviewTask.bulk_create(
         [
             ReviewTask(
                 case_id=case.id,
                 step_index=index,
-                step_name=step["name"],
-                role=step.get("role", "reviewer"),
+                step_name=step.name,
+                role=step.role,
                 department_code=code,
                 created_at=now,
             )

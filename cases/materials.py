@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from json import loads
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -23,7 +22,7 @@ from cases.kernel import find_case, load_for, owned
 from cases.models import Case
 from cases.review import check_staff_attachment, note_attachment
 from cases.views import case_detail
-from catalog import service as catalog
+from catalog.guides import published_guide
 from core.cache import GenerationalCache
 from core.clock import local_today
 from core.errors import ValidationFailed, field_error
@@ -56,19 +55,17 @@ class Files:
 async def material_rule(files: Files, item_code: str, material_code: str) -> storage.MaterialRule:
     """The material's file rules, from the item's current guide: read from the catalogue's
     cache, since an intent is asked for with every photo a phone takes."""
-    guide: dict[str, Any] = loads(
-        await catalog.get_guide_json(code=item_code, cache=files.catalog_cache)
-    )
-    material = next((m for m in guide["materials"] if m["code"] == material_code), None)
+    guide = await published_guide(code=item_code, cache=files.catalog_cache)
+    material = guide.material(material_code)
     if material is None:
         raise ValidationFailed(
             [field_error("material_code", "该事项没有这项材料。", "unknown_material")]
         )
     return storage.MaterialRule(
-        formats=tuple(material["formats"]),
-        max_files=int(material["max_files"]),
-        watermark=bool(material.get("watermark")),
-        item_name=str(guide["name"]),
+        formats=tuple(f.value for f in material.formats),
+        max_files=material.max_files,
+        watermark=material.watermark,
+        item_name=guide.name,
     )
 
 

@@ -36,6 +36,7 @@ from cases.models import AcceptanceCounter, Case, CorrectionNotice
 from cases.states import (
     Role,
 )
+from catalog.schemas import Guide
 from core.calendar import calendar_source
 from core.clock import local_today
 from core.errors import ValidationFailed, field_error
@@ -85,8 +86,8 @@ async def _accept(
     calendar = await calendar_source.get()
     number = await next_acceptance_number(conn, case.lead_department_code, local_today(now))
     today = accepted_on or local_today(now)
-    statutory = int(guide.get("statutory_limit_days", 0))
-    promised = int(guide.get("promised_limit_days", statutory))
+    statutory = guide.statutory_limit_days
+    promised = guide.promised_limit_days
     await transition(
         conn,
         case,
@@ -137,11 +138,9 @@ async def refuse(*, subject: Subject, case_id: int, reasons: str, now: datetime)
         )
 
 
-def _check_correction_items(
-    guide: dict[str, Any], items: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    materials = {m["code"] for m in guide.get("materials", [])}
-    fields = set((guide.get("form_schema") or {}).get("properties", {}))
+def _check_correction_items(guide: Guide, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    materials = {m.code for m in guide.materials}
+    fields = set(guide.form_schema.get("properties", {}))
     problems = []
     seen: set[tuple[str, str]] = set()
     for index, item in enumerate(items):

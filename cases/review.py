@@ -45,7 +45,6 @@ from cases.models import Case, ReviewTask
 from cases.states import (
     Role,
 )
-from catalog.forms import personal_paths
 from core.calendar import calendar_source
 from core.clock import local_today
 from core.crypto import FieldCipher
@@ -136,7 +135,7 @@ async def decide_task(
             details={"case_id": case.id, "current_status": case.status, "action": outcome}
         )
     guide = await guide_of(case)
-    steps = guide.get("review_steps") or [{}, {}]
+    steps = guide.review_steps
     async with in_transaction() as conn:
         done = (
             await ReviewTask.filter(id=task.id, status="claimed", assignee_staff_id=subject.id)
@@ -340,9 +339,7 @@ async def reveal_form_field(
     reveal of the applicant's own identifiers (PIPL art. 28)."""
     case = await load_for(subject, Action.reveal, case_id, now=now)
     guide = await guide_of(case)
-    value, kind = personal.reveal(
-        case.form_data, personal_paths(guide.get("form_schema")), field, cipher
-    )
+    value, kind = personal.reveal(case.form_data, guide.personal_paths, field, cipher)
     answerable = case.applicant_user_id or case.agent_user_id
     if answerable is None and case.company_id is not None:
         company = await Company.get(id=case.company_id)

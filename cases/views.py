@@ -23,7 +23,7 @@ from auth.permissions import (
     standing_of,
 )
 from cases.filing import checklist
-from cases.kernel import RIGHTS_NOTICE, forget_guides, guide_of
+from cases.kernel import RIGHTS_NOTICE, guide_of
 from cases.models import (
     Case,
     CorrectionNotice,
@@ -32,7 +32,7 @@ from cases.models import (
 )
 from cases.personal import masked
 from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
-from catalog.forms import personal_paths
+from catalog.guides import forget_guides
 from core.calendar import WorkCalendar, calendar_source
 from core.clock import local_today
 from core.db import SqlParams, as_date, as_datetime, as_json, fetch_models, fetch_rows
@@ -318,7 +318,7 @@ async def case_detail(
         "company_id": case.company_id,
         "applicant_user_id": case.applicant_user_id,
         "agent_user_id": case.agent_user_id,
-        "form": masked(case.form_data, personal_paths(guide.get("form_schema"))),
+        "form": masked(case.form_data, guide.personal_paths),
         "fee_fen": case.fee_fen,
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
         "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
@@ -495,8 +495,7 @@ async def _case_rows(
         me = p(user_id)
         where = f'c."applicant_user_id" = {me} AND c."company_id" IS NULL'
         probe = (
-            f', (SELECT 1 FROM "cases_case" AS f WHERE f."agent_user_id" = {me} LIMIT 1) '
-            'AS "filed"'
+            f', (SELECT 1 FROM "cases_case" AS f WHERE f."agent_user_id" = {me} LIMIT 1) AS "filed"'
         )
     if group:
         where += f' AND c."status" IN ({p.many(STATUS_GROUPS[group])})'

@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from catalog.forms import KINDS, MARK, bad_marks, unmarked_identifiers
+from catalog.forms import (
+    KINDS,
+    MARK,
+    Path,
+    bad_marks,
+    personal_paths,
+    unmarked_identifiers,
+)
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
 PHONE_PATTERN = r"^[0-9+() -]{5,32}$"
+
+#: The validation context of a guide read back from the database (``Guide.stored``).
+STORED: dict[str, bool] = {"stored": True}
 
 
 class Strict(BaseModel):
@@ -200,12 +213,34 @@ class Guide(Strict):
     )
     summary: str = Field("", max_length=500)
 
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> Guide:
+        """A guide as a version holds it: its shape is read, the policy it was written under is
+        not asked again (``_form_schema_is_json_schema``)."""
+        return cls.model_validate(data, context=STORED)
+
+    @cached_property
+    def personal_paths(self) -> dict[Path, str]:
+        """Where the form holds personal identifiers, and of which kind (``x-personal``)."""
+        return personal_paths(self.form_schema)
+
+    @property
+    def department_codes(self) -> list[str]:
+        """The lead department first, then the parallel ones (并联审批)."""
+        return [self.lead_department, *self.parallel_departments]
+
+    def material(self, code: str) -> Material | None:
+        return next((m for m in self.materials if m.code == code), None)
+
     @field_validator("form_schema")
     @classmethod
-    def _form_schema_is_json_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
+    def _form_schema_is_json_schema(
+        cls, value: dict[str, Any], info: ValidationInfo
+    ) -> dict[str, Any]:
+        if info.context is STORED:
+            # Checked when the version was written. A stored version is never judged again by
+            # rules added since: cases filed under it must stay readable.
+            return value
         try:
             Draft202012Validator.check_schema(value)
         except SchemaError as exc:
@@ -216,8 +251,7 @@ class Guide(Strict):
         if unmarked:
             raise ValueError(
                 "申请表单中以下字段像是身份证号码或电话号码，请标注 "
-                f'"{MARK}": "id_number" 或 "phone"，以便加密保存、脱敏显示：'
-                + "、".join(unmarked)
+                f'"{MARK}": "id_number" 或 "phone"，以便加密保存、脱敏显示：' + "、".join(unmarked)
             )
         wrong = bad_marks(value)
         if wrong:

@@ -206,9 +206,10 @@ async def get_guide(*, code: str) -> dict[str, Any]:
     """The whole current guide of a published item, with its departments spelt out."""
     version = await get_published_version(code=code)
     guide = dict(version.guide)
-    dept_codes = [guide["lead_department"], *guide.get("parallel_departments", [])]
+    typed = Guide.stored(guide)
+    dept_codes = typed.department_codes
     depts = {d.code: d for d in await Department.filter(code__in=dept_codes)}
-    theme_rows = await Theme.filter(code__in=guide.get("themes", [])).values("code", "name")
+    theme_rows = await Theme.filter(code__in=typed.themes).values("code", "name")
     return {
         **guide,
         "version": version.number,
@@ -295,7 +296,7 @@ def parse_guide(data: Any, prefix: str = "") -> Guide:
 
 
 def _projection(guide: Guide, lead_name: str) -> dict[str, Any]:
-    departments = [guide.lead_department, *guide.parallel_departments]
+    departments = guide.department_codes
     return {
         "name": guide.name,
         "kind": guide.kind.value,
@@ -340,7 +341,7 @@ async def _codes(query: Any) -> set[str]:
 
 async def _check_references(guide: Guide) -> list[dict[str, Any]]:
     """Departments and themes a guide names must exist."""
-    dept_codes = [guide.lead_department, *guide.parallel_departments]
+    dept_codes = guide.department_codes
     known = await _codes(Department.filter(code__in=dept_codes))
     known_themes = await _codes(Theme.filter(code__in=guide.themes))
     return reference_errors(guide, prefix="", departments=known, themes=known_themes)

@@ -9,6 +9,7 @@ tests; here a file is a row in its final ``ready`` state, created at the test's 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import secrets
@@ -396,6 +397,20 @@ async def check_case(case_id: int) -> Case:
     if case.acceptance_number is None:
         assert await ReviewTask.filter(case_id=case_id).count() == 0
     return case
+
+
+async def outbox_settled(app: Sanic, *, within_s: float = 10.0) -> None:
+    """Wait until the in-process worker (embedded profile) has handled every pending event:
+    its handlers write (a completion's duration marker is a timeline line), and a test that
+    compares before and after must not count their rows as its own. Without a worker running
+    nothing is handled behind a test's back."""
+    worker = getattr(app.ctx, "worker", None)
+    if worker is None or getattr(worker, "_task", None) is None:
+        return
+    deadline = asyncio.get_running_loop().time() + within_s
+    while await OutboxEvent.filter(status="pending").exists():
+        assert asyncio.get_running_loop().time() < deadline, "the outbox did not settle"
+        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager

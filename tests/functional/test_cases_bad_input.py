@@ -343,7 +343,7 @@ async def _completed(scene: Scene) -> int:
     """A completed case of the scene's applicant, driven through the services."""
     from cases.review import complete
     from core.clock import utcnow
-    from tests.cases_service import Desk, result_pending
+    from tests.cases_service import Desk, outbox_settled, result_pending
 
     staff = scene.staff
     desk_ = Desk(
@@ -359,6 +359,7 @@ async def _completed(scene: Scene) -> int:
     me = Subject(kind="user", id=uid(scene.person))
     case = await result_pending(me, scene.cat, desk_, now=utcnow())
     await complete(subject=desk_.dispatcher, case_id=case.id, comment="已送达。", now=utcnow())
+    await outbox_settled(scene.app)
     return case.id
 
 

@@ -251,7 +251,7 @@ async def _act(
         )
     elif action == "request_correction":
         guide = await kernel.guide_of(case)
-        choices = [("material", m["code"]) for m in guide["materials"]] + [("field", "reason")]
+        choices = [("material", m.code) for m in guide.materials] + [("field", "reason")]
         picked = data.draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3))
         if data.draw(st.sampled_from(LIKELY)) is False:
             picked.append(("material", "mat-nowhere"))  # a material the item does not have

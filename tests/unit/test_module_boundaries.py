@@ -72,6 +72,6 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
 
 
 def test_the_check_sees_both_shapes() -> None:
-    probe = "from cases.kernel import _GUIDES\nfrom cases import kernel\nkernel._GUIDES.clear()\n"
+    probe = "from cases.kernel import _ACTORS\nfrom cases import kernel\nkernel._ACTORS.clear()\n"
     assert len(private_reaches_in(probe, "cases.views")) == 2
-    assert private_reaches_in("from cases.kernel import _GUIDES\n", "cases.kernel") == []
+    assert private_reaches_in("from cases.kernel import _ACTORS\n", "cases.kernel") == []
