@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import httpx
 from sanic import Request, Sanic
 from sanic.exceptions import BadRequest
 
@@ -23,20 +22,12 @@ from api.outbox_admin import bp as outbox_admin_bp
 from api.public import bp as public_bp
 from api.supervision import bp as supervision_bp
 from api.uploads import bp as uploads_bp
-from api.wiring import InProcessWorker, WorkerDeps
-from auth.common import AuthDeps
-from auth.providers.factory import company_registry, realname_provider
-from auth.tokens import TokenService
-from core.cache import GenerationalCache
+from api.wiring import InProcessWorker, WorkerDeps, close_resources, open_resources
 from core.calendar import warn_uncovered
 from core.clock import local_today, utcnow
-from core.crypto import FieldCipher
-from core.db import close_db, init_db, ping_db
+from core.db import close_db
 from core.logging import configure_logging
-from core.redis import create_redis
 from core.settings import Settings, get_settings
-from platforms.wechat import WeChatClient
-from storage.factory import create_object_store
 
 log = logging.getLogger("zhangban.app")
 
@@ -100,6 +91,7 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
         app.blueprint(objects_bp)
     if settings.sandbox_mounted:
         # The embedded profile talks to these local peers over real HTTP, like to WeChat.
+        # Imported here: a deployment that does not mount them never loads their code.
         from sandbox.app import mount_sandbox
 
         app.ctx.sandbox = mount_sandbox(
@@ -107,33 +99,17 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
         )
 
     @app.before_server_start
-    async def open_resources(app: Sanic) -> None:
-        await init_db(settings)
-        # Open the pool now: a request cancelled while it opened the first connection lazily
-        # would leave Tortoise's connection lock held and every later query hanging.
-        await ping_db()
-        app.ctx.redis = create_redis(settings)
-        app.ctx.catalog_cache = GenerationalCache(
-            app.ctx.redis, "catalog", ttl_s=settings.cache_ttl_s, local_s=settings.local_cache_s
-        )
-        app.ctx.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0, connect=3.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
-        app.ctx.auth = AuthDeps(
-            settings=settings,
-            redis=app.ctx.redis,
-            wechat=WeChatClient(settings=settings, redis=app.ctx.redis, http=app.ctx.http),
-            tokens=TokenService.from_settings(settings, app.ctx.redis),
-            cipher=FieldCipher.from_settings(settings),
-            realname=realname_provider(settings, app.ctx.http),
-            registry=company_registry(settings, app.ctx.http),
-        )
-        app.ctx.store = create_object_store(settings)
-        await app.ctx.store.ensure_bucket()
-        app.ctx.worker = InProcessWorker(
-            WorkerDeps(settings=settings, store=app.ctx.store, redis=app.ctx.redis)
-        )
+    async def open_process_resources(app: Sanic) -> None:
+        resources = await open_resources(settings)
+        app.ctx.resources = resources
+        # Handlers, guards and tests reach each resource by its own name.
+        app.ctx.redis = resources.redis
+        app.ctx.catalog_cache = resources.catalog_cache
+        app.ctx.http = resources.http
+        app.ctx.auth = resources.auth
+        app.ctx.store = resources.store
+        await resources.store.ensure_bucket()
+        app.ctx.worker = InProcessWorker(WorkerDeps.of(resources))
         if settings.worker_runs_in_process:
             # The embedded profile has no worker process: one delivers and runs the jobs here.
             app.ctx.worker.start()
@@ -148,13 +124,11 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
             await worker.stop()  # lets the current event finish, before the pools close
 
     @app.after_server_stop
-    async def close_resources(app: Sanic) -> None:
-        http = getattr(app.ctx, "http", None)
-        if http is not None:
-            await http.aclose()
-        redis = getattr(app.ctx, "redis", None)
-        if redis is not None:
-            await redis.aclose()
-        await close_db()
+    async def close_process_resources(app: Sanic) -> None:
+        resources = getattr(app.ctx, "resources", None)
+        if resources is not None:
+            await close_resources(resources)
+        else:  # the start-up failed before the resources were made
+            await close_db()
 
     return app

@@ -2,6 +2,9 @@
 
 Running servers pick a change up within a minute (each worker re-reads the overrides at most
 every 60 s); nothing needs restarting.
+
+Part of the console command: what a sub-command needs is imported when it runs (``# deferred``),
+as in ``api.cli``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ _WEEKDAYS = "一二三四五六日"
 
 
 def cmd_calendar_set(settings: Settings, args: argparse.Namespace) -> int:
-    from api.cli import _with_db
-    from core import calendar
+    from api.wiring import run_with_db  # deferred
+    from core import calendar  # deferred
 
     day = calendar.parse_day(args.date)
 
@@ -26,33 +29,33 @@ def cmd_calendar_set(settings: Settings, args: argparse.Namespace) -> int:
             day=day, is_workday=args.workday, note=args.note, actor="cli"
         )
 
-    print(json.dumps(_with_db(settings, work), ensure_ascii=False))
+    print(json.dumps(run_with_db(settings, work), ensure_ascii=False))
     return 0
 
 
 def cmd_calendar_unset(settings: Settings, args: argparse.Namespace) -> int:
-    from api.cli import _with_db
-    from core import calendar
+    from api.wiring import run_with_db  # deferred
+    from core import calendar  # deferred
 
     day = calendar.parse_day(args.date)
 
     async def work() -> Any:
         return await calendar.delete_override(day=day, actor="cli")
 
-    print(json.dumps(_with_db(settings, work), ensure_ascii=False))
+    print(json.dumps(run_with_db(settings, work), ensure_ascii=False))
     return 0
 
 
 def cmd_calendar_show(settings: Settings, args: argparse.Namespace) -> int:
-    from api.cli import _with_db
-    from core import calendar
+    from api.wiring import run_with_db  # deferred
+    from core import calendar  # deferred
 
     calendar.check_year(args.year)
 
     async def work() -> Any:
         return await calendar.year_overview(year=args.year)
 
-    overview = _with_db(settings, work)
+    overview = run_with_db(settings, work)
     if args.json:
         print(json.dumps(overview, ensure_ascii=False, indent=2))
         return 0

@@ -1,8 +1,15 @@
-"""Composition root of the outbox worker: which handlers receive which events, which jobs run.
+"""The composition root of every process: the server, the outbox worker and the command line.
 
-``core.worker`` knows no context, and contexts know no worker: this module is where the two
-meet. ``install`` is called once per worker (the ``zhangban worker`` process, or the one inside
-the embedded server) with that process's resources.
+``build_resources`` is the one place a process's resources are made: the database connections
+(``open_resources``), Redis, the HTTP client shared by every outward call, the object store, the
+WeChat platform client and the identity providers the settings name. Each process builds them
+once (a Sanic worker at start-up, ``zhangban worker``, a ``zhangban`` command) and closes them
+once (``close_resources``); a command that needs the database only runs with ``run_with_db``.
+
+Then the outbox worker: which handlers receive which events, which jobs run. ``core.worker``
+knows no context, and contexts know no worker: this module is where the two meet. ``install`` is
+called once per worker (the ``zhangban worker`` process, or the one inside the embedded server)
+with that process's resources (``WorkerDeps``).
 
 Handler names end up in ``done_handlers`` of every event they handled, so never rename one that
 has run in production. Handlers must be idempotent by event id (at-least-once delivery).
@@ -14,28 +21,156 @@ import asyncio
 import contextlib
 import importlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
+import httpx
 from redis.asyncio import Redis
 
 from api.jobs import run_cleanup
+from auth.common import AuthDeps
+from auth.providers.factory import company_registry, realname_provider
+from auth.tokens import TokenService
 from cases import handlers as cases_handlers
 from cases import jobs as cases_jobs
+from core.cache import GenerationalCache
+from core.crypto import FieldCipher
+from core.db import close_db, init_db, ping_db
+from core.redis import create_redis
 from core.settings import Settings
 from core.worker import FileJobState, JobState, RedisJobState, Registry, Worker, WorkerConfig
+from platforms.wechat import WeChatClient
 from storage.base import ObjectStore
+from storage.factory import create_object_store
 
 log = logging.getLogger("zhangban.worker")
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------------------------
+# Resources of a process
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a process of the deployment works with; one set per process."""
+
+    settings: Settings
+    redis: Redis
+    #: one connection pool for every outward call: WeChat, the providers, and next payments,
+    #: messages and couriers
+    http: httpx.AsyncClient
+    store: ObjectStore
+    wechat: WeChatClient
+    auth: AuthDeps
+    catalog_cache: GenerationalCache
+
+
+def new_http_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=3.0),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+
+
+def build_resources(settings: Settings) -> Resources:
+    """Every resource but the database, made without any I/O (connections open on first use)."""
+    redis = create_redis(settings)
+    http = new_http_client()
+    wechat = WeChatClient(settings=settings, redis=redis, http=http)
+    auth = AuthDeps(
+        settings=settings,
+        redis=redis,
+        wechat=wechat,
+        tokens=TokenService.from_settings(settings, redis),
+        cipher=FieldCipher.from_settings(settings),
+        realname=realname_provider(settings, http),
+        registry=company_registry(settings, http),
+    )
+    return Resources(
+        settings=settings,
+        redis=redis,
+        http=http,
+        store=create_object_store(settings),
+        wechat=wechat,
+        auth=auth,
+        catalog_cache=GenerationalCache(
+            redis, "catalog", ttl_s=settings.cache_ttl_s, local_s=settings.local_cache_s
+        ),
+    )
+
+
+async def open_resources(settings: Settings) -> Resources:
+    """The database opened (and its pool with it), then everything else."""
+    await init_db(settings)
+    # Open the pool now: a request cancelled while it opened the first connection lazily
+    # would leave Tortoise's connection lock held and every later query hanging.
+    await ping_db()
+    return build_resources(settings)
+
+
+async def close_resources(resources: Resources) -> None:
+    await resources.http.aclose()
+    await resources.redis.aclose()
+    await close_db()
+
+
+def run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """A command's ``work`` with this process's database connections open (and nothing else)."""
+
+    async def run() -> T:
+        await init_db(settings)
+        try:
+            return await work()
+        finally:
+            await close_db()
+
+    return asyncio.run(run())
+
+
+def run_with_resources(settings: Settings, work: Callable[[Resources], Awaitable[T]]) -> T:
+    """A command's ``work`` with every resource of the process, closed afterwards."""
+
+    async def run() -> T:
+        resources = await open_resources(settings)
+        try:
+            return await work(resources)
+        finally:
+            await close_resources(resources)
+
+    return asyncio.run(run())
+
+
+# --------------------------------------------------------------------------------------------
+# The outbox worker
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class WorkerDeps:
-    """What handlers and jobs may use; one set per worker process."""
+    """What handlers and jobs may use; one set per worker process. The HTTP client and the
+    WeChat client are for the handlers of payments (a refund, a query) and notify (a subscribe
+    message)."""
 
     settings: Settings
     store: ObjectStore
     redis: Redis
+    http: httpx.AsyncClient
+    wechat: WeChatClient
+
+    @classmethod
+    def of(cls, resources: Resources) -> WorkerDeps:
+        return cls(
+            settings=resources.settings,
+            store=resources.store,
+            redis=resources.redis,
+            http=resources.http,
+            wechat=resources.wechat,
+        )
 
 
 def install(registry: Registry, deps: WorkerDeps) -> Registry:

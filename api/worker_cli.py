@@ -1,4 +1,8 @@
-"""``zhangban worker`` and ``zhangban outbox …``: the outbox worker process and its dead letters."""
+"""``zhangban worker`` and ``zhangban outbox …``: the outbox worker process and its dead letters.
+
+Part of the console command: what a sub-command needs is imported when it runs (``# deferred``),
+as in ``api.cli``.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,9 @@ log = logging.getLogger("zhangban.worker")
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Deliver outbox events and run the scheduled jobs until SIGTERM/SIGINT (or, with
     ``--once``, until nothing is due)."""
-    from api.wiring import WorkerDeps, build_worker
-    from core.db import close_db, init_db, ping_db
-    from core.logging import configure_logging
-    from core.redis import create_redis
-    from core.worker import run_worker
-    from storage.factory import create_object_store
+    from api.wiring import WorkerDeps, build_worker, close_resources, open_resources  # deferred
+    from core.logging import configure_logging  # deferred
+    from core.worker import run_worker  # deferred
 
     # --once prints its report on stdout: its log lines go to stderr then.
     configure_logging(settings.log_level, stream=sys.stderr if args.once else None)
@@ -33,12 +34,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         )
 
     async def run() -> int:
-        await init_db(settings)
-        await ping_db()
-        redis = create_redis(settings)
+        resources = await open_resources(settings)
         try:
-            store = create_object_store(settings)
-            worker = build_worker(WorkerDeps(settings=settings, store=store, redis=redis))
+            worker = build_worker(WorkerDeps.of(resources))
             if args.once:
                 settled = 0
                 while batch := await worker.run_once():
@@ -48,28 +46,15 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 await run_worker(worker, handle_signals=True)
         finally:
-            await redis.aclose()
-            await close_db()
+            await close_resources(resources)
         return 0
 
     return asyncio.run(run())
 
 
-def _with_db(settings: Settings, work: Any) -> Any:
-    from core.db import close_db, init_db
-
-    async def run() -> Any:
-        await init_db(settings)
-        try:
-            return await work()
-        finally:
-            await close_db()
-
-    return asyncio.run(run())
-
-
 def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
-    from core import outbox
+    from api.wiring import run_with_db  # deferred
+    from core import outbox  # deferred
 
     async def work() -> Any:
         return await outbox.list_events(
@@ -80,17 +65,18 @@ def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
             secret=settings.secret_key,
         )
 
-    print(json.dumps(_with_db(settings, work), ensure_ascii=False, indent=2))
+    print(json.dumps(run_with_db(settings, work), ensure_ascii=False, indent=2))
     return 0
 
 
 def cmd_outbox_replay(settings: Settings, args: argparse.Namespace) -> int:
-    from core import outbox
+    from api.wiring import run_with_db  # deferred
+    from core import outbox  # deferred
 
     async def work() -> Any:
         return await outbox.replay(event_id=args.id, actor="cli")
 
-    print(json.dumps(_with_db(settings, work), ensure_ascii=False, indent=2))
+    print(json.dumps(run_with_db(settings, work), ensure_ascii=False, indent=2))
     return 0
 
 
