@@ -21,8 +21,8 @@ from api.endpoint import Audience, endpoint
 from api.params import body, query
 from api.schemas import In, Out, Query
 from auth.permissions import Action
-from auth.service import today_local
 from core import calendar
+from core.clock import local_today, utcnow
 
 bp = Blueprint("calendar_admin", url_prefix="/api/v1/admin/calendar")
 
@@ -65,6 +65,7 @@ _route = partial(
     endpoint, tag="admin", audience=Audience.staff, action=Action.edit_calendar, target="deployment"
 )
 
+
 @bp.get("")
 @_route(
     "Every day of a year: working or not, and whether the package, the rule or an override "
@@ -74,7 +75,7 @@ _route = partial(
 )
 async def show_year(request: Request) -> HTTPResponse:
     await guards.staff(request)
-    year = query(request, YearQuery).year or today_local().year
+    year = query(request, YearQuery).year or local_today(utcnow()).year
     return json(await calendar.year_overview(year=year), ensure_ascii=False)
 
 

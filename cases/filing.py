@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from auth.common import require_realname_level
 from auth.models import Company, Mandate, User
 from auth.permissions import (
     Action,
@@ -18,7 +19,6 @@ from auth.permissions import (
     Subject,
     require,
 )
-from auth.service import require_realname_level
 from cases import personal
 from cases.deadlines import ANSWER_LIMIT_WORKING_DAYS, resume_clock
 from cases.errors import (

@@ -40,7 +40,7 @@ from auth.permissions import (
     require_staff,
     staff_may,
 )
-from auth.service import staff_standing
+from auth.staff import staff_standing
 from cases.errors import CaseNotFound, SameHandsTwice, TaskNotFound, TaskTaken
 from cases.kernel import Actor, load_case, load_for, note, owned, transition
 from cases.models import Case, ReviewTask, SupervisionNotice

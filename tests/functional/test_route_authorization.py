@@ -32,6 +32,7 @@ from sanic import Sanic
 from tortoise import Tortoise, connections
 
 from api.endpoint import Audience, Endpoint, spec_of
+from auth.common import ID_CONTEXT
 from auth.models import Company, CompanyAgent, Mandate, Staff, User
 from auth.permissions import (
     DEPLOYMENT,
@@ -46,7 +47,6 @@ from auth.permissions import (
     departments,
     may_attempt,
 )
-from auth.service import ID_CONTEXT
 from cases import evaluation, filing, kernel, prereview, review, supervision
 from cases.models import Case, Evaluation, ReviewTask, SupervisionNotice
 from core import clock
