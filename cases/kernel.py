@@ -41,6 +41,7 @@ from cases.errors import (
     RoleNotAllowed,
 )
 from cases.models import Case, CaseEvent, ReviewTask
+from cases.queries import case_by_id, departments_of_person
 from cases.states import (
     TRANSITIONS,
     CaseStatus,
@@ -49,7 +50,6 @@ from cases.states import (
 from catalog.guides import version_guide
 from catalog.schemas import Guide
 from core.clock import local_today
-from core.db import fetch_models, fetch_rows
 from core.errors import Forbidden
 from core.outbox import emit
 
@@ -102,7 +102,7 @@ async def load_case(case_id: int, conn: BaseDBAsyncClient | None = None) -> Case
     if conn is not None:  # inside a transaction of the caller's: its connection
         case = await Case.filter(id=case_id).using_db(conn).first()
     else:  # every read and every action starts here: without the query builder
-        case = next(iter(await fetch_models(Case, '"id" = $1', [case_id])), None)
+        case = await case_by_id(case_id)
     if case is None:
         raise CaseNotFound(details={"case_id": case_id})
     return case
@@ -113,12 +113,7 @@ async def person_as_handled(*, user_id: int) -> Owned:
     handle, or have handled, a case of theirs (as applicant or as the one who filed it). Drafts
     do not count, a department has not seen them. Only staff of these may need the person's full
     identifiers (PIPL art. 28: sensitive data for a specific purpose)."""
-    rows = await fetch_rows(
-        'SELECT DISTINCT "department_codes" FROM "cases_case" '
-        'WHERE ("applicant_user_id" = $1 OR "agent_user_id" = $1) AND "status" <> $2',
-        [user_id, CaseStatus.draft.value],
-    )
-    return departments(*departments_of(row["department_codes"] for row in rows))
+    return departments(*departments_of(await departments_of_person(user_id)))
 
 
 async def find_case(*, case_id: int) -> Case | None:

@@ -32,7 +32,8 @@ from cases.kernel import (
     staff_case,
     transition,
 )
-from cases.models import AcceptanceCounter, Case, CorrectionNotice
+from cases.models import Case, CorrectionNotice
+from cases.queries import next_acceptance_sequence
 from cases.states import (
     Role,
 )
@@ -47,26 +48,7 @@ log = logging.getLogger(__name__)
 async def next_acceptance_number(conn: BaseDBAsyncClient, department: str, day: date) -> str:
     """Department code, date, sequence: one atomic upsert per number, so concurrent acceptances
     in the same department never share a number."""
-    dialect = conn.capabilities.dialect
-    table = AcceptanceCounter._meta.db_table
-    if dialect == "postgres":
-        sql = (
-            f'INSERT INTO "{table}" ("department_code", "day", "last_number") VALUES ($1, $2, 1) '
-            'ON CONFLICT ("department_code", "day") DO UPDATE SET '
-            f'"last_number" = "{table}"."last_number" + 1 RETURNING "last_number"'
-        )
-        params: list[Any] = [department, day]
-    else:
-        sql = (
-            f'INSERT INTO "{table}" ("department_code", "day", "last_number") VALUES (?, ?, 1) '
-            'ON CONFLICT ("department_code", "day") DO UPDATE SET '
-            '"last_number" = "last_number" + 1 RETURNING "last_number"'
-        )
-        params = [department, day.isoformat()]
-    # execute_query_dict: Tortoise's asyncpg ``execute_query`` runs an INSERT without fetching
-    # (no RETURNING rows), so it would hand back nothing on PostgreSQL.
-    rows = await conn.execute_query_dict(sql, params)
-    sequence = int(rows[0]["last_number"])
+    sequence = await next_acceptance_sequence(conn, department, day)
     return f"{department}-{day:%Y%m%d}-{sequence:05d}"
 
 

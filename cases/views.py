@@ -31,13 +31,21 @@ from cases.models import (
     ReviewTask,
 )
 from cases.personal import masked
+from cases.queries import (
+    INBOX_TASK_FIELDS,
+    TASK_ALIASES,
+    citizen_case_rows,
+    inbox_rows,
+    timeline_rows,
+)
 from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
 from catalog.guides import forget_guides
 from core.calendar import WorkCalendar, calendar_source
 from core.clock import local_today
-from core.db import SqlParams, as_date, as_datetime, as_json, fetch_models, fetch_rows
+from core.db import as_date, as_datetime, as_json
 from core.paging import Cursor
 from storage.models import Upload
+from storage.queries import live_files_of_case
 
 S = CaseStatus
 #: Status labels by the stored value (a list row has the plain string).
@@ -84,23 +92,6 @@ def card(case: Case | CaseRow, *, today: date, calendar: WorkCalendar, yellow_da
     if case.promised_due_on <= calendar.add_working_days(today, yellow_days):
         return "yellow"
     return ""
-
-
-#: The columns a list row reads (``summary``, its card, and the cursor): lists load only these,
-#: not the form data and the rest of a case.
-SUMMARY_FIELDS = (
-    "id",
-    "item_code",
-    "item_name",
-    "status",
-    "acceptance_number",
-    "applicant_display",
-    "promised_due_on",
-    "updated_at",
-)
-
-
-_SUMMARY_COLUMNS = ", ".join(f'c."{name}"' for name in SUMMARY_FIELDS)
 
 
 @dataclass(slots=True)
@@ -210,18 +201,7 @@ async def _timeline(
     """The case's events, oldest first (internal ones, staff comments, for staff only), and its
     rating when ``rated`` may have one: one statement, the rating's columns joined to every event
     (a case has a handful). Read without the ORM: see ``fetch_rows``."""
-    rating = (
-        ', v."score" AS "v_score", v."tags" AS "v_tags", v."comment" AS "v_comment", '
-        'v."answer" AS "v_answer" '
-        if rated
-        else " "
-    )
-    joined = ' LEFT JOIN "cases_evaluation" AS v ON v."case_id" = e."case_id"' if rated else ""
-    rows = await fetch_rows(
-        'SELECT e."action", e."role", e."from_status", e."to_status", e."comment", e."details", '
-        f'e."at"{rating}FROM "cases_event" AS e{joined} WHERE e."case_id" = $1 ORDER BY e."id"',
-        [case_id],
-    )
+    rows = await timeline_rows(case_id, rated=rated)
     timeline = []
     for row in rows:
         details = as_json(row["details"]) or {}
@@ -294,13 +274,7 @@ async def case_detail(
     timeline, evaluation = await _timeline(
         case.id, staff=staff, rated=CaseStatus(case.status) in RATEABLE
     )
-    uploads = await fetch_models(
-        Upload,
-        '"case_id" = $1 AND "status" IN ($2, $3, $4)',
-        [case.id, "pending", "processing", "ready"],
-        fields=_UPLOAD_FIELDS,
-        order_by='"created_at", "id"',
-    )
+    uploads = await live_files_of_case(case.id, fields=_UPLOAD_FIELDS)
     if not staff:
         uploads = [u for u in uploads if u.purpose == "material"]  # staff attachments are internal
     guide = await guide_of(case)
@@ -361,12 +335,6 @@ _TASK_FIELDS = (
     "assignee_staff_id",
     "opinion",
 )
-#: What an inbox row shows of its task. Not the role and department (those of the inbox itself,
-#: the same on every row) nor the opinion (written when the step is decided, and an inbox holds
-#: only open and claimed steps): a page is read on every pull-to-refresh of a staff phone.
-_INBOX_TASK_FIELDS = ("id", "step_index", "step_name", "status", "assignee_staff_id")
-#: The inbox reads a task beside its case: these two columns are renamed in its rows.
-_TASK_ALIASES = {"id": "task_id", "status": "task_status"}
 
 
 def _task_view(task: ReviewTask) -> dict[str, Any]:
@@ -381,24 +349,6 @@ def _page(
     rows = rows[:limit]
     cursor = paging.encode(secret, {"id": rows[-1][key]}) if more and rows else None
     return rows, cursor
-
-
-def _visible_sql(standing: Standing, p: SqlParams) -> str:
-    """``citizen_may(standing, view, case)`` as SQL, for the rows of the citizen's own list:
-    the cases they applied for themselves, and those they filed for a company or a principal
-    that they may still act for (a revoked agent or an ended mandate sees them no more)."""
-    me = p(standing.user_id)
-    clauses = [f'(c."applicant_user_id" = {me} AND c."company_id" IS NULL)']
-    companies = sorted(set(standing.companies) | standing.represented)
-    if companies:
-        clauses.append(f'(c."agent_user_id" = {me} AND c."company_id" IN ({p.many(companies)}))')
-    for principal, coverages in sorted(standing.principals().items()):
-        covered = f'c."agent_user_id" = {me} AND c."applicant_user_id" = {p(principal)}'
-        if all(coverages):  # every mandate names its items
-            items = sorted(set().union(*coverages))
-            covered += f' AND c."item_code" IN ({p.many(items)})'
-        clauses.append(f"({covered})")
-    return "(" + " OR ".join(clauses) + ")"
 
 
 def _row_target(row: dict[str, Any]) -> Owned:
@@ -441,13 +391,28 @@ async def my_cases(
             raise PermissionDenied(details={"action": Action.view.value})
     if standing is None and subject.id in _FILED:
         standing = await standing_of(subject.id, today=today, everything=True)
-    found = await _case_rows(subject.id, company_id, standing, group, after, limit)
+    statuses = STATUS_GROUPS[group] if group else None
+    found = await citizen_case_rows(
+        user_id=subject.id,
+        company_id=company_id,
+        standing=standing,
+        statuses=statuses,
+        after=after,
+        limit=limit,
+    )
     if standing is None and (not found or found[0]["filed"]):
         # They filed for others (or the page is empty, and the probe with it): the exact rule.
         if found:
             _remember_filer(subject.id)
         standing = await standing_of(subject.id, today=today, everything=True)
-        found = await _case_rows(subject.id, company_id, standing, group, after, limit)
+        found = await citizen_case_rows(
+            user_id=subject.id,
+            company_id=company_id,
+            standing=standing,
+            statuses=statuses,
+            after=after,
+            limit=limit,
+        )
     page, next_cursor = _page(found, limit, secret, paging)
     if standing is not None:
         page = [r for r in page if citizen_may(standing, Action.view, _row_target(r))]
@@ -474,40 +439,6 @@ def _remember_filer(user_id: int) -> None:
     _FILED.add(user_id)
 
 
-async def _case_rows(
-    user_id: int,
-    company_id: int | None,
-    standing: Standing | None,
-    group: str | None,
-    after: int | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    """One page (and one row more) of the list. Without ``standing``: the citizen's own
-    applications, each row with ``filed`` telling whether they ever filed a case for someone else
-    (then the caller reads the standing and asks again, for those the rule lets them see)."""
-    p = SqlParams()
-    probe = ""
-    if company_id is not None:
-        where = f'c."company_id" = {p(company_id)}'
-    elif standing is not None:
-        where = _visible_sql(standing, p)
-    else:
-        me = p(user_id)
-        where = f'c."applicant_user_id" = {me} AND c."company_id" IS NULL'
-        probe = (
-            f', (SELECT 1 FROM "cases_case" AS f WHERE f."agent_user_id" = {me} LIMIT 1) AS "filed"'
-        )
-    if group:
-        where += f' AND c."status" IN ({p.many(STATUS_GROUPS[group])})'
-    if after is not None:
-        where += f' AND c."id" < {p(after)}'
-    return await fetch_rows(
-        f'SELECT {_SUMMARY_COLUMNS}, c."applicant_user_id", c."company_id", c."agent_user_id"'
-        f'{probe} FROM "cases_case" AS c WHERE {where} ORDER BY c."id" DESC LIMIT {p(limit + 1)}',
-        p.values,
-    )
-
-
 async def staff_inbox(
     *,
     subject: Subject,
@@ -524,73 +455,16 @@ async def staff_inbox(
     dept = subject.department_code or ""
     paging = Cursor(list="inbox", scope=f"s:{subject.id}|{role}", fields={"id": "int"})
     after = paging.decode(secret, cursor)["id"] if cursor else 0
-    # The counts' parameters come first, the page's own after them, so that the counts can be
-    # asked alone with the first ``len(counting)`` values.
-    p = SqlParams()
-    counts_sql: dict[str, str] = {}
-    # Supervision notices for me, and my department's addressed to nobody in particular (the
-    # case had no holder when it was supervised): see cases.supervision.
-    counts_sql["supervision"] = (
-        'SELECT 1 FROM "cases_supervision_notice" WHERE "acknowledged_at" IS NULL AND '
-        f'("assignee_staff_id" = {p(subject.id)} OR '
-        f'("department_code" = {p(dept)} AND "assignee_staff_id" IS NULL))'
+    key = "id" if role in ("clerk", "dispatcher") else "task_id"
+    found, counts = await inbox_rows(
+        staff_id=subject.id,
+        department=dept,
+        role=role,
+        after=after,
+        limit=limit,
+        count_cap=INBOX_COUNT_CAP,
     )
-    if role in ("clerk", "dispatcher"):
-        status = S.submitted.value if role == "clerk" else S.result_pending.value
-        queue = f'c."lead_department_code" = {p(dept)} AND c."status" = {p(status)}'
-        counts_sql["queue"] = f'SELECT 1 FROM "cases_case" AS c WHERE {queue}'
-        counting = list(p.values)
-        page_sql = (
-            f'SELECT {_SUMMARY_COLUMNS}, c."answer_due_on", {{counts}} FROM "cases_case" AS c '
-            f'WHERE {queue} AND c."id" > {p(after)} ORDER BY c."id" LIMIT {p(limit + 1)}'
-        )
-        key = "id"
-    else:
-        tasks = f'"department_code" = {p(dept)} AND "role" = {p(role)}'
-        open_, claimed, me = p("open"), p("claimed"), p(subject.id)
-        counts_sql["queue"] = (
-            f'SELECT 1 FROM "cases_review_task" WHERE {tasks} AND "status" = {open_}'
-        )
-        counts_sql["mine"] = (
-            f'SELECT 1 FROM "cases_review_task" WHERE {tasks} '
-            f'AND "status" = {claimed} AND "assignee_staff_id" = {me}'
-        )
-        counting = list(p.values)
-        # The open queue and my own tasks, each a range of its own index, merged: one query
-        # with an OR between them walks the primary key of every task when PostgreSQL plans it
-        # without the values (see core.db on generic plans).
-        later, n = p(after), p(limit + 1)
-        columns = ", ".join(f'"{name}"' for name in (*_INBOX_TASK_FIELDS, "case_id"))
-        as_read = ", ".join(
-            f't."{name}" AS "{_TASK_ALIASES.get(name, name)}"' for name in _INBOX_TASK_FIELDS
-        )
-        page_sql = (
-            f"SELECT {as_read}, {_SUMMARY_COLUMNS}, {{counts}} FROM ("
-            f'SELECT * FROM (SELECT {columns} FROM "cases_review_task" WHERE {tasks} '
-            f'AND "status" = {open_} AND "id" > {later} ORDER BY "id" LIMIT {n}) AS o '
-            f'UNION ALL SELECT * FROM (SELECT {columns} FROM "cases_review_task" WHERE {tasks} '
-            f'AND "status" = {claimed} AND "assignee_staff_id" = {me} AND "id" > {later} '
-            f'ORDER BY "id" LIMIT {n}) AS m'
-            f') AS t JOIN "cases_case" AS c ON c."id" = t."case_id" ORDER BY t."id" LIMIT {n}'
-        )
-        key = "task_id"
-    # The tab counts ride along with the page, as subqueries PostgreSQL and SQLite run once per
-    # statement: one round trip for the whole inbox. Only an empty page asks for them again.
-    counts_columns = ", ".join(
-        f'(SELECT count(*) FROM ({sql} LIMIT {INBOX_COUNT_CAP}) AS "q_{name}") AS "n_{name}"'
-        for name, sql in counts_sql.items()
-    )
-    found = await fetch_rows(page_sql.format(counts=counts_columns), p.values)
-    if not found:
-        found = await fetch_rows(f"SELECT {counts_columns}", counting)
-    counts = {
-        name: int(found[0][f"n_{name}"])
-        for name in ("queue", "mine", "supervision")
-        if name in counts_sql
-    }
-    page, next_cursor = _page(
-        [row for row in found if row.get(key) is not None], limit, secret, paging, key=key
-    )
+    page, next_cursor = _page(found, limit, secret, paging, key=key)
     calendar = await calendar_source.get()
     today = local_today(now)
     items: list[dict[str, Any]] = []
@@ -600,7 +474,7 @@ async def staff_inbox(
         if key == "id":
             item["answer_due_on"] = case.answer_due_on.isoformat() if case.answer_due_on else None
         else:
-            item["task"] = {name: row[_TASK_ALIASES.get(name, name)] for name in _INBOX_TASK_FIELDS}
+            item["task"] = {name: row[TASK_ALIASES.get(name, name)] for name in INBOX_TASK_FIELDS}
         items.append(item)
     return {
         "role": role,

@@ -52,6 +52,7 @@ from tortoise.expressions import F, Q
 from core.locks import RedisLock
 from core.logging import redact
 from core.models import OutboxEvent
+from core.queries import CLAIM_OUTBOX_SQL
 
 log = logging.getLogger("zhangban.worker")
 
@@ -293,21 +294,6 @@ def _claimable(now: datetime) -> Q:
     )
 
 
-_PG_CLAIM = """
-UPDATE core_outbox_event AS e
-SET locked_by = $1, locked_until = $2, attempts = e.attempts + 1
-WHERE e.id IN (
-    SELECT id FROM core_outbox_event
-    WHERE status = 'pending' AND available_at <= $3
-      AND (locked_until IS NULL OR locked_until <= $3)
-    ORDER BY id
-    LIMIT $4
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING e.id, e.topic, e.payload, e.attempts, e.done_handlers
-"""
-
-
 class Worker:
     """One worker: claims and delivers events, and runs the jobs that are due.
 
@@ -344,7 +330,7 @@ class Worker:
         until = now + timedelta(seconds=self.config.lease_s)
         conn = connections.get("default")
         if conn.capabilities.dialect == "postgres":
-            rows = await conn.execute_query_dict(_PG_CLAIM, [self.id, until, now, limit])
+            rows = await conn.execute_query_dict(CLAIM_OUTBOX_SQL, [self.id, until, now, limit])
             events = [
                 ClaimedEvent(
                     id=int(row["id"]),

@@ -24,12 +24,13 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.clock import local_today
-from core.db import SqlParams, fetch_rows, serialise
+from core.db import serialise
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
 from core.settings import Settings
 from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge
 from storage.models import StaffRead, Upload, UploadStatus
 from storage.processing import Processed, ProcessingError, process, watermark_text
+from storage.queries import LIVE, live_file_count
 
 log = logging.getLogger("zhangban.storage")
 
@@ -42,7 +43,6 @@ FORMAT_TYPES: dict[str, str] = {
     "pdf": "application/pdf",
 }
 DEFAULT_FORMATS = ("jpg", "png", "heic", "webp", "pdf")
-LIVE = (UploadStatus.pending.value, UploadStatus.processing.value, UploadStatus.ready.value)
 #: a phone may finish uploading this long after the policy expired before we give up on it.
 PENDING_GRACE = timedelta(minutes=30)
 
@@ -219,7 +219,14 @@ async def create_intent(
         # Count and insert under one lock per (owner, item, material, case): twenty phones (or
         # taps) asking at once get exactly max_files intents between them, not twenty.
         await serialise(conn, f"upload|{owner.prefix}|{item_code}|{material_code}|{case_id}")
-        taken = await _live_files(owner, item_code, material_code, case_id)
+        taken = await live_file_count(
+            user_id=owner.user_id,
+            company_id=owner.company_id,
+            staff_id=owner.staff_id,
+            item_code=item_code,
+            material_code=material_code,
+            case_id=case_id,
+        )
         if taken >= rule.max_files:
             raise TooManyFiles(details={"max_files": rule.max_files})
         await Upload.create(
@@ -249,37 +256,6 @@ async def create_intent(
         "max_size": limit,
         "expires_at": expires_at.isoformat(),
     }
-
-
-async def _live_files(
-    owner: Owner, item_code: str | None, material_code: str | None, case_id: int | None
-) -> int:
-    """How many live files the owner has for this material (of this case, or of no case): the
-    same rows as ``_owner_q`` and the ORM filter would select. Plain SQL (``fetch_rows``): a
-    phone asks for an intent with every photo, and the query builder cost more than the query."""
-    p = SqlParams()
-    if owner.staff_id is not None:
-        who = (
-            f'"uploaded_by" = {p(f"s:{owner.staff_id}")} '
-            'AND "owner_user_id" IS NULL AND "company_id" IS NULL'
-        )
-    elif owner.company_id is not None:
-        who = f'"company_id" = {p(owner.company_id)}'
-    else:
-        who = f'"owner_user_id" = {p(owner.user_id)} AND "company_id" IS NULL'
-    item = '"item_code" IS NULL' if item_code is None else f'"item_code" = {p(item_code)}'
-    case = '"case_id" IS NULL' if case_id is None else f'"case_id" = {p(case_id)}'
-    material = (
-        '"material_code" IS NULL'
-        if material_code is None
-        else f'"material_code" = {p(material_code)}'
-    )
-    rows = await fetch_rows(
-        f'SELECT count(*) AS "n" FROM "{Upload._meta.db_table}" WHERE {who} AND {item} '
-        f'AND {material} AND {case} AND "status" IN ({p.many(LIVE)})',
-        p.values,
-    )
-    return int(rows[0]["n"])
 
 
 def _owner_q(owner: Owner) -> Q:

@@ -1,13 +1,18 @@
-"""No module of the application reaches into another's private names (``_name``): a module's
-public names are its contract with the others, and a private one may change without notice.
+"""Two boundaries inside the application, checked on the source of every package (tests may
+look inside):
 
-Checked on the source: ``from x import _name`` and ``module._name`` where ``module`` is one of
-our modules imported by name, in every package of the application (tests may look inside).
+- No module reaches into another's private names (``_name``): a module's public names are its
+  contract with the others, and a private one may change without notice. ``from x import _name``
+  and ``module._name`` where ``module`` is one of ours imported by name.
+- Plain SQL lives in one ``queries.py`` per package (``core.db``'s plumbing aside: connections,
+  migrations, locks), with table names from the models: the one place to look when a table
+  changes, and the one place where a statement and its ORM twin sit side by side.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,3 +80,76 @@ def test_the_check_sees_both_shapes() -> None:
     probe = "from cases.kernel import _ACTORS\nfrom cases import kernel\nkernel._ACTORS.clear()\n"
     assert len(private_reaches_in(probe, "cases.views")) == 2
     assert private_reaches_in("from cases.kernel import _ACTORS\n", "cases.kernel") == []
+
+
+#: Text that is a statement, not prose: the shapes our SQL takes.
+SQL = re.compile(
+    r"\bSELECT\b[^;]*\bFROM\b|\bINSERT\s+INTO\b|\bDELETE\s+FROM\b|\bUPDATE\s+\S+\s[^;]*\bSET\b",
+    re.DOTALL,
+)
+#: Modules allowed to hold SQL besides the ``queries.py`` of each package.
+SQL_PLUMBING = frozenset({"core.db"})
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+        ):
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def sql_outside_queries_in(source: str, here: str) -> list[str]:
+    if here.endswith(".queries") or here in SQL_PLUMBING:
+        return []
+    tree = ast.parse(source)
+    skip = _docstrings(tree)
+    inside_fstrings = {
+        id(part)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for part in node.values
+    }
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(
+                part.value if isinstance(part, ast.Constant) else "?" for part in node.values
+            )
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in skip
+            and id(node) not in inside_fstrings
+        ):
+            text = node.value
+        else:
+            continue
+        if SQL.search(str(text)):
+            found.append(f"{here}:{node.lineno} holds SQL")
+    return found
+
+
+def test_plain_sql_lives_in_queries_modules() -> None:
+    found = [
+        reach
+        for path in _modules()
+        for reach in sql_outside_queries_in(path.read_text(encoding="utf-8"), _module_of(path))
+    ]
+    assert not found, "SQL outside a queries.py:\n" + "\n".join(found)
+
+
+def test_the_sql_check_sees_statements_and_not_prose() -> None:
+    statement = 'def f(t):\n    return f\'SELECT "id" FROM "{t}" WHERE x = $1\'\n'
+    assert sql_outside_queries_in(statement, "cases.views") == ["cases.views:2 holds SQL"]
+    assert sql_outside_queries_in(statement, "cases.queries") == []
+    update = "SQL = 'UPDATE \"t\" SET a = 1'\n"
+    assert len(sql_outside_queries_in(update, "core.worker")) == 1
+    prose = '"""Claims with UPDATE … WHERE id IN (SELECT … FOR UPDATE) and reads FROM it."""\n'
+    assert sql_outside_queries_in(prose, "core.worker") == []
+    assert sql_outside_queries_in("MESSAGE = '请选择办理事项'\n", "cases.views") == []
