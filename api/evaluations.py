@@ -80,7 +80,7 @@ class StatsOut(Out):
     item_code: str | None
     count: int
     average: float | None
-    distribution: dict[str, int] = Field(description="count per score, \"1\" to \"5\"")
+    distribution: dict[str, int] = Field(description='count per score, "1" to "5"')
     satisfied_rate: float | None = Field(description="share of 4 and 5")
     follow_ups: FollowUps
 

@@ -24,6 +24,7 @@ TTL_S = 86400
 PENDING_TTL_S = 60
 _VALID_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 
+
 def _caller(request: Request) -> str:
     """The slot's owner: the subject and the session the edge authenticated, so that a retry
     after a token refresh (same session) still finds its answer, and nobody else's request, nor

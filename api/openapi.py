@@ -216,8 +216,6 @@ def conformance_problems(spec: Endpoint, path: str, status: int, body: bytes) ->
     try:
         model.model_validate_json(body)
     except PydanticValidationError as exc:
-        errors = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors()[:5]
-        )
+        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors()[:5])
         return [f"status {status}: body is not {model.__name__}: {errors}"]
     return []

@@ -59,6 +59,7 @@ _route = partial(
     endpoint, tag="admin", audience=Audience.staff, action=Action.operate, target="deployment"
 )
 
+
 @bp.get("")
 @_route(
     "Outbox events, newest first (?status=dead for the dead letters)",

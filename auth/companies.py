@@ -283,9 +283,7 @@ async def grant_mandate(
             .using_db(conn)
             .exists()
         ):
-            raise Conflict(
-                "您已授权此人代办，如需修改请先结束原授权。", code="auth.mandate_exists"
-            )
+            raise Conflict("您已授权此人代办，如需修改请先结束原授权。", code="auth.mandate_exists")
         mandate = await Mandate.create(
             principal=principal,
             agent=agent,
