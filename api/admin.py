@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 from sanic import Blueprint, Request
@@ -22,6 +22,7 @@ from api.identity import StaffOut
 from api.params import body, body_object
 from api.schemas import In, Out
 from auth import staff
+from auth.models import StaffRoleName
 from auth.permissions import Action, StaffAccount, Subject, departments, require_staff
 from catalog import service as catalog
 from catalog.schemas import CODE_PATTERN, Guide
@@ -30,22 +31,17 @@ from core.errors import Forbidden
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 
-#: A role's name (auth.models.StaffRole), as the document lists it.
-Role = Literal[
-    "clerk", "reviewer", "approver", "dispatcher", "supervisor", "catalog_admin", "admin"
-]
-
 
 class StaffIn(In):
     username: str = Field(pattern=r"^[a-z0-9_.-]{3,32}$")
     name: str = Field(min_length=2, max_length=32)
-    roles: list[Role] = Field(
+    roles: list[StaffRoleName] = Field(
         min_length=1, max_length=7, description="clerk, reviewer, approver, dispatcher, ..."
     )
 
 
 class RolesIn(In):
-    roles: list[Role] = Field(min_length=1, max_length=7)
+    roles: list[StaffRoleName] = Field(min_length=1, max_length=7)
 
 
 class StaffList(Out):
@@ -116,9 +112,7 @@ async def create_staff(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     data = body(request, StaffIn)
     roles = staff.check_roles(list(data.roles))
-    staff.require_administer(
-        subject, StaffAccount(subject.department_code or "", frozenset(roles))
-    )
+    staff.require_administer(subject, StaffAccount(subject.department_code or "", frozenset(roles)))
     result = await staff.create_staff(
         cipher=request.app.ctx.auth.cipher,
         username=data.username,

@@ -34,7 +34,14 @@ from api.schemas import (
     UploadOut,
 )
 from api.uploads import files
-from auth.permissions import Action, departments, staff_may
+from auth.models import StaffRole
+from auth.permissions import (
+    STEP_ACTIONS,
+    Action,
+    HandlingRoleName,
+    departments,
+    staff_may,
+)
 from cases import errors, filing, kernel, materials, prereview, review, views
 from cases.models import Case
 from cases.states import STATUS_LABELS, CaseStatus
@@ -269,16 +276,7 @@ async def withdraw(request: Request, case_id: int) -> HTTPResponse:
 
 
 class InboxQuery(PageQuery):
-    role: Literal["clerk", "reviewer", "approver", "dispatcher"]
-
-
-#: The action whose queue each inbox is.
-INBOX_ACTIONS = {
-    "clerk": Action.accept,
-    "reviewer": Action.review,
-    "approver": Action.approve,
-    "dispatcher": Action.dispatch,
-}
+    role: HandlingRoleName
 
 
 class CommentIn(In):
@@ -326,7 +324,9 @@ async def inbox(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     params = query(request, InboxQuery)
     # An inbox is the department's queue of one role's action: the rule decides who reads it.
-    if not staff_may(subject, INBOX_ACTIONS[params.role], departments(subject.department_code)):
+    if not staff_may(
+        subject, STEP_ACTIONS[StaffRole(params.role)], departments(subject.department_code)
+    ):
         raise errors.RoleNotAllowed(details={"required_role": params.role})
     settings = request.app.ctx.settings
     result = await views.staff_inbox(

@@ -8,6 +8,7 @@ uniqueness without decrypting anything.
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
+from typing import Literal
 
 from tortoise import fields
 from tortoise.models import Model
@@ -27,6 +28,13 @@ class StaffRole(StrEnum):
     supervisor = "supervisor"
     catalog_admin = "catalog_admin"
     admin = "admin"
+
+
+#: A role's name where an API body names one (``tests/unit/test_roles`` keeps it equal to
+#: ``StaffRole``): the document lists the names themselves.
+StaffRoleName = Literal[
+    "clerk", "reviewer", "approver", "dispatcher", "supervisor", "catalog_admin", "admin"
+]
 
 
 class AgentScope(StrEnum):

@@ -75,17 +75,31 @@ class Action(StrEnum):
 
 
 R = StaffRole
-HANDLING_ROLES: frozenset[str] = frozenset({R.clerk, R.reviewer, R.approver, R.dispatcher})
+#: The one mapping between staff roles and the workflow: the step each handling role takes. A
+#: role's inbox is its action's queue (``api.cases``), a review step's role takes its action
+#: (``cases.kernel.action_of``), and a timeline line records the role (``cases.states.Role``
+#: holds the same names, besides the applicant and the system).
+STEP_ACTIONS: dict[StaffRole, Action] = {
+    R.clerk: Action.accept,
+    R.reviewer: Action.review,
+    R.approver: Action.approve,
+    R.dispatcher: Action.dispatch,
+}
+#: Roles that handle cases in their department, in the order a handling act that is not a step
+#: of its own (a comment, an attachment, an answer to a rating, an acknowledgement) is recorded
+#: under when someone holds several.
+HANDLING_ORDER: tuple[StaffRole, ...] = (R.reviewer, R.approver, R.clerk, R.dispatcher)
+HANDLING_ROLES: frozenset[str] = frozenset(HANDLING_ORDER)
+#: A handling role's name where an API parameter names one (an inbox); ``tests/unit/test_roles``
+#: keeps it equal to ``HANDLING_ROLES``.
+HandlingRoleName = Literal["clerk", "reviewer", "approver", "dispatcher"]
 #: Roles that reach beyond one department: granted and changed only from the command line.
 OPERATOR_ROLES: frozenset[str] = frozenset({R.supervisor, R.admin})
 
 #: Which staff role may take which action on targets of their own department.
 STAFF_ACTIONS: dict[Action, frozenset[str]] = {
     Action.view: HANDLING_ROLES,
-    Action.accept: frozenset({R.clerk}),
-    Action.review: frozenset({R.reviewer}),
-    Action.approve: frozenset({R.approver}),
-    Action.dispatch: frozenset({R.dispatcher}),
+    **{action: frozenset({role}) for role, action in STEP_ACTIONS.items()},
     Action.handle: HANDLING_ROLES,
     Action.reassign: frozenset({R.supervisor}),
     Action.reveal: frozenset({R.clerk, R.reviewer, R.approver}),
@@ -343,9 +357,7 @@ async def can(subject: Subject, action: Action, target: Target, *, today: date) 
         if target.company_id is not None:
             standing = await standing_of(subject.id, today=today, company_id=target.company_id)
         elif target.owner_user_id is not None and target.owner_user_id != subject.id:
-            standing = await standing_of(
-                subject.id, today=today, principal_id=target.owner_user_id
-            )
+            standing = await standing_of(subject.id, today=today, principal_id=target.owner_user_id)
     return citizen_may(standing, action, target)
 
 

@@ -23,9 +23,8 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from auth.permissions import DEPLOYMENT, Action, Subject, departments, staff_may
-from cases.kernel import Actor, load_for, note
+from cases.kernel import Actor, handling_role, load_for, note
 from cases.models import Case, Evaluation
-from cases.review import handling_role
 from cases.states import RATEABLE, CaseStatus, Role
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit

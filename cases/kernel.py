@@ -26,7 +26,10 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 
+from auth.models import StaffRole
 from auth.permissions import (
+    HANDLING_ORDER,
+    STEP_ACTIONS,
     Action,
     Owned,
     Subject,
@@ -265,8 +268,14 @@ async def holder_role(subject: Subject, case: Case) -> Role:
 
 
 def action_of(role: Role) -> Action:
-    """The permission a review step's role takes."""
-    return Action.review if role is Role.reviewer else Action.approve
+    """The permission a step's role takes (``auth.permissions.STEP_ACTIONS``)."""
+    return STEP_ACTIONS[StaffRole(role.value)]
+
+
+def handling_role(subject: Subject, default: Role = Role.clerk) -> Role:
+    """The role a handling act that is no step of its own is recorded in
+    (``auth.permissions.HANDLING_ORDER``), or ``default`` for someone with no handling role."""
+    return next((Role(r.value) for r in HANDLING_ORDER if r in subject.roles), default)
 
 
 async def open_step(

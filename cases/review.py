@@ -32,6 +32,7 @@ from cases.kernel import (
     S,
     action_of,
     guide_of,
+    handling_role,
     holder_role,
     load_case,
     load_for,
@@ -268,14 +269,6 @@ async def complete(*, subject: Subject, case_id: int, comment: str, now: datetim
             now=now,
             updates={"closed_at": now},
         )
-
-
-#: The role a handling act is recorded in, by preference.
-HANDLING_ORDER = (Role.reviewer, Role.approver, Role.clerk, Role.dispatcher)
-
-
-def handling_role(subject: Subject, default: Role = Role.clerk) -> Role:
-    return next((r for r in HANDLING_ORDER if r.value in subject.roles), default)
 
 
 async def check_staff_attachment(*, subject: Subject, case_id: int, now: datetime) -> Case:

@@ -42,7 +42,7 @@ from auth.permissions import (
 )
 from auth.staff import staff_standing
 from cases.errors import CaseNotFound, SameHandsTwice, TaskNotFound, TaskTaken
-from cases.kernel import Actor, load_case, load_for, note, owned, transition
+from cases.kernel import Actor, handling_role, load_case, load_for, note, owned, transition
 from cases.models import Case, ReviewTask, SupervisionNotice
 from cases.review import require_other_hands
 from cases.states import CLOCK_PAUSED, CLOCK_RUNNING, FINAL_STATES, CaseStatus, Role
@@ -423,7 +423,7 @@ async def acknowledge(*, subject: Subject, notice_id: int, now: datetime) -> dic
     ):
         raise NotYourNotice(details={"notice_id": notice_id})
     case = await load_case(notice.case_id)
-    role = next((Role(r) for r in sorted(HANDLING_ROLES) if r in subject.roles), Role.supervisor)
+    role = handling_role(subject, default=Role.supervisor)
     actor = Actor.for_subject(subject, role)
     async with in_transaction() as conn:
         moved = (
