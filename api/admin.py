@@ -280,7 +280,9 @@ async def update_draft(request: Request, code: str, number: int) -> HTTPResponse
 async def publish(request: Request, code: str, number: int) -> HTTPResponse:
     subject = await guards.staff(request)
     _require_catalog(subject, await _lead_of(code))
-    result = await catalog.publish(code=code, number=number, cache=request.app.ctx.catalog_cache)
+    result = await catalog.publish(
+        code=code, number=number, cache=request.app.ctx.catalog_cache, now=utcnow()
+    )
     return json(result, ensure_ascii=False)
 
 
@@ -289,5 +291,7 @@ async def publish(request: Request, code: str, number: int) -> HTTPResponse:
 async def retire(request: Request, code: str, number: int) -> HTTPResponse:
     subject = await guards.staff(request)
     _require_catalog(subject, await _lead_of(code))
-    result = await catalog.retire(code=code, number=number, cache=request.app.ctx.catalog_cache)
+    result = await catalog.retire(
+        code=code, number=number, cache=request.app.ctx.catalog_cache, now=utcnow()
+    )
     return json(result, ensure_ascii=False)

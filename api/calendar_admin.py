@@ -90,7 +90,7 @@ async def set_day(request: Request, day: str) -> HTTPResponse:
     when = calendar.parse_day(day)
     data = body(request, OverrideIn)
     result = await calendar.set_override(
-        day=when, is_workday=data.is_workday, note=data.note, actor=f"s:{subject.id}"
+        day=when, is_workday=data.is_workday, note=data.note, actor=f"s:{subject.id}", now=utcnow()
     )
     return json(result, ensure_ascii=False)
 

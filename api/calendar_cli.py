@@ -13,6 +13,7 @@ import argparse
 import json
 from typing import Any
 
+from core.clock import utcnow
 from core.settings import Settings
 
 _WEEKDAYS = "一二三四五六日"
@@ -26,7 +27,7 @@ def cmd_calendar_set(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> Any:
         return await calendar.set_override(
-            day=day, is_workday=args.workday, note=args.note, actor="cli"
+            day=day, is_workday=args.workday, note=args.note, actor="cli", now=utcnow()
         )
 
     print(json.dumps(run_with_db(settings, work), ensure_ascii=False))

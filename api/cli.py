@@ -19,6 +19,7 @@ from typing import Any
 
 from api.calendar_cli import add_calendar_commands
 from api.worker_cli import add_worker_commands
+from core.clock import utcnow
 from core.errors import DomainError
 from core.settings import ConfigurationError, Settings, get_settings
 
@@ -71,7 +72,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from catalog import service as catalog  # deferred
 
     async def work() -> Any:
-        return await catalog.seed_demo(cache=None)
+        return await catalog.seed_demo(cache=None, now=utcnow())
 
     report = run_with_db(settings, work)
     print(
@@ -93,7 +94,7 @@ def cmd_catalog_import(settings: Settings, args: argparse.Namespace) -> int:
         # the in-process stand-in of a server without ZB_REDIS_URL is not reachable from here.
         cache = resources.catalog_cache if settings.redis_url else None
         return await catalog.import_catalog(
-            document=document, publish_items=not args.draft, actor="cli", cache=cache
+            document=document, publish_items=not args.draft, actor="cli", cache=cache, now=utcnow()
         )
 
     report = run_with_resources(settings, work)

@@ -19,6 +19,7 @@ from api.params import query
 from api.schemas import Out, Query
 from auth.permissions import Action
 from core import outbox
+from core.clock import utcnow
 from core.paging import page_size
 from core.settings import Settings
 
@@ -98,7 +99,7 @@ async def get_event(request: Request, event_id: int) -> HTTPResponse:
 )
 async def replay(request: Request, event_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
-    event = await outbox.replay(event_id=event_id, actor=f"s:{subject.id}")
+    event = await outbox.replay(event_id=event_id, actor=f"s:{subject.id}", now=utcnow())
     worker = getattr(request.app.ctx, "worker", None)
     if worker is not None:
         worker.wake()  # the in-process worker, when there is one, need not wait for its poll

@@ -13,6 +13,7 @@ import logging
 import sys
 from typing import Any
 
+from core.clock import utcnow
 from core.settings import Settings
 
 log = logging.getLogger("zhangban.worker")
@@ -74,7 +75,7 @@ def cmd_outbox_replay(settings: Settings, args: argparse.Namespace) -> int:
     from core import outbox  # deferred
 
     async def work() -> Any:
-        return await outbox.replay(event_id=args.id, actor="cli")
+        return await outbox.replay(event_id=args.id, actor="cli", now=utcnow())
 
     print(json.dumps(run_with_db(settings, work), ensure_ascii=False, indent=2))
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -381,11 +381,12 @@ async def update_draft(
     return _version_dict(version, code)
 
 
-async def publish(*, code: str, number: int, cache: GenerationalCache | None) -> dict[str, Any]:
+async def publish(
+    *, code: str, number: int, cache: GenerationalCache | None, now: datetime
+) -> dict[str, Any]:
     """Publish a draft; the previous published version is retired for new cases only."""
     version = await _get_version(code, number)
     guide = parse_guide(version.guide)
-    now = datetime.now(UTC)
     async with in_transaction():
         moved = await ItemVersion.filter(id=version.id, status=VersionStatus.draft.value).update(
             status=VersionStatus.published.value, published_at=now
@@ -411,10 +412,11 @@ async def publish(*, code: str, number: int, cache: GenerationalCache | None) ->
     return _version_dict(version, code)
 
 
-async def retire(*, code: str, number: int, cache: GenerationalCache | None) -> dict[str, Any]:
+async def retire(
+    *, code: str, number: int, cache: GenerationalCache | None, now: datetime
+) -> dict[str, Any]:
     """Withdraw a published version: the item leaves the catalogue for new cases."""
     version = await _get_version(code, number)
-    now = datetime.now(UTC)
     async with in_transaction():
         moved = await ItemVersion.filter(
             id=version.id, status=VersionStatus.published.value
@@ -584,7 +586,12 @@ async def validate_catalog(document: Any) -> CatalogFile:
 
 
 async def import_catalog(
-    *, document: Any, publish_items: bool, actor: str, cache: GenerationalCache | None
+    *,
+    document: Any,
+    publish_items: bool,
+    actor: str,
+    cache: GenerationalCache | None,
+    now: datetime,
 ) -> dict[str, Any]:
     """Import a catalogue document: all or nothing. Unchanged items are left as they are."""
     parsed = await validate_catalog(document)
@@ -596,7 +603,6 @@ async def import_catalog(
         "unchanged": 0,
         "published": 0,
     }
-    now = datetime.now(UTC)
     async with in_transaction():
         for dept in parsed.departments:
             await _upsert_department(dept)
@@ -682,12 +688,14 @@ async def export_catalog() -> dict[str, Any]:
     }
 
 
-async def seed_demo(*, cache: GenerationalCache | None) -> dict[str, Any] | None:
+async def seed_demo(*, cache: GenerationalCache | None, now: datetime) -> dict[str, Any] | None:
     """Import the demo catalogue into an empty catalogue; do nothing when items exist."""
     if await Item.exists():
         return None
     document = load_catalog_file(DEMO_CATALOG)
-    return await import_catalog(document=document, publish_items=True, actor="seed", cache=cache)
+    return await import_catalog(
+        document=document, publish_items=True, actor="seed", cache=cache, now=now
+    )
 
 
 async def catalog_is_empty() -> bool:

@@ -31,7 +31,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
@@ -296,7 +296,9 @@ async def day_view(*, day: date) -> dict[str, Any]:
     return _day_view(calendar, day, rows.get(day))
 
 
-async def set_override(*, day: date, is_workday: bool, note: str, actor: str) -> dict[str, Any]:
+async def set_override(
+    *, day: date, is_workday: bool, note: str, actor: str, now: datetime
+) -> dict[str, Any]:
     """Make ``day`` a working day or a day off whatever the package or the rule say; replaces an
     earlier override of the same day (who set it and when describe the latest change)."""
     check_year(day.year)
@@ -308,7 +310,7 @@ async def set_override(*, day: date, is_workday: bool, note: str, actor: str) ->
         "is_workday": is_workday,
         "note": note,
         "created_by": actor,
-        "created_at": datetime.now(UTC),
+        "created_at": now,
     }
     if not await CalendarOverride.filter(day=day).update(**values):
         try:

@@ -104,10 +104,9 @@ async def get_event(*, event_id: int) -> dict[str, Any]:
     return event_view(event)
 
 
-async def replay(*, event_id: int, actor: str, now: datetime | None = None) -> dict[str, Any]:
+async def replay(*, event_id: int, actor: str, now: datetime) -> dict[str, Any]:
     """Put a dead event back in line with a fresh set of attempts (compare-and-set from dead:
     a double tap replays once and the second one is told the event is no longer dead)."""
-    now = now or datetime.now(UTC)
     moved = await OutboxEvent.filter(id=event_id, status="dead").update(
         status="pending",
         attempts=0,

@@ -10,6 +10,7 @@ import httpx
 from sanic import Sanic
 
 from catalog import service as catalog
+from core.clock import utcnow
 from tests import factories, images
 from tests.people import Phone
 from tests.staff import StaffMember, staff_member
@@ -85,6 +86,7 @@ async def import_case_catalogue(app: Sanic) -> CaseCatalogue:
         publish_items=True,
         actor="test",
         cache=app.ctx.catalog_cache,
+        now=utcnow(),
     )
     return CaseCatalogue(
         lead=lead["code"],

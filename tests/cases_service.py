@@ -27,6 +27,7 @@ from cases.models import Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import FINAL_STATES, TRANSITIONS, CaseStatus
 from catalog import service as catalog
 from core.calendar import calendar_source
+from core.clock import utcnow
 from core.crypto import FieldCipher
 from core.models import OutboxEvent
 from core.settings import Settings
@@ -108,6 +109,7 @@ async def import_catalogue(app: Sanic, *, audience: str = "both") -> CaseCatalog
         publish_items=True,
         actor="test",
         cache=app.ctx.catalog_cache,
+        now=utcnow(),
     )
     calendar_source.invalidate()  # the tables were emptied: no override of an earlier test
     return CaseCatalogue(

@@ -65,6 +65,7 @@ async def import_catalogue(app: Sanic) -> Catalogue:
         publish_items=True,
         actor="test",
         cache=app.ctx.catalog_cache,
+        now=utcnow(),
     )
     return Catalogue(
         lead=lead["code"],

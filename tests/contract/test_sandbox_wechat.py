@@ -551,8 +551,7 @@ def _b64(value: str) -> str:
         cert_hash(cert_no="360402198503150020"),  # another ID number
         # the fields in another order
         hashlib.sha256(
-            f"cert_name={_b64(NAME)}&cert_type={_b64('IDENTITY_CARD')}&cert_no={_b64(ID_NUMBER)}"
-            .encode()
+            f"cert_name={_b64(NAME)}&cert_type={_b64('IDENTITY_CARD')}&cert_no={_b64(ID_NUMBER)}".encode()
         ).hexdigest(),
         # the raw values, not base64
         hashlib.sha256(
@@ -658,8 +657,14 @@ def test_getverifyid_checks_cert_type_and_openid(wechat: WeChatDriver) -> None:
 
 @pytest.mark.parametrize(
     "drop",
-    ["out_seq_no", "openid", "cert_info", "cert_info.cert_type", "cert_info.cert_name",
-     "cert_info.cert_no"],
+    [
+        "out_seq_no",
+        "openid",
+        "cert_info",
+        "cert_info.cert_type",
+        "cert_info.cert_name",
+        "cert_info.cert_no",
+    ],
 )
 def test_getverifyid_requires_every_field(wechat: WeChatDriver, drop: str) -> None:
     token = wechat.stable_token()["access_token"]
@@ -686,7 +691,7 @@ def test_getverifyid_requires_every_field(wechat: WeChatDriver, drop: str) -> No
 def test_getverifyid_refuses_an_out_seq_no_of_the_wrong_shape(
     wechat: WeChatDriver, seq: str
 ) -> None:
-    """"要求5-32个字符内，只能包含数字、大小写字母和_-字符"."""
+    """ "要求5-32个字符内，只能包含数字、大小写字母和_-字符"."""
     token = wechat.stable_token()["access_token"]
     openid = login(wechat)
     refused = wechat.call(GET_VERIFY_ID, token, verify_id_body(openid, seq=seq))
@@ -704,7 +709,7 @@ def test_getverifyid_takes_an_out_seq_no_of_the_documented_shape(
 
 
 def test_out_seq_no_is_unique_per_appid(wechat: WeChatDriver) -> None:
-    """"且在同一个appid下唯一": for any user, and even after the first session expired."""
+    """ "且在同一个appid下唯一": for any user, and even after the first session expired."""
     token = wechat.stable_token()["access_token"]
     first_user = login(wechat)
     second_user = login(wechat)

@@ -27,6 +27,7 @@ from cases import filing, prereview, review
 from cases.models import Case, CaseEvent, CorrectionNotice
 from cases.states import CaseStatus
 from core.calendar import set_override
+from core.clock import utcnow
 from tests.cases_flow import CaseCatalogue
 from tests.cases_service import (
     CIPHER,
@@ -121,7 +122,9 @@ async def test_the_day_is_chinas_not_utcs(office: Office) -> None:
 async def test_an_override_of_the_calendar_moves_the_due_date(office: Office) -> None:
     """The State Council's 2027 notice, once entered, is what counts: a bridging day off on
     Thursday 31 December 2026 pushes the limits by one working day."""
-    await set_override(day=D(2026, 12, 31), is_workday=False, note="元旦调休", actor="test")
+    await set_override(
+        day=D(2026, 12, 31), is_workday=False, note="元旦调休", actor="test", now=utcnow()
+    )
     case = await accepted(office.applicant, office.cat, office.desk.clerk, now=at(D(2026, 12, 28)))
 
     stored = await Case.get(id=case.id)

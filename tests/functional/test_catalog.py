@@ -9,6 +9,7 @@ import pytest
 from sanic import Sanic
 
 from catalog import service as catalog
+from core.clock import utcnow
 from tests import factories
 from tests.functional.test_http_edge import assert_envelope
 
@@ -19,6 +20,7 @@ async def load(app: Sanic, **parts: Any) -> dict[str, Any]:
         publish_items=True,
         actor="test",
         cache=app.ctx.catalog_cache,
+        now=utcnow(),
     )
 
 
@@ -253,7 +255,7 @@ async def test_publishing_a_new_version_changes_guide_and_search_at_once(
     # a draft changes nothing the public sees
     assert (await client.get(f"/api/v1/items/{item['code']}")).json()["name"] == "结婚登记"
 
-    await catalog.publish(code=item["code"], number=2, cache=clean.ctx.catalog_cache)
+    await catalog.publish(code=item["code"], number=2, cache=clean.ctx.catalog_cache, now=utcnow())
     guide = (await client.get(f"/api/v1/items/{item['code']}")).json()
     assert (guide["name"], guide["version"]) == ("婚姻登记（结婚）", 2)
     assert "婚姻登记（结婚）" in names(await client.get("/api/v1/items", params={"q": "hydj"}))
@@ -269,14 +271,14 @@ async def test_published_version_never_changes(world: dict[str, Any]) -> None:
     with pytest.raises(catalog.VersionNotDraft):
         await catalog.update_draft(code=item["code"], number=1, guide=item, actor="t")
     with pytest.raises(catalog.VersionNotDraft):
-        await catalog.publish(code=item["code"], number=1, cache=None)
+        await catalog.publish(code=item["code"], number=1, cache=None, now=utcnow())
 
 
 async def test_retired_item_leaves_the_catalogue(
     client: httpx.AsyncClient, world: dict[str, Any], clean: Sanic
 ) -> None:
     item = world["items"]["marry"]
-    await catalog.retire(code=item["code"], number=1, cache=clean.ctx.catalog_cache)
+    await catalog.retire(code=item["code"], number=1, cache=clean.ctx.catalog_cache, now=utcnow())
     assert_envelope(
         await client.get(f"/api/v1/items/{item['code']}"), 404, "catalog.item_not_found"
     )

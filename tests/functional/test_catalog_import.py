@@ -19,6 +19,7 @@ from sanic import Sanic
 
 from catalog import service as catalog
 from catalog.models import Department, Item, ItemVersion, Theme
+from core.clock import utcnow
 from tests import factories
 
 IMPORT_INVALID_MESSAGE = "目录文件有错误，未导入任何内容。"
@@ -101,7 +102,11 @@ async def counts() -> dict[str, int]:
 
 async def do_import(app: Sanic, document: Any, *, publish_items: bool = True) -> dict[str, Any]:
     return await catalog.import_catalog(
-        document=document, publish_items=publish_items, actor="test", cache=app.ctx.catalog_cache
+        document=document,
+        publish_items=publish_items,
+        actor="test",
+        cache=app.ctx.catalog_cache,
+        now=utcnow(),
     )
 
 
@@ -1033,7 +1038,7 @@ async def test_demo_catalogue_validates(clean: Sanic) -> None:
 
 
 async def test_demo_catalogue_imports_and_covers_the_main_cases(clean: Sanic) -> None:
-    report = await catalog.seed_demo(cache=clean.ctx.catalog_cache)
+    report = await catalog.seed_demo(cache=clean.ctx.catalog_cache, now=utcnow())
     assert report is not None
     exported = await catalog.export_catalog()
     items = exported["items"]
@@ -1067,10 +1072,10 @@ async def test_demo_catalogue_imports_and_covers_the_main_cases(clean: Sanic) ->
 
 
 async def test_seed_demo_twice_does_nothing_the_second_time(clean: Sanic) -> None:
-    assert await catalog.seed_demo(cache=None) is not None
+    assert await catalog.seed_demo(cache=None, now=utcnow()) is not None
     before = await counts()
     exported = await catalog.export_catalog()
-    assert await catalog.seed_demo(cache=None) is None
+    assert await catalog.seed_demo(cache=None, now=utcnow()) is None
     assert await counts() == before
     assert await catalog.export_catalog() == exported
 
@@ -1080,7 +1085,7 @@ async def test_seed_demo_leaves_a_non_empty_catalogue_alone(clean: Sanic) -> Non
     item = factories.guide(lead_department=dept["code"])
     await do_import(clean, factories.catalog_file(departments=[dept], items=[item]))
     assert not await catalog.catalog_is_empty()
-    assert await catalog.seed_demo(cache=None) is None
+    assert await catalog.seed_demo(cache=None, now=utcnow()) is None
     assert await counts() == {"items": 1, "versions": 1, "departments": 1, "themes": 0}
 
 

@@ -21,6 +21,7 @@ from api.errors import install_error_handlers
 from auth.models import PersonalDataAccess, Staff
 from cases.models import Case
 from catalog import service as catalog
+from core.clock import utcnow
 from storage.models import Upload
 from tests import factories
 from tests.cases_flow import (
@@ -174,6 +175,7 @@ async def _identity_item(app: Sanic, cat: CaseCatalogue) -> str:
         publish_items=True,
         actor="test",
         cache=app.ctx.catalog_cache,
+        now=utcnow(),
     )
     return str(item["code"])
 
@@ -265,6 +267,7 @@ async def test_an_item_whose_identifier_field_is_not_marked_is_refused(
             publish_items=True,
             actor="test",
             cache=clean.ctx.catalog_cache,
+            now=utcnow(),
         )
     said = json.dumps(getattr(refused.value, "details", {}), ensure_ascii=False)
     assert "contact_phone" in said and "applicant_id_number" in said

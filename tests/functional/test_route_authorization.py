@@ -1016,9 +1016,7 @@ async def test_route_answers_as_the_rule_decides(
         for route in routes:
             for state in scenario.states:
                 for variant in scenario.variants:
-                    problems += await _check(
-                        clean, http, sandbox, route, scenario, variant, state
-                    )
+                    problems += await _check(clean, http, sandbox, route, scenario, variant, state)
     assert not problems, "\n".join(problems[:40])
 
 

@@ -464,6 +464,7 @@ async def catalogue(
         publish_items=False,
         actor="test",
         cache=clean.ctx.catalog_cache,
+        now=utcnow(),
     )
     b_item = factories.guide(lead_department=dept_b["code"], name="乙局的事项")
     await catalog.create_draft(guide=b_item, actor="test")

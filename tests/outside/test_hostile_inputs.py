@@ -176,7 +176,6 @@ REFUSED_FIRST: dict[tuple[str, str], tuple[int, str]] = {
 }
 
 
-
 def _operation(bench: Bench, target: Target) -> dict[str, Any]:
     return dict(bench.doc.doc["paths"][target.path][target.method])
 
