@@ -26,6 +26,7 @@ from api.schemas import (
     In,
     InboxPage,
     Out,
+    PageQuery,
     PublicCaseOut,
     Query,
     StaffCaseDetailOut,
@@ -107,11 +108,6 @@ class FormIn(In):
 
 class ReasonIn(In):
     reason: str = Field("", max_length=500)
-
-
-class PageQuery(Query):
-    cursor: str | None = Field(None, max_length=512)
-    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
 
 
 class CaseListQuery(PageQuery):

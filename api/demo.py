@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from auth.identifiers import complete_id_number
 from core.settings import Settings
@@ -147,8 +148,6 @@ def step_realname(ctx: DemoContext) -> None:
 
 def demo_photo() -> bytes:
     """A phone photo as phones take them: JPEG, rotated by EXIF, with a GPS position."""
-    from PIL import Image
-
     image = Image.new("RGB", (1200, 900), (200, 180, 150))
     for x in range(0, 1200, 40):  # some texture, so it is not a flat colour
         image.paste((40 + x % 200, 90, 160), (x, 0, x + 20, 900))
@@ -195,8 +194,6 @@ def _upload_photo(
 
 def step_upload(ctx: DemoContext) -> None:
     """A photo with GPS EXIF, uploaded the way wx.uploadFile does, comes back stripped."""
-    from PIL import Image
-
     code = ctx.state["item_code"]
     guide = ctx.get(f"/api/v1/items/{code}")
     material = next(m for m in guide["materials"] if "jpg" in m["formats"])

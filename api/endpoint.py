@@ -35,6 +35,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from api import guards
+from api.idempotency import run_once
 from auth.permissions import APPLICANT_ACTIONS, Action, may_attempt, require_attempt
 from core.errors import ValidationFailed
 from core.validation import translate
@@ -210,8 +211,6 @@ def endpoint(
             await authenticate(request, spec)
             checked = check_path(params)
             if spec.idempotent:
-                from api.idempotency import run_once
-
                 return await run_once(request, functools.partial(handler, request, **checked))
             return await handler(request, **checked)
 

@@ -10,10 +10,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from api import guards
-from api.cases import PageQuery
 from api.endpoint import Audience, Code, endpoint
 from api.params import body, query
-from api.schemas import In, Out, Query
+from api.schemas import In, NextCursor, Out, PageQuery, Query
 from auth.permissions import Action
 from cases import evaluation
 from core.clock import utcnow
@@ -67,7 +66,7 @@ class EvaluationOut(Out):
 
 class EvaluationPage(Out):
     items: list[EvaluationOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class FollowUps(Out):

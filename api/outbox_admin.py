@@ -16,7 +16,7 @@ from sanic.response import HTTPResponse, json
 from api import guards
 from api.endpoint import Audience, endpoint
 from api.params import query
-from api.schemas import Out, Query
+from api.schemas import NextCursor, Out, PageQuery
 from auth.permissions import Action
 from core import outbox
 from core.clock import utcnow
@@ -26,13 +26,11 @@ from core.settings import Settings
 bp = Blueprint("outbox_admin", url_prefix="/api/v1/admin/outbox")
 
 
-class OutboxQuery(Query):
+class OutboxQuery(PageQuery):
     status: Literal["pending", "delivered", "dead"] | None = Field(
         None, description="dead: the dead letters; none: every status"
     )
     topic: str | None = Field(None, max_length=64)
-    cursor: str | None = Field(None, max_length=512)
-    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
 
 
 class OutboxEventOut(Out):
@@ -53,7 +51,7 @@ class OutboxEventOut(Out):
 
 class OutboxPage(Out):
     events: list[OutboxEventOut]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at end")
+    next_cursor: NextCursor
 
 
 _route = partial(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,12 +14,29 @@ from catalog.schemas import (
     ThemeCategory,
 )
 from catalog.search import MAX_QUERY_CHARS
+from core.paging import MAX_CURSOR_CHARS
 
 
 class Query(BaseModel):
     """Query strings: unknown parameters (cache busters a client adds) are ignored."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class PageQuery(Query):
+    """A list's page: the cursor of the previous page (checked, and bound to its list and its
+    reader, by ``core.paging.Cursor``) and the page size (bounded by ``core.paging``)."""
+
+    cursor: str | None = Field(
+        None, max_length=MAX_CURSOR_CHARS, description="next_cursor of the previous page"
+    )
+    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
+
+
+#: The cursor of a list's next page, as every list answers it.
+NextCursor = Annotated[
+    str | None, Field(description="pass as ?cursor= for the next page; null at end")
+]
 
 
 class In(BaseModel):
@@ -57,7 +74,7 @@ class Readiness(Out):
     checks: dict[str, str] = Field(description="each dependency: ok or the reason it failed")
 
 
-class ItemSearchQuery(Query):
+class ItemSearchQuery(PageQuery):
     q: str = Field(
         "",
         max_length=MAX_QUERY_CHARS,
@@ -68,8 +85,6 @@ class ItemSearchQuery(Query):
     theme: str | None = Field(None, max_length=64)
     handling_mode: HandlingMode | None = None
     paid: bool | None = Field(None, description="true: fee-charging items only; false: free only")
-    cursor: str | None = Field(None, max_length=512)
-    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
 
 
 class DepartmentRef(Out):
@@ -91,7 +106,7 @@ class ItemSummary(Out):
 
 class ItemPage(Out):
     items: list[ItemSummary]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at end")
+    next_cursor: NextCursor
 
 
 class DepartmentOut(Out):
@@ -124,16 +139,14 @@ class GuideOut(Guide):
     themes: list[ThemeRef]  # type: ignore[assignment]
 
 
-class DepartmentQuery(Query):
+class DepartmentQuery(PageQuery):
     level: AdminLevel | None = None
     parent: str | None = Field(None, max_length=64)
-    cursor: str | None = Field(None, max_length=512)
-    limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
 
 
 class DepartmentPage(Out):
     departments: list[DepartmentOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class ThemeQuery(Query):
@@ -237,7 +250,7 @@ class CaseSummary(Out):
 
 class CasePage(Out):
     items: list[CaseSummary]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at end")
+    next_cursor: NextCursor
 
 
 class ChecklistRow(Out):
@@ -357,7 +370,7 @@ class InboxPage(Out):
     counts: InboxCounts
     counts_cap: int = Field(description="a count equal to this means at least this many")
     items: list[InboxItem]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class TaskStateOut(Out):

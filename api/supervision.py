@@ -14,10 +14,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from api import guards
-from api.cases import PageQuery
 from api.endpoint import Audience, Code, IntId, endpoint
 from api.params import body, query
-from api.schemas import CaseSummary, In, Out, Query
+from api.schemas import CaseSummary, In, NextCursor, Out, PageQuery, Query
 from auth.permissions import Action
 from cases import supervision
 from core.clock import utcnow
@@ -77,7 +76,7 @@ class CardedPage(Out):
     department: str
     card: Literal["red", "yellow"]
     items: list[CardedCase]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class Issuer(Out):
@@ -113,7 +112,7 @@ class NoticeCounts(Out):
 class NoticePage(Out):
     counts: NoticeCounts
     items: list[NoticeOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class ReassignedOut(Out):

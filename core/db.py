@@ -117,7 +117,7 @@ async def ping_db() -> None:
 
 async def migrate(database_url: str) -> list[str]:
     """Apply every pending migration for the dialect of ``database_url``; return their names."""
-    from aerich import Command
+    from aerich import Command  # deferred: aerich is needed only when migrating, not serving
 
     _ensure_sqlite_folder(database_url)
     config = tortoise_config(database_url, with_aerich=True)
@@ -153,7 +153,7 @@ async def _migration_lock(database_url: str) -> AsyncIterator[None]:
 
 async def make_migrations(database_url: str, name: str) -> str | None:
     """Write a new migration for the dialect of ``database_url`` (developer tool)."""
-    from aerich import Command
+    from aerich import Command  # deferred: a developer tool, see ``migrate``
 
     _ensure_sqlite_folder(database_url)
     location = migrations_dir(database_url)

@@ -14,7 +14,7 @@ def create_redis(settings: Settings) -> Redis:
     """A client for the configured server, or a private in-process server when none is set."""
     if settings.redis_url:
         return Redis.from_url(settings.redis_url, decode_responses=False, health_check_interval=30)
-    import fakeredis
+    import fakeredis  # deferred: the embedded stand-in; a deployment with Redis never loads it
 
     return fakeredis.FakeAsyncRedis(decode_responses=False)
 

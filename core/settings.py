@@ -17,6 +17,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.keys import parse_field_keys, parse_jwt_keys
+
 #: Default secrets are only good for the embedded profile; production refuses them.
 DEFAULT_SECRET = "embedded-only-default-secret-change-me-in-production"
 #: The embedded profile's field-encryption key (base64 of 16 bytes); production refuses it.
@@ -279,7 +281,6 @@ class Settings(BaseSettings):
 
     def _key_problems(self) -> list[str]:
         found: list[str] = []
-        from core.keys import parse_field_keys, parse_jwt_keys
 
         try:
             jwt = parse_jwt_keys(self.jwt_keys)

@@ -22,6 +22,7 @@ def local_signing_key(secret_key: str) -> bytes:
 
 def create_object_store(settings: Settings) -> ObjectStore:
     if settings.effective_storage_backend == "local":
+        # deferred, like the S3 store below: a deployment loads the one backend it uses
         from storage.local import DEFAULT_ACCESS_KEY, LocalObjectStore
 
         # The S3 key pair, when set, lets S3 tools presign for the local store too.
@@ -33,6 +34,6 @@ def create_object_store(settings: Settings) -> ObjectStore:
             region=settings.s3_region,
             public_base_url=settings.effective_public_base_url,
         )
-    from storage.s3 import S3ObjectStore
+    from storage.s3 import S3ObjectStore  # deferred: loads the minio SDK
 
     return S3ObjectStore.from_settings(settings)

@@ -7,6 +7,7 @@ look inside):
 - Plain SQL lives in one ``queries.py`` per package (``core.db``'s plumbing aside: connections,
   migrations, locks), with table names from the models: the one place to look when a table
   changes, and the one place where a statement and its ORM twin sit side by side.
+- An import inside a function says why, in a comment on its line or the line above.
 """
 
 from __future__ import annotations
@@ -153,3 +154,38 @@ def test_the_sql_check_sees_statements_and_not_prose() -> None:
     prose = '"""Claims with UPDATE … WHERE id IN (SELECT … FOR UPDATE) and reads FROM it."""\n'
     assert sql_outside_queries_in(prose, "core.worker") == []
     assert sql_outside_queries_in("MESSAGE = '请选择办理事项'\n", "cases.views") == []
+
+
+def local_imports_without_reason_in(source: str, here: str) -> list[str]:
+    """Imports inside a function, with no comment on their line or the line above saying why
+    (a cycle, a heavy library only one command needs, a backend only one deployment loads)."""
+    lines = source.splitlines()
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Import | ast.ImportFrom):
+                line = lines[inner.lineno - 1]
+                above = lines[inner.lineno - 2].strip() if inner.lineno > 1 else ""
+                if "#" not in line and not above.startswith("#"):
+                    found.append(f"{here}:{inner.lineno} imports inside a function")
+    return found
+
+
+def test_function_local_imports_say_why() -> None:
+    found = [
+        reach
+        for path in _modules()
+        for reach in local_imports_without_reason_in(
+            path.read_text(encoding="utf-8"), _module_of(path)
+        )
+    ]
+    assert not found, "function-local imports without a reason:\n" + "\n".join(found)
+
+
+def test_the_local_import_check_wants_a_reason() -> None:
+    bare = "def f():\n    import json\n    return json\n"
+    assert local_imports_without_reason_in(bare, "api.x") == ["api.x:2 imports inside a function"]
+    said = "def f():\n    import json  # deferred: only this command\n    return json\n"
+    assert local_imports_without_reason_in(said, "api.x") == []
