@@ -10,6 +10,7 @@ import httpx
 from sanic import Sanic
 
 from catalog import service as catalog
+from core.calendar import calendar_source
 from core.clock import utcnow
 from tests import factories, images
 from tests.people import Phone
@@ -32,7 +33,9 @@ class CaseCatalogue:
     parallel_material: str
 
 
-async def import_case_catalogue(app: Sanic) -> CaseCatalogue:
+async def import_case_catalogue(app: Sanic, *, audience: str = "person") -> CaseCatalogue:
+    """The case tests' one catalogue: three departments and three items (see ``CaseCatalogue``),
+    open to ``audience`` (``both`` lets companies apply too)."""
     lead = factories.department(name="测试市公安局")
     partner = factories.department(name="测试市市场监督管理局")
     other = factories.department(name="测试市园林局")
@@ -48,6 +51,7 @@ async def import_case_catalogue(app: Sanic) -> CaseCatalogue:
     item = factories.guide(
         lead_department=lead["code"],
         name="户口登记项目变更",
+        audience=audience,
         materials=[id_card, photo, proof],
         form_schema={
             "type": "object",
@@ -63,6 +67,7 @@ async def import_case_catalogue(app: Sanic) -> CaseCatalogue:
     paid_item = factories.guide(
         lead_department=lead["code"],
         name="收费证明办理",
+        audience=audience,
         materials=[paid_material],
         fee={"amount_fen": 5000, "basis": "《测试收费标准》"},
         online_payment=True,
@@ -73,6 +78,7 @@ async def import_case_catalogue(app: Sanic) -> CaseCatalogue:
         lead_department=lead["code"],
         parallel_departments=[partner["code"]],
         name="并联审批测试事项",
+        audience=audience,
         materials=[parallel_material],
         review_steps=[
             {"name": "并联审查", "role": "reviewer"},
@@ -88,6 +94,7 @@ async def import_case_catalogue(app: Sanic) -> CaseCatalogue:
         cache=app.ctx.catalog_cache,
         now=utcnow(),
     )
+    calendar_source.invalidate()  # the tables were emptied: no override of an earlier test
     return CaseCatalogue(
         lead=lead["code"],
         partner=partner["code"],
@@ -101,6 +108,15 @@ async def import_case_catalogue(app: Sanic) -> CaseCatalogue:
         parallel_item=parallel_item["code"],
         parallel_material=parallel_material["code"],
     )
+
+
+def required_materials(cat: CaseCatalogue, item: str) -> list[str]:
+    """The materials an item of the catalogue needs whatever the form says."""
+    return {
+        cat.item: [cat.id_card, cat.photo],
+        cat.paid_item: [cat.paid_material],
+        cat.parallel_item: [cat.parallel_material],
+    }[item]
 
 
 PHOTO = images.png(64, 48)
@@ -127,13 +143,8 @@ async def attach(person: Phone, case_id: int, item: str, material: str) -> dict[
 async def filed(person: Phone, cat: CaseCatalogue, item: str | None = None) -> int:
     """A case submitted with every required material; its id."""
     item = item or cat.item
-    materials = {
-        cat.item: [cat.id_card, cat.photo],
-        cat.paid_item: [cat.paid_material],
-        cat.parallel_item: [cat.parallel_material],
-    }[item]
     case = await draft(person, item)
-    for material in materials:
+    for material in required_materials(cat, item):
         await attach(person, case["id"], item, material)
     submitted = await person.call("POST", f"/api/v1/cases/{case['id']}/submit")
     assert submitted.status_code == 200, submitted.text

@@ -25,15 +25,11 @@ from auth.permissions import Subject
 from cases import filing, prereview, review
 from cases.models import Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import FINAL_STATES, TRANSITIONS, CaseStatus
-from catalog import service as catalog
-from core.calendar import calendar_source
-from core.clock import utcnow
 from core.crypto import FieldCipher
 from core.models import OutboxEvent
 from core.settings import Settings
 from storage.models import Upload, UploadStatus
-from tests import factories
-from tests.cases_flow import CaseCatalogue
+from tests.cases_flow import CaseCatalogue, required_materials
 
 #: The field cipher of the test application (the settings leave the field keys at their
 #: embedded defaults): what the edge passes to the case use cases.
@@ -46,93 +42,6 @@ CHINA = timedelta(hours=8)
 def at(day: date, hour: int = 10) -> datetime:
     """``hour`` o'clock in China on ``day``, as the aware UTC moment the services take."""
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC) - CHINA
-
-
-async def import_catalogue(app: Sanic, *, audience: str = "both") -> CaseCatalogue:
-    """The catalogue of ``tests.cases_flow`` (same shape), with items open to ``audience``, so
-    that companies may apply too."""
-    lead = factories.department(name="测试市公安局")
-    partner = factories.department(name="测试市市场监督管理局")
-    other = factories.department(name="测试市园林局")
-    id_card = factories.material(name="居民身份证", formats=["jpg", "png"], max_files=2)
-    photo = factories.material(name="近期免冠照片", formats=["jpg", "png"], max_files=1)
-    proof = factories.material(
-        name="迁入地住所证明",
-        requirement="conditional",
-        condition="迁入新住所时提供",
-        when={"moving": True},
-        formats=["jpg", "png", "pdf"],
-    )
-    item = factories.guide(
-        lead_department=lead["code"],
-        name="户口登记项目变更",
-        audience=audience,
-        materials=[id_card, photo, proof],
-        form_schema={
-            "type": "object",
-            "properties": {
-                "reason": {"type": "string", "title": "申请原因", "minLength": 2},
-                "moving": {"type": "boolean", "title": "是否迁入新住所"},
-            },
-            "required": ["reason"],
-        },
-        statutory_limit_days=20,
-        promised_limit_days=10,
-        review_steps=[{"name": "审查", "role": "reviewer"}, {"name": "决定", "role": "approver"}],
-    )
-    paid_material = factories.material(name="营业执照", formats=["jpg", "png"])
-    paid_item = factories.guide(
-        lead_department=lead["code"],
-        name="收费证明办理",
-        audience=audience,
-        materials=[paid_material],
-        fee={"amount_fen": 5000, "basis": "《测试收费标准》"},
-        online_payment=True,
-        review_steps=[{"name": "审查决定", "role": "reviewer"}],
-    )
-    parallel_material = factories.material(name="经营场所证明", formats=["jpg", "png"])
-    parallel_item = factories.guide(
-        lead_department=lead["code"],
-        parallel_departments=[partner["code"]],
-        name="并联审批测试事项",
-        audience=audience,
-        materials=[parallel_material],
-        review_steps=[
-            {"name": "并联审查", "role": "reviewer"},
-            {"name": "决定", "role": "approver"},
-        ],
-    )
-    await catalog.import_catalog(
-        document=factories.catalog_file(
-            departments=[lead, partner, other], items=[item, paid_item, parallel_item]
-        ),
-        publish_items=True,
-        actor="test",
-        cache=app.ctx.catalog_cache,
-        now=utcnow(),
-    )
-    calendar_source.invalidate()  # the tables were emptied: no override of an earlier test
-    return CaseCatalogue(
-        lead=lead["code"],
-        partner=partner["code"],
-        other=other["code"],
-        item=item["code"],
-        id_card=id_card["code"],
-        photo=photo["code"],
-        proof=proof["code"],
-        paid_item=paid_item["code"],
-        paid_material=paid_material["code"],
-        parallel_item=parallel_item["code"],
-        parallel_material=parallel_material["code"],
-    )
-
-
-def required_materials(cat: CaseCatalogue, item: str) -> list[str]:
-    return {
-        cat.item: [cat.id_card, cat.photo],
-        cat.paid_item: [cat.paid_material],
-        cat.parallel_item: [cat.parallel_material],
-    }[item]
 
 
 # --- people ----------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from sanic import Sanic
 from auth.permissions import Subject
 from cases.models import AcceptanceCounter, Case
 from core.clock import local_today, utcnow
-from tests.cases_service import import_catalogue, submitted, worker_paused
+from tests.cases_flow import import_case_catalogue
+from tests.cases_service import submitted, worker_paused
 from tests.people import Phone
 from tests.staff import staff_member
 from tests.uploads import citizen, uid
@@ -26,7 +27,7 @@ async def test_many_acceptances_at_once_get_distinct_numbers_in_sequence(
     clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
 ) -> None:
     async with worker_paused(clean):
-        cat = await import_catalogue(clean)
+        cat = await import_case_catalogue(clean, audience="both")
         clerk = await staff_member(
             clean, client, sandbox, department_code=cat.lead, roles=["clerk"]
         )
@@ -71,7 +72,7 @@ async def test_concurrent_acceptances_of_one_case_give_one_number(
     """Two clerks tapping "accept" on the same case at once: one wins; the loser's number is
     rolled back with its transaction, so the sequence has no hole."""
     async with worker_paused(clean):
-        cat = await import_catalogue(clean)
+        cat = await import_case_catalogue(clean, audience="both")
         clerks = [
             await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["clerk"])
             for _ in range(2)

@@ -27,12 +27,11 @@ from auth.permissions import Subject
 from cases import prereview, review
 from cases.models import Case, ReviewTask
 from core.clock import utcnow
-from tests.cases_flow import CaseCatalogue
+from tests.cases_flow import CaseCatalogue, import_case_catalogue
 from tests.cases_service import (
     Desk,
     complete_draft,
     draft,
-    import_catalogue,
     result_pending,
     snapshot,
     submitted,
@@ -132,7 +131,7 @@ class World:
 
 
 async def build_world(app: Sanic, api: httpx.AsyncClient, sandbox: httpx.AsyncClient) -> World:
-    cat = await import_catalogue(app)
+    cat = await import_case_catalogue(app, audience="both")
     citizens: dict[str, Phone] = {}
     for key in [k for k in TABLE if k not in STAFF_ROLES]:
         citizens[key] = await citizen(Phone(api=api, sandbox=sandbox))

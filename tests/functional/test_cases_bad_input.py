@@ -37,7 +37,6 @@ from tests.cases_service import (
     accepted,
     at,
     desk,
-    import_catalogue,
     person,
     snapshot,
     submitted,
@@ -302,7 +301,7 @@ async def test_an_acceptance_on_a_public_holiday_starts_the_clock_the_next_worki
     holiday counts, so the limits end exactly where they would for an acceptance on the last
     working day before it (30 September): promised 10 working days → 20 October (08, 09, 10
     make-up Saturday, 12..16, 19, 20), statutory 20 → 3 November."""
-    cat = await import_catalogue(quiet)
+    cat = await import_case_catalogue(quiet, audience="both")
     staff = await desk(cat)
     applicant_ = await person()
     on_holiday = await accepted(applicant_, cat, staff.clerk, now=at(date(2026, 10, 1)))
@@ -412,7 +411,7 @@ async def test_a_citizen_whose_user_id_is_the_holders_staff_id_holds_nothing(
     from core.clock import utcnow
     from tests.cases_service import in_review
 
-    cat = await import_catalogue(quiet)
+    cat = await import_case_catalogue(quiet, audience="both")
     staff = await desk(cat)
     applicant_ = await person()
     case, _ = await in_review(applicant_, cat, staff, now=utcnow())
@@ -452,7 +451,7 @@ async def test_an_applicant_cannot_write_staff_comments_on_their_own_case(quiet:
     let them through the service's staff acts."""
     from core.clock import utcnow
 
-    cat = await import_catalogue(quiet)
+    cat = await import_case_catalogue(quiet, audience="both")
     owner = await person()
     case = await submitted(owner, cat, now=utcnow())
     before = await snapshot(case.id)

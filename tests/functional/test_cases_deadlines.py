@@ -28,7 +28,7 @@ from cases.models import Case, CaseEvent, CorrectionNotice
 from cases.states import CaseStatus
 from core.calendar import set_override
 from core.clock import utcnow
-from tests.cases_flow import CaseCatalogue
+from tests.cases_flow import CaseCatalogue, import_case_catalogue
 from tests.cases_service import (
     CIPHER,
     Desk,
@@ -36,7 +36,6 @@ from tests.cases_service import (
     at,
     check_case,
     desk,
-    import_catalogue,
     in_review,
     person,
     ready_file,
@@ -55,7 +54,7 @@ class Office:
 @pytest.fixture
 async def office(clean: Sanic) -> AsyncIterator[Office]:
     async with worker_paused(clean):
-        cat = await import_catalogue(clean)
+        cat = await import_case_catalogue(clean, audience="both")
         yield Office(cat=cat, desk=await desk(cat), applicant=await person())
 
 

@@ -33,14 +33,13 @@ from cases import errors, filing, kernel, prereview, review
 from cases.models import Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import FINAL_STATES, CaseStatus
 from core.errors import DomainError
-from tests.cases_flow import CaseCatalogue
+from tests.cases_flow import CaseCatalogue, import_case_catalogue
 from tests.cases_service import (
     CIPHER,
     at,
     check_case,
     complete_draft,
     desk,
-    import_catalogue,
     person,
     ready_file,
     snapshot,
@@ -128,7 +127,7 @@ START = at(date(2026, 9, 21), 9)
 @pytest.fixture
 async def world(clean: Sanic) -> AsyncIterator[World]:
     async with worker_paused(clean):
-        cat = await import_catalogue(clean)
+        cat = await import_case_catalogue(clean, audience="both")
         staff = await desk(cat)
         subjects = {
             "applicant": await person("张三丰"),

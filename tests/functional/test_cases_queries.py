@@ -23,9 +23,8 @@ from auth.permissions import Subject
 from cases import prereview, review
 from cases.models import Case
 from core.clock import utcnow
-from tests.cases_flow import CaseCatalogue, Office, office
+from tests.cases_flow import CaseCatalogue, Office, import_case_catalogue, office
 from tests.cases_service import (
-    import_catalogue,
     ready_file,
     submitted,
     task_of,
@@ -93,7 +92,7 @@ async def busy(
     """One applicant with more than a page of cases: submitted ones for the clerk, accepted
     ones (an open review task each) for the reviewer, finished ones for the dispatcher."""
     async with worker_paused(clean):
-        cat = await import_catalogue(clean)
+        cat = await import_case_catalogue(clean, audience="both")
         staff = await office(clean, client, sandbox, cat)
         person = await citizen(phone())
         me = Subject(kind="user", id=uid(person))

@@ -33,7 +33,6 @@ from tests.cases_flow import (
     import_case_catalogue,
     office,
 )
-from tests.cases_service import import_catalogue
 from tests.people import Phone, id_number
 from tests.staff import StaffMember, staff_member
 from tests.uploads import company_of, grant_mandate, intent, make_agent, uid
@@ -282,7 +281,7 @@ async def test_a_case_leaves_the_list_when_its_mandate_ends_or_its_agent_is_revo
     sandbox: httpx.AsyncClient,
     phone: Callable[[], Phone],
 ) -> None:
-    cat = await import_catalogue(clean, audience="both")  # companies may apply too
+    cat = await import_case_catalogue(clean, audience="both")  # companies may apply too
     principal, relative = await applicant(phone()), await applicant(phone())
     mandate = await grant_mandate(principal, relative, [])
     on_behalf = await draft(relative, cat.item, principal_user_id=uid(principal))

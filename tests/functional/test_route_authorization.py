@@ -53,8 +53,8 @@ from core import clock
 from core.models import OutboxEvent
 from storage.models import Upload
 from tests import factories
-from tests.cases_flow import CaseCatalogue
-from tests.cases_service import CIPHER, import_catalogue, ready_file, worker_paused
+from tests.cases_flow import CaseCatalogue, import_case_catalogue
+from tests.cases_service import CIPHER, ready_file, worker_paused
 from tests.people import id_number
 
 pytestmark = pytest.mark.usefixtures("clean")
@@ -185,7 +185,7 @@ async def _case_in(state: str, world: dict[str, Any], *, company: bool) -> Case:
 
 
 async def build_world(app: Sanic, state: str, sandbox: httpx.AsyncClient) -> World:
-    cat = await import_catalogue(app, audience="both")
+    cat = await import_case_catalogue(app, audience="both")
     now = datetime.now(UTC)
     n = next(_seq)
     users = {}

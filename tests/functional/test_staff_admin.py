@@ -22,7 +22,8 @@ from catalog import service as catalog
 from catalog.models import Item, ItemVersion
 from core.clock import utcnow
 from tests import factories
-from tests.cases_service import draft, import_catalogue, submitted
+from tests.cases_flow import import_case_catalogue
+from tests.cases_service import draft, submitted
 from tests.functional.test_http_edge import assert_envelope
 from tests.people import Phone, id_number
 from tests.staff import StaffMember, create_staff, staff_member, username
@@ -668,7 +669,7 @@ async def applicant(phone: Callable[[], Phone]) -> Phone:
 async def handling(clean: Sanic, applicant: Phone) -> str:
     """The department handling a submitted case of the applicant: its staff may need the full
     identifiers, with a reason."""
-    cat = await import_catalogue(clean)
+    cat = await import_case_catalogue(clean, audience="both")
     me = Subject(kind="user", id=applicant.tokens["user"]["id"])
     await submitted(me, cat, now=utcnow())
     return cat.lead
@@ -797,7 +798,7 @@ async def test_staff_of_a_department_without_a_case_of_the_person_cannot_reveal(
 
     assert_envelope(refused, 403, "auth.no_case_of_person")
     assert applicant.id_number not in refused.text
-    cat = await import_catalogue(clean)
+    cat = await import_case_catalogue(clean, audience="both")
     await draft(Subject(kind="user", id=user_id), cat.item, now=utcnow())
     drafts_clerk = await staff_member(
         clean, client, sandbox, department_code=cat.lead, roles=["clerk"]
