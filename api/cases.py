@@ -9,6 +9,7 @@ update the card it shows without reloading the case.
 from __future__ import annotations
 
 import json as stdjson
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -308,6 +309,21 @@ class TextIn(In):
     text: str = Field(min_length=1, max_length=2000)
 
 
+#: A step of a case's handling: it answers the case's new state; a state that has moved on is a
+#: 409, and a retry with the same Idempotency-Key gets the first answer.
+_case_step = partial(_staff, target="case", out=CaseStateOut, errors=(409,), idempotent=True)
+
+
+async def _take_step(
+    request: Request, case_id: int, use_case: Callable[..., Awaitable[Case]], shape: type[In]
+) -> HTTPResponse:
+    """A step's handler: the staff member, the body's fields as the use case's keywords (the
+    bodies are named after them), and the moment."""
+    subject = await guards.staff(request)
+    fields = body(request, shape).model_dump()
+    return _ok(await use_case(subject=subject, case_id=case_id, now=utcnow(), **fields))
+
+
 @bp.get("/staff/inbox")
 @_staff(
     "The inbox of one of my roles, with counts",
@@ -399,67 +415,40 @@ async def reveal_form_field(request: Request, case_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/cases/<case_id:int>/accept")
-@_staff(
+@_case_step(
     "Accept (受理): acceptance number and due dates",
     action=Action.accept,
-    target="case",
     body=CommentIn,
-    out=CaseStateOut,
-    errors=(409,),
-    idempotent=True,
 )
 async def accept(request: Request, case_id: int) -> HTTPResponse:
-    subject = await guards.staff(request)
-    data = body(request, CommentIn)
-    return _ok(
-        await prereview.accept(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
-    )
+    return await _take_step(request, case_id, prereview.accept, CommentIn)
 
 
 @bp.post("/staff/cases/<case_id:int>/refuse")
-@_staff(
+@_case_step(
     "Refuse acceptance (不予受理) with reasons",
     action=Action.accept,
-    target="case",
     body=ReasonsIn,
-    out=CaseStateOut,
-    errors=(409,),
-    idempotent=True,
 )
 async def refuse(request: Request, case_id: int) -> HTTPResponse:
-    subject = await guards.staff(request)
-    data = body(request, ReasonsIn)
-    return _ok(
-        await prereview.refuse(subject=subject, case_id=case_id, reasons=data.reasons, now=utcnow())
-    )
+    return await _take_step(request, case_id, prereview.refuse, ReasonsIn)
 
 
 @bp.post("/staff/cases/<case_id:int>/corrections")
-@_staff(
+@_case_step(
     "One-time notice of every correction (一次性告知): the clerk at pre-review, the holder of "
     "the case's task during review",
     action=(Action.accept, Action.review, Action.approve),
-    target="case",
     body=CorrectionIn,
-    out=CaseStateOut,
-    errors=(409,),
-    idempotent=True,
 )
 async def corrections(request: Request, case_id: int) -> HTTPResponse:
-    subject = await guards.staff(request)
-    data = body(request, CorrectionIn)
-    case = await prereview.request_correction(
-        subject=subject,
-        case_id=case_id,
-        items=[i.model_dump() for i in data.items],
-        comment=data.comment,
-        now=utcnow(),
-    )
-    return _ok(case)
+    return await _take_step(request, case_id, prereview.request_correction, CorrectionIn)
 
 
 #: A review step is reviewed or approved, as its role says.
 REVIEW_STEP = (Action.review, Action.approve)
+#: An act on a review task, by the role the task names.
+_task_step = partial(_staff, action=REVIEW_STEP, target="task", errors=(409,), idempotent=True)
 
 
 def _task(task: Any) -> HTTPResponse:
@@ -467,13 +456,9 @@ def _task(task: Any) -> HTTPResponse:
 
 
 @bp.post("/staff/tasks/<task_id:int>/claim")
-@_staff(
+@_task_step(
     "Take a review task from the department queue",
-    action=REVIEW_STEP,
-    target="task",
     out=TaskStateOut,
-    errors=(409,),
-    idempotent=True,
     description="Reviewers and approvers: the task's role decides which of the two may.",
 )
 async def claim(request: Request, task_id: int) -> HTTPResponse:
@@ -482,13 +467,9 @@ async def claim(request: Request, task_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/tasks/<task_id:int>/release")
-@_staff(
+@_task_step(
     "Put a task back in the department queue",
-    action=REVIEW_STEP,
-    target="task",
     out=TaskStateOut,
-    errors=(409,),
-    idempotent=True,
 )
 async def release(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -496,14 +477,10 @@ async def release(request: Request, task_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/tasks/<task_id:int>/decide")
-@_staff(
+@_task_step(
     "Pass or deny my step, with reasons",
-    action=REVIEW_STEP,
-    target="task",
     body=DecideIn,
     out=CaseStateOut,
-    errors=(409,),
-    idempotent=True,
 )
 async def decide(request: Request, task_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
@@ -515,58 +492,33 @@ async def decide(request: Request, task_id: int) -> HTTPResponse:
 
 
 @bp.post("/staff/cases/<case_id:int>/suspend")
-@_staff(
+@_case_step(
     "Start a special procedure: the clock stops (the holder of the case's task)",
     action=REVIEW_STEP,
-    target="case",
     body=SuspendIn,
-    out=CaseStateOut,
-    errors=(409,),
-    idempotent=True,
 )
 async def suspend(request: Request, case_id: int) -> HTTPResponse:
-    subject = await guards.staff(request)
-    data = body(request, SuspendIn)
-    case = await review.suspend(
-        subject=subject, case_id=case_id, procedure=data.procedure, reason=data.reason, now=utcnow()
-    )
-    return _ok(case)
+    return await _take_step(request, case_id, review.suspend, SuspendIn)
 
 
 @bp.post("/staff/cases/<case_id:int>/resume")
-@_staff(
+@_case_step(
     "End the special procedure: the due dates move (the holder of the case's task)",
     action=REVIEW_STEP,
-    target="case",
     body=CommentIn,
-    out=CaseStateOut,
-    errors=(409,),
-    idempotent=True,
 )
 async def resume(request: Request, case_id: int) -> HTTPResponse:
-    subject = await guards.staff(request)
-    data = body(request, CommentIn)
-    return _ok(
-        await review.resume(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
-    )
+    return await _take_step(request, case_id, review.resume, CommentIn)
 
 
 @bp.post("/staff/cases/<case_id:int>/complete")
-@_staff(
+@_case_step(
     "Record the result served: the case is completed",
     action=Action.dispatch,
-    target="case",
     body=CommentIn,
-    out=CaseStateOut,
-    errors=(409,),
-    idempotent=True,
 )
 async def complete(request: Request, case_id: int) -> HTTPResponse:
-    subject = await guards.staff(request)
-    data = body(request, CommentIn)
-    return _ok(
-        await review.complete(subject=subject, case_id=case_id, comment=data.comment, now=utcnow())
-    )
+    return await _take_step(request, case_id, review.complete, CommentIn)
 
 
 @bp.post("/staff/cases/<case_id:int>/comments")
