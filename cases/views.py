@@ -10,6 +10,7 @@ import hmac
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from auth.models import Company, User
@@ -391,28 +392,21 @@ async def my_cases(
             raise PermissionDenied(details={"action": Action.view.value})
     if standing is None and subject.id in _FILED:
         standing = await standing_of(subject.id, today=today, everything=True)
-    statuses = STATUS_GROUPS[group] if group else None
-    found = await citizen_case_rows(
+    rows_for = partial(
+        citizen_case_rows,
         user_id=subject.id,
         company_id=company_id,
-        standing=standing,
-        statuses=statuses,
+        statuses=STATUS_GROUPS[group] if group else None,
         after=after,
         limit=limit,
     )
+    found = await rows_for(standing=standing)
     if standing is None and (not found or found[0]["filed"]):
         # They filed for others (or the page is empty, and the probe with it): the exact rule.
         if found:
             _remember_filer(subject.id)
         standing = await standing_of(subject.id, today=today, everything=True)
-        found = await citizen_case_rows(
-            user_id=subject.id,
-            company_id=company_id,
-            standing=standing,
-            statuses=statuses,
-            after=after,
-            limit=limit,
-        )
+        found = await rows_for(standing=standing)
     page, next_cursor = _page(found, limit, secret, paging)
     if standing is not None:
         page = [r for r in page if citizen_may(standing, Action.view, _row_target(r))]

@@ -39,6 +39,9 @@ from core.settings import Settings
 from tests.people import Phone
 from tests.processes import clean_env, free_port, running
 
+#: Fixtures shared by several modules, from their own files.
+pytest_plugins = ["tests.upload_fixtures"]
+
 PROFILE = os.environ.get("ZB_TEST_PROFILE", "embedded")
 Sanic.test_mode = True
 

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,35 +34,13 @@ from tests.uploads import (
     Catalogue,
     complete,
     download,
-    import_catalogue,
     keys,
     policy,
     post_to_store,
     uploaded,
-    wipe_store,
 )
 
 NOTHING = {"abandoned": 0, "unattached": 0, "stray_incoming": 0}
-
-
-@pytest.fixture
-async def cat(clean: Sanic) -> AsyncIterator[Catalogue]:
-    """The catalogue, on an empty object store (left empty for the tests after this one)."""
-    await wipe_store(clean.ctx.store)
-    yield await import_catalogue(clean)
-    await wipe_store(clean.ctx.store)
-
-
-@pytest.fixture
-def store(clean: Sanic) -> ObjectStore:
-    return clean.ctx.store  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def me(cat: Catalogue, phone: Callable[[], Phone]) -> Phone:
-    person = phone()
-    await person.login()
-    return person
 
 
 async def run(clean: Sanic, now: datetime) -> dict[str, int]:

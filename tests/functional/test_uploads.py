@@ -14,7 +14,7 @@ import base64
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -41,7 +41,6 @@ from tests.uploads import (
     decode_policy,
     download,
     grant_mandate,
-    import_catalogue,
     intent,
     keys,
     make_agent,
@@ -49,30 +48,9 @@ from tests.uploads import (
     post_to_store,
     uid,
     uploaded,
-    wipe_store,
 )
 
 MB = 1024 * 1024
-
-
-@pytest.fixture
-async def cat(clean: Sanic) -> AsyncIterator[Catalogue]:
-    """The catalogue, on an empty object store (left empty for the tests after this one)."""
-    await wipe_store(clean.ctx.store)
-    yield await import_catalogue(clean)
-    await wipe_store(clean.ctx.store)
-
-
-@pytest.fixture
-def store(clean: Sanic) -> ObjectStore:
-    return clean.ctx.store  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def me(cat: Catalogue, phone: Callable[[], Phone]) -> Phone:
-    person = phone()
-    await person.login()
-    return person
 
 
 async def no_upload_rows() -> None:
