@@ -9,7 +9,7 @@ person or fail a call; a provider without a stand fails the suite, so none goes 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -18,7 +18,13 @@ import pytest
 from auth.providers.base import ProviderUnavailable, RealnameOutcome, RealnameProvider
 from auth.providers.factory import REALNAME_PROVIDERS, realname_provider
 from core.settings import Settings
-from tests.processes import free_port
+from tests.contract.ports import (
+    StandFactory,
+    missing_stands,
+    nowhere,
+    sandbox_peer,
+    stand_fixture,
+)
 
 ID_NUMBER = "360426199101010071"
 #: A valid number whose check character is ``X``: sent as it is, upper case.
@@ -40,32 +46,24 @@ class Stand:
 
 @asynccontextmanager
 async def sandbox_stand(sandbox_url: str, http: httpx.AsyncClient) -> AsyncIterator[Stand]:
-    async def control(path: str, body: dict[str, str]) -> None:
-        response = await http.post(f"{sandbox_url}/realname/_control/{path}", json=body)
-        assert response.status_code == 200, response.text
+    async with sandbox_peer(http, sandbox_url, "realname") as control:
 
-    async def hold(name: str, id_number: str) -> None:
-        await control("person", {"name": name, "id_number": id_number})
+        async def hold(name: str, id_number: str) -> None:
+            await control("person", {"name": name, "id_number": id_number})
 
-    async def fail(id_number: str) -> None:
-        await control("outcome", {"id_number": id_number, "outcome": "unavailable"})
+        async def fail(id_number: str) -> None:
+            await control("outcome", {"id_number": id_number, "outcome": "unavailable"})
 
-    nowhere = f"http://127.0.0.1:{free_port()}/sandbox"
-    await control("reset", {})
-    try:
         yield Stand(
             provider=realname_provider(_settings("sandbox", sandbox_url), http),
             hold=hold,
             fail=fail,
-            unreachable=realname_provider(_settings("sandbox", nowhere), http),
+            unreachable=realname_provider(_settings("sandbox", nowhere()), http),
         )
-    finally:
-        await control("reset", {})
 
 
-STANDS: dict[str, Callable[[str, httpx.AsyncClient], AbstractAsyncContextManager[Stand]]] = {
-    "sandbox": sandbox_stand,
-}
+STANDS: dict[str, StandFactory[Stand]] = {"sandbox": sandbox_stand}
+stand = stand_fixture(STANDS)
 
 
 def _settings(name: str, base_url: str) -> Settings:
@@ -77,16 +75,7 @@ def _settings(name: str, base_url: str) -> Settings:
 
 
 def test_every_provider_has_a_stand() -> None:
-    assert set(STANDS) == set(REALNAME_PROVIDERS)
-
-
-@pytest.fixture(params=sorted(REALNAME_PROVIDERS))
-async def stand(request: pytest.FixtureRequest, sandbox_url: str) -> AsyncIterator[Stand]:
-    async with (
-        httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http,
-        STANDS[request.param](sandbox_url, http) as built,
-    ):
-        yield built
+    assert not missing_stands(STANDS, REALNAME_PROVIDERS)
 
 
 async def test_the_name_the_authority_holds_matches(stand: Stand) -> None:

@@ -8,7 +8,7 @@ its stand says how to make the peer hold a company; a provider without a stand f
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 
 import httpx
@@ -22,7 +22,13 @@ from auth.providers.base import (
 )
 from auth.providers.factory import COMPANY_REGISTRIES, company_registry
 from core.settings import Settings
-from tests.processes import free_port
+from tests.contract.ports import (
+    StandFactory,
+    missing_stands,
+    nowhere,
+    sandbox_peer,
+    stand_fixture,
+)
 
 HELD = RegistryRecord(
     uscc="91110000600037341L",
@@ -45,28 +51,20 @@ class Stand:
 
 @asynccontextmanager
 async def sandbox_stand(sandbox_url: str, http: httpx.AsyncClient) -> AsyncIterator[Stand]:
-    async def control(path: str, body: dict[str, str]) -> None:
-        response = await http.post(f"{sandbox_url}/registry/_control/{path}", json=body)
-        assert response.status_code == 200, response.text
+    async with sandbox_peer(http, sandbox_url, "registry") as control:
 
-    async def hold(record: RegistryRecord) -> None:
-        await control("company", asdict(record))
+        async def hold(record: RegistryRecord) -> None:
+            await control("company", asdict(record))
 
-    nowhere = f"http://127.0.0.1:{free_port()}/sandbox"
-    await control("reset", {})
-    try:
         yield Stand(
             registry=company_registry(_settings("sandbox", sandbox_url), http),
             hold=hold,
-            unreachable=company_registry(_settings("sandbox", nowhere), http),
+            unreachable=company_registry(_settings("sandbox", nowhere()), http),
         )
-    finally:
-        await control("reset", {})
 
 
-STANDS: dict[str, Callable[[str, httpx.AsyncClient], AbstractAsyncContextManager[Stand]]] = {
-    "sandbox": sandbox_stand,
-}
+STANDS: dict[str, StandFactory[Stand]] = {"sandbox": sandbox_stand}
+stand = stand_fixture(STANDS)
 
 
 def _settings(name: str, base_url: str) -> Settings:
@@ -78,16 +76,7 @@ def _settings(name: str, base_url: str) -> Settings:
 
 
 def test_every_provider_has_a_stand() -> None:
-    assert set(STANDS) == set(COMPANY_REGISTRIES)
-
-
-@pytest.fixture(params=sorted(COMPANY_REGISTRIES))
-async def stand(request: pytest.FixtureRequest, sandbox_url: str) -> AsyncIterator[Stand]:
-    async with (
-        httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http,
-        STANDS[request.param](sandbox_url, http) as built,
-    ):
-        yield built
+    assert not missing_stands(STANDS, COMPANY_REGISTRIES)
 
 
 async def test_a_held_company_is_returned_as_the_registry_holds_it(stand: Stand) -> None:
