@@ -81,3 +81,13 @@ class ObjectTooLarge(Exception):
 
 class ObjectMissing(Exception):
     """Raised by ``read`` when the object does not exist."""
+
+
+def readable(key: str, info: ObjectInfo | None, max_bytes: int) -> ObjectInfo:
+    """What every adapter's ``read`` checks before reading: the object exists and is no larger
+    than the caller allowed."""
+    if info is None:
+        raise ObjectMissing(key)
+    if info.size > max_bytes:
+        raise ObjectTooLarge(f"{key}: {info.size} bytes > {max_bytes}")
+    return info

@@ -36,7 +36,7 @@ from typing import Any, BinaryIO, ClassVar
 from urllib.parse import urlsplit
 
 from storage import sigv4
-from storage.base import ObjectInfo, ObjectMissing, ObjectTooLarge, PresignedPost
+from storage.base import ObjectInfo, ObjectMissing, ObjectTooLarge, PresignedPost, readable
 
 ALGORITHM = sigv4.ALGORITHM
 #: The access key of the local store when ``ZB_S3_ACCESS_KEY`` is not set. Access keys are not
@@ -613,11 +613,7 @@ class LocalObjectStore:
 
     async def read(self, key: str, *, max_bytes: int) -> bytes:
         def read_sync() -> bytes:
-            info = self._stat_sync(key)
-            if info is None:
-                raise ObjectMissing(key)
-            if info.size > max_bytes:
-                raise ObjectTooLarge(f"{key}: {info.size} bytes > {max_bytes}")
+            readable(key, self._stat_sync(key), max_bytes)
             try:
                 with self._data_path(key).open("rb") as handle:
                     data = handle.read(max_bytes + 1)

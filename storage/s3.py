@@ -28,7 +28,7 @@ from minio.datatypes import PostPolicy
 from minio.error import InvalidResponseError, S3Error
 from minio.sse import SseS3
 
-from storage.base import ObjectInfo, ObjectMissing, ObjectTooLarge, PresignedPost
+from storage.base import ObjectInfo, ObjectMissing, ObjectTooLarge, PresignedPost, readable
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -217,11 +217,7 @@ class S3ObjectStore:
 
     async def read(self, key: str, *, max_bytes: int) -> bytes:
         def read_sync() -> bytes:
-            info = self._stat_sync(key)
-            if info is None:
-                raise ObjectMissing(key)
-            if info.size > max_bytes:
-                raise ObjectTooLarge(f"{key}: {info.size} bytes > {max_bytes}")
+            readable(key, self._stat_sync(key), max_bytes)
             try:
                 response = self._internal.get_object(self.bucket, key)
             except (S3Error, InvalidResponseError) as exc:
