@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
-from sanic import Request
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
 
 
 def json_object(request: Request) -> dict[str, Any] | None:
@@ -29,3 +31,22 @@ def text_field(data: dict[str, Any], key: str, *, max_length: int = 256) -> str 
     if isinstance(value, str) and 0 < len(value) <= max_length:
         return value
     return None
+
+
+class PeerState(Protocol):
+    def stats(self) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+
+def add_state_controls(bp: Blueprint, state: PeerState) -> None:
+    """A peer's ``_control/stats`` (what tests count) and ``_control/reset`` (where each starts)."""
+
+    @bp.get("/_control/stats", name="control_stats")
+    async def stats(request: Request) -> HTTPResponse:
+        return json_response(state.stats())
+
+    @bp.post("/_control/reset", name="control_reset")
+    async def reset(request: Request) -> HTTPResponse:
+        state.reset()
+        return json_response({"reset": True})

@@ -29,7 +29,7 @@ from typing import Literal
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from sandbox._http import json_object, text_field
+from sandbox._http import add_state_controls, json_object, text_field
 from sandbox.identifiers import is_valid_id_number
 
 Outcome = Literal["match", "mismatch", "unavailable"]
@@ -126,13 +126,5 @@ def realname_blueprint(state: RealnameSandbox) -> Blueprint:
         state.register_person(id_number, name)
         return json({"id_number": id_number, "name": name})
 
-    @bp.get("/_control/stats", name="control_stats")
-    async def stats(request: Request) -> HTTPResponse:
-        return json(state.stats())
-
-    @bp.post("/_control/reset", name="control_reset")
-    async def reset(request: Request) -> HTTPResponse:
-        state.reset()
-        return json({"reset": True})
-
+    add_state_controls(bp, state)
     return bp

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from sandbox._http import json_object, text_field
+from sandbox._http import add_state_controls, json_object, text_field
 from sandbox.identifiers import is_valid_id_number, is_valid_uscc
 
 
@@ -121,13 +121,5 @@ def registry_blueprint(state: RegistrySandbox) -> Blueprint:
             return json({"error": "bad_request", "message": str(exc)}, status=400)
         return json(record.to_json(), ensure_ascii=False)
 
-    @bp.get("/_control/stats", name="control_stats")
-    async def stats(request: Request) -> HTTPResponse:
-        return json(state.stats())
-
-    @bp.post("/_control/reset", name="control_reset")
-    async def reset(request: Request) -> HTTPResponse:
-        state.reset()
-        return json({"reset": True})
-
+    add_state_controls(bp, state)
     return bp

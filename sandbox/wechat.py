@@ -256,9 +256,7 @@ class WeChatSandbox:
     on the single-worker server each request sees and leaves a consistent state.
     """
 
-    def __init__(
-        self, *, appid: str, secret: str, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, *, appid: str, secret: str, clock: Callable[[], float] = time.time) -> None:
         self.appid = appid
         self.secret = secret
         self._clock = clock
@@ -361,9 +359,7 @@ class WeChatSandbox:
         else:
             self._high_risk.discard(openid)
 
-    def issue_phone_code(
-        self, *, openid: str, phone_number: str, country_code: str = "86"
-    ) -> str:
+    def issue_phone_code(self, *, openid: str, phone_number: str, country_code: str = "86") -> str:
         """User ``openid`` tapped "allow" on a ``getPhoneNumber`` button: a code bound to them."""
         if openid not in self._unionids:
             raise ControlError(400, 40003, "openid unknown to this app: log the user in first")
@@ -752,9 +748,7 @@ def _rid(now: float) -> str:
 
 def _valid_openid(value: Any) -> TypeGuard[str]:
     return (
-        isinstance(value, str)
-        and 0 < len(value) <= 64
-        and all(c in _OPENID_CHARS for c in value)
+        isinstance(value, str) and 0 < len(value) <= 64 and all(c in _OPENID_CHARS for c in value)
     )
 
 
