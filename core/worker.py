@@ -443,14 +443,16 @@ class Worker:
             "attempt": event.attempts,
             "error": error,
         }
+        # The lease is given up either way, with what was learnt.
+        released = {
+            "last_error": error,
+            "locked_by": "",
+            "locked_until": None,
+            "done_handlers": done,
+        }
         if event.attempts >= self.config.max_attempts:
             changed = await OutboxEvent.filter(id=event.id, locked_by=self.id).update(
-                status="dead",
-                dead_at=now,
-                last_error=error,
-                locked_by="",
-                locked_until=None,
-                done_handlers=done,
+                status="dead", dead_at=now, **released
             )
             if not changed:
                 return self._lost(event)
@@ -463,11 +465,7 @@ class Worker:
             rng=self._rng,
         )
         changed = await OutboxEvent.filter(id=event.id, locked_by=self.id).update(
-            available_at=now + timedelta(seconds=delay),
-            last_error=error,
-            locked_by="",
-            locked_until=None,
-            done_handlers=done,
+            available_at=now + timedelta(seconds=delay), **released
         )
         if not changed:
             return self._lost(event)
