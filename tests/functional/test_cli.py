@@ -11,7 +11,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from tests import factories
+from tests.processes import zhangban
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("ZB_TEST_PROFILE", "embedded") != "embedded",
@@ -32,20 +32,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def cli_env(var_dir: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ZB_")}
     return env | {"ZB_VAR_DIR": str(var_dir)} | extra
-
-
-def zhangban(
-    env: dict[str, str], *args: str, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

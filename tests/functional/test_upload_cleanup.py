@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from storage.models import Upload
 from tests import images
 from tests.functional.test_http_edge import assert_envelope
 from tests.people import Phone
-from tests.processes import ROOT, clean_env
+from tests.processes import clean_env, zhangban
 from tests.uploads import (
     Catalogue,
     complete,
@@ -247,18 +245,6 @@ async def test_an_upload_deleted_while_its_completion_runs_stays_deleted(
 # --------------------------------------------------------------------------------------------
 # The console command
 # --------------------------------------------------------------------------------------------
-
-
-def zhangban(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
 
 
 @pytest.mark.skipif(

@@ -30,7 +30,7 @@ from sanic import Sanic
 from core.models import OutboxEvent
 from core.outbox import emit
 from tests import worker_probe
-from tests.processes import ROOT, clean_env
+from tests.processes import ROOT, clean_env, zhangban
 
 EVENTS = 12
 SLEEP_S = 0.25
@@ -152,18 +152,6 @@ async def test_every_event_is_delivered_after_a_worker_is_killed_mid_delivery(
     pids = {pid for _, i, pid in lines if i == victim}
     assert len(pids) == 2  # begun by the killed worker, finished by its successor
     assert os.getpid() not in {pid for _, _, pid in lines}
-
-
-def zhangban(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
 
 
 async def test_dead_letters_from_the_command_line(paused: Sanic, tmp_path: Path) -> None:
