@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse, empty, json
 
 from api import guards
 from api.endpoint import Audience, Code, IntId, endpoint
-from api.params import body, query
+from api.params import body, paging, query
 from api.schemas import (
     CaseDetailOut,
     CasePage,
@@ -49,7 +49,6 @@ from cases.models import Case
 from cases.states import STATUS_LABELS, CaseStatus
 from core.clock import utcnow
 from core.errors import NotFound
-from core.paging import page_size
 from core.ratelimit import hit
 
 bp = Blueprint("cases", url_prefix="/api/v1")
@@ -159,16 +158,11 @@ async def create(request: Request) -> HTTPResponse:
 async def list_mine(request: Request) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     params = query(request, CaseListQuery)
-    settings = request.app.ctx.settings
     result = await views.my_cases(
         subject=subject,
         company_id=params.company_id,
         group=params.group,
-        cursor=params.cursor,
-        limit=page_size(
-            params.limit, default=settings.page_size_default, maximum=settings.page_size_max
-        ),
-        secret=settings.secret_key,
+        **paging(request, params),
         now=utcnow(),
         yellow_days=_yellow(request),
     )
@@ -340,15 +334,10 @@ async def inbox(request: Request) -> HTTPResponse:
         subject, STEP_ACTIONS[StaffRole(params.role)], departments(subject.department_code)
     ):
         raise errors.RoleNotAllowed(details={"required_role": params.role})
-    settings = request.app.ctx.settings
     result = await views.staff_inbox(
         subject=subject,
         role=params.role,
-        cursor=params.cursor,
-        limit=page_size(
-            params.limit, default=settings.page_size_default, maximum=settings.page_size_max
-        ),
-        secret=settings.secret_key,
+        **paging(request, params),
         now=utcnow(),
         yellow_days=_yellow(request),
     )

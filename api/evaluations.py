@@ -11,12 +11,11 @@ from sanic.response import HTTPResponse, json
 
 from api import guards
 from api.endpoint import Audience, Code, endpoint
-from api.params import body, query
+from api.params import body, paging, query
 from api.schemas import In, NextCursor, Out, PageQuery, Query
 from auth.permissions import Action
 from cases import evaluation
 from core.clock import utcnow
-from core.paging import page_size
 
 bp = Blueprint("evaluations", url_prefix="/api/v1")
 
@@ -124,16 +123,11 @@ async def rate(request: Request, case_id: int) -> HTTPResponse:
 async def staff_list(request: Request) -> HTTPResponse:
     subject = await guards.staff(request)
     params = query(request, EvaluationListQuery)
-    settings = request.app.ctx.settings
     result = await evaluation.list_for_staff(
         subject=subject,
         department=params.department,
         follow_up=params.follow_up,
-        cursor=params.cursor,
-        limit=page_size(
-            params.limit, default=settings.page_size_default, maximum=settings.page_size_max
-        ),
-        secret=settings.secret_key,
+        **paging(request, params),
     )
     return json(result, ensure_ascii=False)
 

@@ -15,13 +15,11 @@ from sanic.response import HTTPResponse, json
 
 from api import guards
 from api.endpoint import Audience, endpoint
-from api.params import query
+from api.params import paging, query
 from api.schemas import NextCursor, Out, PageQuery
 from auth.permissions import Action
 from core import outbox
 from core.clock import utcnow
-from core.paging import page_size
-from core.settings import Settings
 
 bp = Blueprint("outbox_admin", url_prefix="/api/v1/admin/outbox")
 
@@ -67,16 +65,11 @@ _route = partial(
     headers={"Cache-Control": "no-store"},
 )
 async def list_events(request: Request) -> HTTPResponse:
-    settings: Settings = request.app.ctx.settings
     params = query(request, OutboxQuery)
     page = await outbox.list_events(
         status=params.status,
         topic=params.topic,
-        cursor=params.cursor,
-        limit=page_size(
-            params.limit, default=settings.page_size_default, maximum=settings.page_size_max
-        ),
-        secret=settings.secret_key,
+        **paging(request, params),
     )
     return json(page, ensure_ascii=False, headers={"Cache-Control": "no-store"})
 

@@ -8,7 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 
 from api.endpoint import Audience, endpoint
-from api.params import query
+from api.params import paging, query
 from api.schemas import (
     DepartmentOut,
     DepartmentPage,
@@ -20,18 +20,12 @@ from api.schemas import (
     ThemeQuery,
 )
 from catalog import service as catalog
-from core.paging import page_size
-from core.settings import Settings
 
 bp = Blueprint("public", url_prefix="/api/v1")
 
 _JSON = "application/json"
 #: Guides change only when a version is published; phones may reuse them briefly.
 _CACHE_CONTROL = {"Cache-Control": "public, max-age=60"}
-
-
-def _limit(settings: Settings, requested: int | None) -> int:
-    return page_size(requested, default=settings.page_size_default, maximum=settings.page_size_max)
 
 
 def _public(summary: str, **kwargs: Any) -> Any:
@@ -52,7 +46,6 @@ def _public(summary: str, **kwargs: Any) -> Any:
     errors=(404,),
 )
 async def search_items(request: Request) -> HTTPResponse:
-    settings: Settings = request.app.ctx.settings
     params = query(request, ItemSearchQuery)
     filters = catalog.SearchFilters(
         query=catalog.normalise_query(params.q),
@@ -64,9 +57,7 @@ async def search_items(request: Request) -> HTTPResponse:
     )
     body = await catalog.search_items_json(
         filters=filters,
-        cursor=params.cursor,
-        limit=_limit(settings, params.limit),
-        secret=settings.secret_key,
+        **paging(request, params),
         cache=request.app.ctx.catalog_cache,
     )
     return raw(body, content_type=_JSON, headers=_CACHE_CONTROL)
@@ -89,14 +80,11 @@ async def get_item(request: Request, code: str) -> HTTPResponse:
     errors=(404,),
 )
 async def list_departments(request: Request) -> HTTPResponse:
-    settings: Settings = request.app.ctx.settings
     params = query(request, DepartmentQuery)
     page = await catalog.list_departments(
         level=params.level.value if params.level else None,
         parent=params.parent,
-        cursor=params.cursor,
-        limit=_limit(settings, params.limit),
-        secret=settings.secret_key,
+        **paging(request, params),
     )
     return json(page, ensure_ascii=False)
 

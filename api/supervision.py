@@ -15,12 +15,11 @@ from sanic.response import HTTPResponse, json
 
 from api import guards
 from api.endpoint import Audience, Code, IntId, endpoint
-from api.params import body, query
+from api.params import body, paging, query
 from api.schemas import CaseSummary, In, NextCursor, Out, PageQuery, Query
 from auth.permissions import Action
 from cases import supervision
 from core.clock import utcnow
-from core.paging import page_size
 
 bp = Blueprint("supervision", url_prefix="/api/v1")
 
@@ -132,11 +131,6 @@ def _yellow(request: Request) -> int:
     return int(request.app.ctx.settings.case_yellow_card_days)
 
 
-def _limit(request: Request, requested: int | None) -> int:
-    settings = request.app.ctx.settings
-    return page_size(requested, default=settings.page_size_default, maximum=settings.page_size_max)
-
-
 @bp.get("/supervisor/board")
 @_route(
     "Cards of a department: red, yellow, running, paused",
@@ -173,9 +167,7 @@ async def carded(request: Request) -> HTTPResponse:
         subject=subject,
         department=params.department,
         card_=params.card,
-        cursor=params.cursor,
-        limit=_limit(request, params.limit),
-        secret=request.app.ctx.settings.secret_key,
+        **paging(request, params),
         now=utcnow(),
         yellow_days=_yellow(request),
     )
@@ -254,9 +246,7 @@ async def my_notices(request: Request) -> HTTPResponse:
     params = query(request, PageQuery)
     result = await supervision.my_notices(
         subject=subject,
-        cursor=params.cursor,
-        limit=_limit(request, params.limit),
-        secret=request.app.ctx.settings.secret_key,
+        **paging(request, params),
     )
     return json(result, ensure_ascii=False)
 
