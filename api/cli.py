@@ -40,6 +40,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    # The address given on the command line is the server's address everywhere it is derived:
+    # the links phones get (ZB_PUBLIC_BASE_URL's default) and the mounted sandbox peers.
+    settings = settings.model_copy(update={"host": host, "port": port, "workers": workers})
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
     app.prepare(

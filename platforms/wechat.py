@@ -291,10 +291,14 @@ class WeChatClient:
 
     def _code_to_session_blocking(self, code: str) -> dict[str, Any]:
         # Deferred with the SDK itself (see ``_sdk``).
+        from requests import RequestException
         from wechatpy.exceptions import WeChatClientException
 
         try:
             result: dict[str, Any] = self._sdk().wxa.code_to_session(code)
+        except (RequestException, ValueError) as exc:
+            # WeChat not reached, or no JSON back: busy (-1), as for the token and the phone.
+            raise WeChatError(-1, type(exc).__name__) from None
         except WeChatClientException as exc:
             # Network failures carry no errcode: they count as -1 (busy), like WeChat's own.
             errcode = int(getattr(exc, "errcode", None) or -1)

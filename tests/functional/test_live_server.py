@@ -7,6 +7,7 @@ that workers start together without racing on the schema (they never generate it
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -93,3 +94,31 @@ def test_a_request_line_with_control_bytes_gets_the_envelope(
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400"), answer[:200]
     assert json.loads(body)["error"]["code"] == "http.bad_request"
+
+
+def test_the_port_on_the_command_line_is_the_servers_address_everywhere(
+    settings: Settings, app: object, tmp_path: Path
+) -> None:
+    """``serve --port`` moves what is derived from the server's address with it (the mounted
+    sandbox peers, the phones' links): a login goes through the sandbox WeChat at this port."""
+    port = free_port()
+    env = clean_env(
+        ZB_PROFILE="embedded",
+        ZB_VAR_DIR=str(tmp_path),
+        ZB_DATABASE_URL=settings.effective_database_url,
+        ZB_REDIS_URL=settings.redis_url,
+        ZB_LOG_LEVEL="WARNING",
+    )
+    base = f"http://127.0.0.1:{port}"
+    with (
+        running(
+            ["api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            ready_url=f"{base}/readyz",
+            log_path=tmp_path / "server.log",
+            env=env,
+        ),
+        httpx.Client(base_url=base, timeout=10) as client,
+    ):
+        code = client.post("/sandbox/wechat/_control/login-code", json={}).json()["code"]
+        login = client.post("/api/v1/auth/wechat/login", json={"code": code})
+        assert login.status_code == 200, login.text

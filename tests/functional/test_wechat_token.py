@@ -25,8 +25,9 @@ from sanic import Sanic
 
 from auth.models import User
 from core.settings import Settings
-from platforms.wechat import WeChatClient
+from platforms.wechat import WeChatClient, WeChatUnavailable
 from tests.people import Phone
+from tests.processes import free_port
 
 MOBILE = "13912345678"
 
@@ -248,3 +249,17 @@ async def test_token_replaced_elsewhere_40001_is_refreshed_once(
     assert current["force_refreshes"] == 1  # the outsider's only: the quota is not spent
     assert current["errors"]["getuserphonenumber"] == 1
     assert await wechat.access_token() == forced.json()["access_token"] != old
+
+
+async def test_wechat_out_of_reach_is_unavailable_not_an_error(
+    clean: Sanic, settings: Settings
+) -> None:
+    """The login's code2session goes through wechatpy (requests): a WeChat that cannot be
+    reached is 'busy, try again' (503), like the token and the phone number, not a 500."""
+    nowhere = settings.model_copy(update={"wechat_api_base": f"http://127.0.0.1:{free_port()}"})
+    async with httpx.AsyncClient(timeout=3) as http:
+        client = WeChatClient(settings=nowhere, redis=clean.ctx.redis, http=http)
+        with pytest.raises(WeChatUnavailable):
+            await client.code_to_session("any-code")
+        with pytest.raises(WeChatUnavailable):
+            await client.phone_number("any-code", openid="o-someone")
