@@ -67,13 +67,7 @@ async def staff(request: Request) -> Subject:
     )
     if not member.active:
         raise StaffInactive()
-    subject = Subject(
-        kind="staff",
-        id=member.id,
-        department_code=member.department_code,
-        roles=frozenset(member.roles),
-        person_id=member.person_id,
-    )
+    subject = member.as_subject()
     request.ctx.audience = "staff"
     request.ctx.subject = subject
     return subject

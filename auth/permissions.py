@@ -128,8 +128,10 @@ class Subject:
     id: int
     department_code: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
-    #: Staff only: the citizen account of the same WeChat (their own applications).
+    #: Staff only: the citizen account of the same WeChat (their own applications), and the
+    #: companies that person represents or is an agent of (their companies' applications).
     person_id: int | None = None
+    person_companies: frozenset[int] = frozenset()
 
     @property
     def is_staff(self) -> bool:
@@ -304,16 +306,24 @@ def staff_may(subject: Subject, action: Action, target: Target) -> bool:
         return False
     if target.status == DRAFT:
         return False  # a draft belongs to its applicant alone
-    if subject.person_id is not None and subject.person_id in (
-        target.owner_user_id,
-        target.agent_user_id,
-    ):
-        return False  # recusal (回避): nobody handles or oversees their own application
+    if recused(subject, target):
+        return False
     if CROSS_DEPARTMENT.get(action, frozenset()) & roles:
         return True
     if subject.department_code not in target.department_codes:
         return False
     return bool(STAFF_ACTIONS.get(action, frozenset()) & roles)
+
+
+def recused(subject: Subject, target: Owned) -> bool:
+    """Recusal (回避): nobody handles or oversees an application of their own: one they applied
+    for or filed for someone, or one of a company they represent or are an agent of."""
+    if subject.person_id is not None and subject.person_id in (
+        target.owner_user_id,
+        target.agent_user_id,
+    ):
+        return True
+    return target.company_id is not None and target.company_id in subject.person_companies
 
 
 def may_attempt(subject: Subject, action: Action) -> bool:

@@ -33,6 +33,16 @@ CITIZEN_STANDING_SQL = (
     'WHERE "agent_id" = $1 AND "ended_at" IS NULL AND "ends_on" >= $2'
 )
 
+#: The companies a citizen answers for: those they represent and those they are an active agent
+#: of. ``$1`` the user id. Rows: ``company_id``. Read for a staff member who applies too
+#: (recusal: ``auth.permissions.recused``).
+#: ORM twin: ``Company.filter(legal_rep_id=…)`` and ``CompanyAgent.filter(user_id=…,
+#: revoked_at=None)``, their company ids.
+PERSON_COMPANIES_SQL = (
+    f'SELECT "id" AS "company_id" FROM "{_COMPANY}" WHERE "legal_rep_id" = $1 '
+    f'UNION SELECT "company_id" FROM "{_AGENT}" WHERE "user_id" = $1 AND "revoked_at" IS NULL'
+)
+
 #: A staff account's standing, read before every staff action: active, department, roles, and
 #: the citizen account of the same WeChat (recusal). ``$1`` the staff id.
 #: ORM twin: ``Staff.get(id=…)`` then ``User.get_or_none(openid=staff.openid)``.

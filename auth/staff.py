@@ -28,7 +28,7 @@ from auth.permissions import (
     Subject,
     staff_may,
 )
-from auth.queries import STAFF_STANDING_SQL
+from auth.queries import PERSON_COMPANIES_SQL, STAFF_STANDING_SQL
 from auth.tokens import TokenService
 from core.crypto import FieldCipher
 from core.db import as_json, fetch_rows
@@ -128,9 +128,21 @@ class StaffStanding:
     active: bool
     department_code: str
     roles: tuple[str, ...]
-    #: The citizen account of the same WeChat, if the staff member applies too: they may not
-    #: handle their own applications (``auth.permissions``: recusal).
+    #: The citizen account of the same WeChat, if the staff member applies too, and the
+    #: companies that person answers for: they may not handle their own applications, nor
+    #: those of their companies (``auth.permissions.recused``).
     person_id: int | None = None
+    person_companies: frozenset[int] = frozenset()
+
+    def as_subject(self) -> Subject:
+        return Subject(
+            kind="staff",
+            id=self.id,
+            department_code=self.department_code,
+            roles=frozenset(self.roles),
+            person_id=self.person_id,
+            person_companies=self.person_companies,
+        )
 
 
 #: Standings read by this worker, by staff id: (monotonic time of the read, standing).
@@ -160,12 +172,18 @@ async def staff_standing(*, staff_id: int, max_age_s: float = 0.0) -> StaffStand
         _STANDINGS.pop(staff_id, None)
         raise StaffNotFound()
     row = rows[0]
+    person_id = row["person_id"]
+    companies: frozenset[int] = frozenset()
+    if person_id is not None:  # a staff member who applies too: whose applications are theirs
+        found = await fetch_rows(PERSON_COMPANIES_SQL, [person_id])
+        companies = frozenset(int(r["company_id"]) for r in found)
     standing = StaffStanding(
         id=row["id"],
         active=bool(row["active"]),
         department_code=row["department_code"],
         roles=tuple(as_json(row["roles"])),
-        person_id=row["person_id"],
+        person_id=person_id,
+        person_companies=companies,
     )
     if len(_STANDINGS) >= _STANDINGS_MAX:
         _STANDINGS.clear()  # a bound, not an eviction policy: a worker sees a few hundred staff

@@ -37,6 +37,7 @@ from auth.permissions import (
     Addressed,
     Subject,
     departments,
+    recused,
     require_staff,
     staff_may,
 )
@@ -486,12 +487,9 @@ async def _assignable(staff_id: int, task: ReviewTask, case: Case) -> Staff:
             details={**details, "required_role": task.role},
         )
     standing = await staff_standing(staff_id=target.id)
-    if standing.person_id is not None and standing.person_id in (
-        case.applicant_user_id,
-        case.agent_user_id,
-    ):
+    if recused(standing.as_subject(), owned(case)):
         raise InvalidAssignee(
-            "该工作人员是本办件的申请人或代办人，应当回避。",
+            "该工作人员是本办件的申请人、代办人，或申请企业的法定代表人、经办人，应当回避。",
             code="supervision.assignee_recused",
             details=details,
         )

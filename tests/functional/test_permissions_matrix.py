@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from auth.models import Company, CompanyAgent, Mandate, Staff, StaffRole, User
 from auth.permissions import CROSS_DEPARTMENT, STAFF_ACTIONS, Action, Owned, Subject, can
+from auth.staff import staff_standing
 from core.clock import local_today, utcnow
 
 ACTIONS: tuple[Action, ...] = (
@@ -72,6 +73,11 @@ TABLE: dict[str, tuple[str, str, str]] = {
     "approver_d1":                ("Y.....Y.Y...Y....", "Y.....Y.Y...Y....", "Y.....Y.Y...Y...."),
     "dispatcher_d1":              ("Y......YY........", "Y......YY........", "Y......YY........"),
     "clerk_d2_parallel":          (".................", ".................", "Y...Y...Y...Y...."),
+    # Clerks of D1 who apply too, on the same WeChat as a citizen above (recusal, 回避):
+    "clerk_d1_is_owner":          (".................", "Y...Y...Y...Y....", "................."),
+    "clerk_d1_is_company_rep":    ("Y...Y...Y...Y....", ".................", "Y...Y...Y...Y...."),
+    "clerk_d1_is_company_agent":  ("Y...Y...Y...Y....", ".................", "Y...Y...Y...Y...."),
+    "clerk_d1_was_company_agent": ("Y...Y...Y...Y....", "Y...Y...Y...Y....", "Y...Y...Y...Y...."),
     "clerk_d3_other":             (".................", ".................", "................."),
     "supervisor_d3_other":        ("Y........Y.......", "Y........Y.......", "Y........Y......."),
     "catalog_admin_d1":           ("..............Y..", "..............Y..", "..............Y.."),
@@ -113,6 +119,15 @@ async def _staff(key: str, department: str, roles: list[str]) -> Subject:
     return Subject(
         kind="staff", id=row.id, department_code=row.department_code, roles=frozenset(row.roles)
     )
+
+
+async def _staff_who_is(key: str, department: str, roles: list[str], person: User) -> Subject:
+    """A staff account bound to the WeChat of ``person``: the subject as ``api.guards.staff``
+    builds it, from the account's standing (which reads whose applications are theirs)."""
+    row = await Staff.create(
+        username=key, name=key, department_code=department, roles=roles, openid=person.openid
+    )
+    return (await staff_standing(staff_id=row.id)).as_subject()
 
 
 async def build_world() -> World:
@@ -187,6 +202,13 @@ async def build_world() -> World:
         ("admin_d1", "D1", ["admin"]),
     ):
         subjects[key] = await _staff(key, department, roles)
+    for key, person in (
+        ("clerk_d1_is_owner", "owner"),
+        ("clerk_d1_is_company_rep", "company_legal_rep"),
+        ("clerk_d1_is_company_agent", "company_agent_apply"),
+        ("clerk_d1_was_company_agent", "company_agent_revoked"),
+    ):
+        subjects[key] = await _staff_who_is(key, "D1", ["clerk"], people[person])
     assert set(subjects) == set(SUBJECTS)
     objects = {
         "personal": Owned(owner_user_id=owner.id, item_code="ITEM-P", department_codes=("D1",)),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,7 +108,15 @@ STAFF = {
     "catalog_admin_lead": ("lead", ["catalog_admin"]),
     "admin_other": ("other", ["admin"]),
     "deactivated": ("lead", ["clerk", "reviewer", "approver", "admin"]),
+    # Handlers of the lead department who apply too, on the same WeChat as a citizen of the
+    # world (``RECUSED``): their own applications, and their companies', are not theirs to see.
+    "handler_self": ("lead", ["clerk", "reviewer", "approver", "dispatcher"]),
+    "handler_rep": ("lead", ["clerk", "reviewer", "approver", "dispatcher"]),
+    "handler_agent": ("lead", ["clerk", "reviewer", "approver", "dispatcher"]),
 }
+#: The citizen each recused handler is (the owner of the cases; the company's representative;
+#: an agent of the company with ``apply``).
+RECUSED = {"handler_self": "owner", "handler_rep": "company_rep", "handler_agent": "agent_apply"}
 SUBJECT_KINDS = ("anonymous", *CITIZENS, *STAFF)
 
 
@@ -234,6 +242,11 @@ async def build_world(app: Sanic, state: str, sandbox: httpx.AsyncClient) -> Wor
             company=company, user=users[kind], scopes=scopes, accepted_at=now, revoked_at=revoked
         )
     spare_agent = await CompanyAgent.create(company=company, scopes=["view"])
+    for kind, citizen in RECUSED.items():
+        person = users[citizen]
+        await Staff.filter(id=staff_rows[kind].id).update(openid=person.openid)
+        answers_for = frozenset({company.id}) if citizen != "owner" else frozenset()
+        subjects[kind] = replace(subjects[kind], person_id=person.id, person_companies=answers_for)
     today = clock.local_today(now)
     mandate = await Mandate.create(
         principal=users["owner"],
@@ -340,6 +353,11 @@ def _case(w: World) -> int:
     return w.case.id
 
 
+def holds_task(w: World, kind: str) -> bool:
+    """During review the case is handled by the holder of its task (the world's reviewer)."""
+    return w.task is not None and w.task.assignee_staff_id == w.subjects[kind].id
+
+
 def _owned(case: Case) -> Owned:
     return kernel.owned(case)
 
@@ -390,9 +408,21 @@ personal_and_company = (
 
 
 def staff_case(body: Callable[[World], Any] | None = None, **kw: Any) -> Scenario:
+    """A staff route on a case: a person's, and a company's (whose representative and agents
+    may work in the department: recusal)."""
+    states = kw.pop("states", STAFF_STATES)
     return Scenario(
-        variants=(Variant(params=on_case, body=body, target=case_target, **kw),),
-        states=kw.pop("states", STAFF_STATES) if "states" in kw else STAFF_STATES,
+        variants=(
+            Variant(params=on_case, body=body, target=case_target, **kw),
+            Variant(
+                "company",
+                params={"case_id": lambda w: w.company_case.id},
+                body=body,
+                target=company_case_target,
+                **kw,
+            ),
+        ),
+        states=states,
     )
 
 
@@ -658,6 +688,7 @@ SCENARIOS: dict[str, Scenario] = {
                 },
                 target=case_target,
                 action=lambda w: Action.review if w.state == "in_review" else Action.accept,
+                also=lambda w, kind: w.state != "in_review" or holds_task(w, kind),
             ),
         ),
         states=("draft", "submitted", "in_review"),
@@ -669,6 +700,7 @@ SCENARIOS: dict[str, Scenario] = {
                 body=lambda w: {"procedure": "hearing", "reason": "举行听证。"},
                 target=case_target,
                 action=lambda w: Action.review,
+                also=holds_task,
             ),
         ),
         states=("in_review",),
@@ -680,6 +712,7 @@ SCENARIOS: dict[str, Scenario] = {
                 body=lambda w: {},
                 target=case_target,
                 action=lambda w: Action.review,
+                also=holds_task,
             ),
         ),
         states=("in_review",),
