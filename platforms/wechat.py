@@ -291,8 +291,8 @@ class WeChatClient:
 
     def _code_to_session_blocking(self, code: str) -> dict[str, Any]:
         # Deferred with the SDK itself (see ``_sdk``).
-        from requests import RequestException
-        from wechatpy.exceptions import WeChatClientException
+        from requests import RequestException  # deferred, as above
+        from wechatpy.exceptions import WeChatClientException  # deferred, as above
 
         try:
             result: dict[str, Any] = self._sdk().wxa.code_to_session(code)
