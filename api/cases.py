@@ -24,6 +24,7 @@ from api.schemas import (
     CaseDetailOut,
     CasePage,
     CaseStateOut,
+    FreeText,
     In,
     InboxPage,
     Out,
@@ -107,7 +108,7 @@ class FormIn(In):
 
 
 class ReasonIn(In):
-    reason: str = Field("", max_length=500)
+    reason: FreeText = Field("", max_length=500)
 
 
 class CaseListQuery(PageQuery):
@@ -271,36 +272,36 @@ class InboxQuery(PageQuery):
 
 
 class CommentIn(In):
-    comment: str = Field("", max_length=1000)
+    comment: FreeText = Field("", max_length=1000)
 
 
 class ReasonsIn(In):
-    reasons: str = Field(min_length=2, max_length=2000, description="shown to the applicant")
+    reasons: FreeText = Field(min_length=2, max_length=2000, description="shown to the applicant")
 
 
 class CorrectionItem(In):
     kind: Literal["material", "field"]
     code: str = Field(min_length=1, max_length=64, description="material code or form field")
-    problem: str = Field(min_length=2, max_length=500, description="what is wrong, in Chinese")
+    problem: FreeText = Field(min_length=2, max_length=500, description="what is wrong, in Chinese")
 
 
 class CorrectionIn(In):
     items: list[CorrectionItem] = Field(min_length=1, max_length=50)
-    comment: str = Field("", max_length=1000)
+    comment: FreeText = Field("", max_length=1000)
 
 
 class DecideIn(In):
     outcome: Literal["pass", "deny"]
-    opinion: str = Field(min_length=2, max_length=2000, description="reasons of the opinion")
+    opinion: FreeText = Field(min_length=2, max_length=2000, description="reasons of the opinion")
 
 
 class SuspendIn(In):
     procedure: Literal["hearing", "inspection", "expert_review", "other"]
-    reason: str = Field(min_length=2, max_length=1000)
+    reason: FreeText = Field(min_length=2, max_length=1000)
 
 
 class TextIn(In):
-    text: str = Field(min_length=1, max_length=2000)
+    text: FreeText = Field(min_length=1, max_length=2000)
 
 
 #: A step of a case's handling: it answers the case's new state; a state that has moved on is a

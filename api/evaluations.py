@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse, json
 from api import guards
 from api.endpoint import Audience, Code, endpoint
 from api.params import body, paging, query
-from api.schemas import In, NextCursor, Out, PageQuery, Query
+from api.schemas import FreeText, In, NextCursor, Out, PageQuery, Query
 from auth.permissions import Action
 from cases import evaluation
 from core.clock import utcnow
@@ -25,14 +25,14 @@ Tag = Annotated[str, Field(min_length=1, max_length=20)]
 class RatingIn(In):
     score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
     tags: list[Tag] = Field(default_factory=list, max_length=10, description="e.g. 办事快, 态度好")
-    comment: str = Field("", max_length=500)
+    comment: FreeText = Field("", max_length=500)
 
     def clean_tags(self) -> list[str]:
         return [t.strip() for t in self.tags if t.strip()]
 
 
 class AnswerIn(In):
-    answer: str = Field(min_length=2, max_length=2000, description="shown to the applicant")
+    answer: FreeText = Field(min_length=2, max_length=2000, description="shown to the applicant")
 
 
 class EvaluationListQuery(PageQuery):

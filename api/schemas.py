@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from catalog.schemas import (
     AdminLevel,
@@ -14,6 +15,7 @@ from catalog.schemas import (
     ThemeCategory,
 )
 from catalog.search import MAX_QUERY_CHARS
+from core.identifiers import holds_identifier
 from core.paging import MAX_CURSOR_CHARS
 
 
@@ -31,6 +33,18 @@ class PageQuery(Query):
         None, max_length=MAX_CURSOR_CHARS, description="next_cursor of the previous page"
     )
     limit: int | None = Field(None, ge=1, description="page size, 1 to ZB_PAGE_SIZE_MAX")
+
+
+def _no_identifiers(text: str) -> str:
+    if holds_identifier(text):
+        raise PydanticCustomError("identifier_not_allowed", "此栏不能填写身份证号码或手机号码。")
+    return text
+
+
+#: Text a person types that others read (a reason, a comment, an opinion, a notice): it may not
+#: carry an ID or mobile number (``core.identifiers``), which would be stored and shown in full
+#: where nothing masks it.
+FreeText = Annotated[str, AfterValidator(_no_identifiers)]
 
 
 #: The cursor of a list's next page, as every list answers it.

@@ -16,7 +16,7 @@ from sanic.response import HTTPResponse, json
 from api import guards
 from api.endpoint import Audience, Code, IntId, endpoint
 from api.params import body, paging, query
-from api.schemas import CaseSummary, In, NextCursor, Out, PageQuery, Query
+from api.schemas import CaseSummary, FreeText, In, NextCursor, Out, PageQuery, Query
 from auth.permissions import Action
 from cases import supervision
 from core.clock import utcnow
@@ -34,7 +34,9 @@ class CardQuery(PageQuery):
 
 
 class NoticeIn(In):
-    message: str = Field(min_length=2, max_length=1000, description="what must be done, in Chinese")
+    message: FreeText = Field(
+        min_length=2, max_length=1000, description="what must be done, in Chinese"
+    )
 
 
 class ReassignIn(In):

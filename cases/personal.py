@@ -28,6 +28,7 @@ from typing import Any
 from catalog.forms import Path
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from core.errors import NotFound, ValidationFailed, field_error
+from core.identifiers import holds_identifier
 from core.logging import redact
 
 SEALED = "$sealed"
@@ -95,9 +96,9 @@ def _marked(at: Path, paths: dict[Path, str]) -> bool:
 
 
 def identifiers_outside_marks(form: dict[str, Any], paths: dict[Path, str]) -> list[str]:
-    """Fields not marked as identifiers whose text holds one (an ID or mobile number found the
-    way a log line finds it): refused, so that no number is stored or shown in full where the
-    item's schema did not mark it."""
+    """Fields not marked as identifiers whose text holds one (``core.identifiers``, as people
+    type them): refused, so that no number is stored or shown in full where the item's schema
+    did not mark it."""
     found: list[str] = []
 
     def walk(node: Any, at: Path, shown: str) -> None:
@@ -109,7 +110,7 @@ def identifiers_outside_marks(form: dict[str, Any], paths: dict[Path, str]) -> l
         elif isinstance(node, list):
             for index, value in enumerate(node):
                 walk(value, (*at, "*"), f"{shown}.{index}")
-        elif isinstance(node, str) and redact(node) != node:
+        elif isinstance(node, str) and holds_identifier(node):
             found.append(shown)
 
     walk(form, (), "")

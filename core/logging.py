@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any
 
+from core.identifiers import is_id_number
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
@@ -27,8 +29,6 @@ _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z
 # of 18 or more such characters is searched, and each window that is a valid ID number (birth
 # date and GB 11643 check character) is masked too.
 _DIGIT_RUN = re.compile(r"\d{17,}[\dXx]?")
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 _PHONE = re.compile(r"(?<!\d)((?:\+?86)?1[3-9]\d)\d{4}(\d{4})(?!\d)")
 # JWTs (three base64url parts, the first starting with eyJ) and bearer credentials.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
@@ -45,23 +45,13 @@ _STANDARD_ATTRS = frozenset(
 )
 
 
-def _is_id_number(window: str) -> bool:
-    """Whether 18 characters are a resident ID number: a plausible birth date and the check
-    character (GB 11643), so that other long numbers (timestamps, amounts) stay readable."""
-    year, month, day = int(window[6:10]), int(window[10:12]), int(window[12:14])
-    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
-        return False
-    total = sum(int(c) * w for c, w in zip(window[:17], _WEIGHTS, strict=True))
-    return _CHECK[total % 11] == window[17].upper()
-
-
 def _mask_embedded_ids(text: str) -> str:
     def mask(match: re.Match[str]) -> str:
         run = match.group(0)
         chars = list(run)
         for start in range(len(run) - 17):
             window = run[start : start + 18]
-            if window[:17].isdigit() and _is_id_number(window):
+            if is_id_number(window):
                 chars[start + 6 : start + 14] = "*" * 8
         return "".join(chars)
 

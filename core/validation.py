@@ -27,6 +27,7 @@ _MESSAGES: dict[str, str] = {
     "literal_error": "取值不在允许范围内。",
     "string_pattern_mismatch": "格式不正确。",
     "json_invalid": "不是有效的 JSON。",
+    "identifier_not_allowed": "此栏不能填写身份证号码或手机号码。",
 }
 
 

@@ -461,3 +461,34 @@ async def test_an_applicant_cannot_write_staff_comments_on_their_own_case(quiet:
             subject=owner, case_id=case.id, text="我自己写的内部意见", now=utcnow()
         )
     assert await snapshot(case.id) == before
+
+
+#: Text that carries a whole mobile or ID number, as people type them.
+IDENTIFIER_TEXTS = (
+    "电话 139-1234-5678，请联系",
+    "我的身份证３６０４２６１９７２０１０１２９１３写错了",
+)
+
+
+@pytest.mark.parametrize("text", IDENTIFIER_TEXTS)
+async def test_free_text_others_read_may_not_carry_an_identifier(scene: Scene, text: str) -> None:
+    """A reason, a comment, an opinion is shown in full to whoever reads the case: an ID or
+    mobile number typed there is refused (``api.schemas.FreeText``), and nothing is written."""
+    case_id = await filed(scene.person, scene.cat)
+    before = await snapshot(case_id)
+    for caller, path, body in (
+        (scene.person, f"/api/v1/cases/{case_id}/withdraw", {"reason": text}),
+        (scene.staff.clerk, f"/api/v1/staff/cases/{case_id}/comments", {"text": text}),
+        (scene.staff.clerk, f"/api/v1/staff/cases/{case_id}/refuse", {"reasons": text}),
+        (scene.staff.clerk, f"/api/v1/staff/cases/{case_id}/accept", {"comment": text}),
+    ):
+        error = refused(
+            await caller.call("POST", path, json=body), 400, "request.validation_failed"
+        )
+        assert [f["code"] for f in error["details"]["fields"]] == ["identifier_not_allowed"], path
+    assert await snapshot(case_id) == before
+    case_done = await _completed(scene)
+    rating = await scene.person.call(
+        "POST", f"/api/v1/cases/{case_done}/evaluation", json={"score": 1, "comment": text}
+    )
+    refused(rating, 400, "request.validation_failed")
