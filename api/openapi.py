@@ -37,6 +37,7 @@ STATUS_TEXT = {
     409: "conflicts with the object's current state, or with a request that used the same "
     "Idempotency-Key",
     413: "request too large: body, headers or query string",
+    415: "the body is not declared as JSON (Content-Type: application/json)",
     422: "the uploaded file was refused (its type, size, content); details say why",
     429: "too many requests: wait Retry-After seconds",
     503: "a dependency (database, Redis, a platform) is unavailable: retry later",
@@ -55,6 +56,8 @@ def statuses(spec: Endpoint, path: str) -> list[int]:
         found.add(403)
     if spec.idempotent:
         found.add(409)
+    if spec.body is not None:
+        found.add(415)
     if _PARAM.search(path) or _DOC_PARAM.search(path):  # a route's <name:type>, or {name}
         found.add(404)
     return sorted(found | set(spec.errors))

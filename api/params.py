@@ -23,7 +23,7 @@ from sanic import Request
 
 from api import endpoint
 from api.schemas import PageQuery
-from core.errors import ValidationFailed, field_error
+from core.errors import UnsupportedMediaType, ValidationFailed, field_error
 from core.paging import page_size
 from core.validation import parse
 
@@ -39,6 +39,19 @@ _BAD_TEXT = re.compile(
 
 class _NotJson(ValueError):
     pass
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are each named once: with a key twice, which value counts would be
+    up to the parser (ours takes the last, a proxy or a log reader may take the first)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise _DuplicateKey(next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i])))
+    return data
 
 
 def _constant(name: str) -> Any:
@@ -85,7 +98,16 @@ def strict_json(raw: bytes) -> Any:
             message="请求内容格式不正确。",
         ) from None
     try:
-        data = json.loads(text, parse_constant=_constant, parse_float=_finite)
+        data = json.loads(
+            text, parse_constant=_constant, parse_float=_finite, object_pairs_hook=_unique_keys
+        )
+    except _DuplicateKey as exc:
+        key = str(exc)[:64]
+        where = "body" if bad_text(key) else f"body.{key}"
+        raise ValidationFailed(
+            [field_error(where, "同一字段出现了两次。", "duplicate_key")],
+            message="请求内容格式不正确。",
+        ) from None
     except (ValueError, RecursionError):
         raise ValidationFailed(
             [field_error("body", "请求内容不是有效的 JSON。", "malformed_json")],
@@ -98,8 +120,18 @@ def strict_json(raw: bytes) -> Any:
     return data
 
 
+def _declares_json(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
 def json_object(request: Request) -> dict[str, Any]:
-    """The JSON body, which must be an object; a body that is not JSON is named as such."""
+    """The JSON body, which must be an object and say so (``Content-Type``); a body that is
+    not JSON is named as such."""
+    if request.body and not _declares_json(request):
+        raise UnsupportedMediaType()
     if not request.body:
         raise ValidationFailed([field_error("body", "请求内容不能为空。", "missing")])
     data = strict_json(request.body)

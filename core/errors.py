@@ -51,6 +51,14 @@ class ValidationFailed(DomainError):
         super().__init__(message, details={"fields": fields})
 
 
+class UnsupportedMediaType(DomainError):
+    """A request body in another format than the one the route reads (JSON)."""
+
+    status = 415
+    code = "request.unsupported_media_type"
+    message = "请求内容应为 JSON 格式（Content-Type: application/json）。"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

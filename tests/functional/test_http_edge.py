@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str) -> dict:
@@ -32,6 +33,53 @@ async def test_malformed_json_is_400_envelope(client: httpx.AsyncClient) -> None
     )
     error = assert_envelope(response, 400, "request.validation_failed")
     assert error["details"]["fields"][0]["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "application/xml",
+        None,
+    ],
+)
+async def test_a_body_not_declared_as_json_is_415(
+    client: httpx.AsyncClient, content_type: str | None
+) -> None:
+    """A body is read as what it says it is: JSON under another media type is refused, not
+    guessed at (a form post from another site cannot pass for the phone's request)."""
+    headers = {"content-type": content_type} if content_type else {}
+    response = await client.post(
+        "/__test__/echo", content=b'{"name": "\u5f20\u4e09", "count": 2}', headers=headers
+    )
+    assert_envelope(response, 415, "request.unsupported_media_type")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "application/vnd.x+json"]
+)
+async def test_json_media_types_pass(client: httpx.AsyncClient, content_type: str) -> None:
+    response = await client.post(
+        "/__test__/echo",
+        content=b'{"name": "\u5f20\u4e09", "count": 2}',
+        headers={"content-type": content_type},
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_key_named_twice_is_refused(client: httpx.AsyncClient) -> None:
+    """Which of two values counts would be up to the parser: neither is taken."""
+    response = await client.post(
+        "/__test__/echo",
+        content=b'{"name": "\u5f20\u4e09", "count": 2, "count": 3}',
+        headers={"content-type": "application/json"},
+    )
+    error = assert_envelope(response, 400, "request.validation_failed")
+    assert error["details"]["fields"] == [
+        {"field": "body.count", "code": "duplicate_key", "message": "同一字段出现了两次。"}
+    ]
 
 
 async def test_validation_failure_names_every_field(client: httpx.AsyncClient) -> None:
