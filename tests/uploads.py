@@ -221,6 +221,18 @@ async def complete(person: Phone, upload_id: str) -> httpx.Response:
     return await person.call("POST", f"/api/v1/uploads/{upload_id}/complete")
 
 
+async def posted(
+    person: Phone, item: str, material: str, data: bytes, *, size: int | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """An upload's policy (for a claimed ``size``, by default the real one) with ``data`` posted
+    to the store under it (204), not yet completed; the policy."""
+    claimed = len(data) if size is None else size
+    issued = await policy(person, item, material, size=claimed, **kwargs)
+    stored = await post_to_store(person.api, issued, data)
+    assert stored.status_code == 204, stored.text
+    return issued
+
+
 async def upload(
     person: Phone,
     item: str,
@@ -231,11 +243,7 @@ async def upload(
     **extra: Any,
 ) -> httpx.Response:
     """The whole flow; the completion's answer."""
-    issued = await policy(
-        person, item, material, content_type=content_type, size=len(data), **extra
-    )
-    stored = await post_to_store(person.api, issued, data)
-    assert stored.status_code == 204, stored.text
+    issued = await posted(person, item, material, data, content_type=content_type, **extra)
     return await complete(person, issued["upload_id"])
 
 

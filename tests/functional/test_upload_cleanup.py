@@ -35,6 +35,7 @@ from tests.uploads import (
     keys,
     policy,
     post_to_store,
+    posted,
     uploaded,
 )
 
@@ -169,7 +170,7 @@ async def test_stray_incoming_objects_are_deleted_once_old(
 
 
 async def test_the_draft_of_a_case_deleted_deletes_its_files(
-    clean: Sanic, cat: Catalogue, me: Phone, store: ObjectStore, client: httpx.AsyncClient
+    cat: Catalogue, me: Phone, store: ObjectStore
 ) -> None:
     first = await uploaded(me, cat.item, cat.photos, photo(1))
     copy = await uploaded(me, cat.item, cat.any_file, photo(1))  # the same object
@@ -196,10 +197,9 @@ async def test_the_draft_of_a_case_deleted_deletes_its_files(
 
 
 async def test_an_upload_stuck_in_processing_is_cleaned_up(
-    clean: Sanic, cat: Catalogue, me: Phone, store: ObjectStore, client: httpx.AsyncClient
+    clean: Sanic, cat: Catalogue, me: Phone, store: ObjectStore
 ) -> None:
-    issued = await policy(me, cat.item, cat.photos, size=1000)
-    assert (await post_to_store(client, issued, photo(1))).status_code == 204
+    issued = await posted(me, cat.item, cat.photos, photo(1), size=1000)
     # The completion claimed the upload, and its process died before it answered.
     await Upload.filter(id=issued["upload_id"]).update(status="processing")
     assert_envelope(await complete(me, issued["upload_id"]), 409, "storage.completion_running")
@@ -211,15 +211,12 @@ async def test_an_upload_stuck_in_processing_is_cleaned_up(
 
 
 async def test_an_upload_deleted_while_its_completion_runs_stays_deleted(
-    clean: Sanic,
     cat: Catalogue,
     me: Phone,
     store: Any,
-    client: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    issued = await policy(me, cat.item, cat.photos, size=1000)
-    assert (await post_to_store(client, issued, photo(1))).status_code == 204
+    issued = await posted(me, cat.item, cat.photos, photo(1), size=1000)
     real_put = store.put
 
     async def put(key: str, data: bytes, *, content_type: str) -> None:

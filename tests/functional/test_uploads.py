@@ -46,6 +46,7 @@ from tests.uploads import (
     make_agent,
     policy,
     post_to_store,
+    posted,
     uid,
     uploaded,
 )
@@ -55,6 +56,15 @@ MB = 1024 * 1024
 
 async def no_upload_rows() -> None:
     assert await Upload.all().count() == 0
+
+
+async def assert_never_arrived(me: Phone, store: ObjectStore, upload_id: str) -> None:
+    """The store refused the file: no object at all, the completion answers that nothing was
+    uploaded, and nothing is kept; the row waits (pending) for the policy to run out and the
+    clean-up job (test_upload_cleanup) to delete it."""
+    assert await keys(store) == set()
+    assert_envelope(await complete(me, upload_id), 400, "storage.not_uploaded")
+    await assert_nothing_behind(store, upload_id, statuses=("pending",))
 
 
 def jpeg_info(data: bytes) -> Image.Image:
@@ -292,18 +302,16 @@ async def test_a_bad_file_is_refused_at_completion_and_leaves_nothing(
     cat: Catalogue,
     me: Phone,
     store: ObjectStore,
-    client: httpx.AsyncClient,
     content_type: str,
     make: Callable[[], bytes],
     code: str,
     details: dict[str, Any],
 ) -> None:
     data = make()
-    issued = await policy(
-        me, cat.item, cat.any_file, content_type=content_type, size=len(data), filename="a.jpg"
-    )
     # The store cannot tell: the policy fixes the declared type, not what the bytes are.
-    assert (await post_to_store(client, issued, data)).status_code == 204
+    issued = await posted(
+        me, cat.item, cat.any_file, data, content_type=content_type, filename="a.jpg"
+    )
 
     refused = await complete(me, issued["upload_id"])
 
@@ -337,11 +345,7 @@ async def test_a_zero_byte_file_is_refused_by_the_intent_and_by_the_store(
     issued = await policy(me, cat.item, cat.photos, size=1)
     assert_s3_error(await post_to_store(client, issued, b""), 400, "EntityTooSmall")
 
-    assert await keys(store) == set()
-    assert_envelope(await complete(me, issued["upload_id"]), 400, "storage.not_uploaded")
-    # Nothing arrived, so nothing is kept; the row waits (pending) for the policy to run out and
-    # the clean-up job (test_upload_cleanup) to delete it.
-    await assert_nothing_behind(store, issued["upload_id"], statuses=("pending",))
+    await assert_never_arrived(me, store, issued["upload_id"])
 
 
 async def test_a_50_mb_photo_is_refused_by_the_intent_and_by_the_store(
@@ -363,21 +367,18 @@ async def test_a_50_mb_photo_is_refused_by_the_intent_and_by_the_store(
     assert len(over) == 10 * MB + 1
     assert_s3_error(await post_to_store(client, issued, over), 400, "EntityTooLarge")
 
-    assert await keys(store) == set()
-    assert_envelope(await complete(me, issued["upload_id"]), 400, "storage.not_uploaded")
-    await assert_nothing_behind(store, issued["upload_id"], statuses=("pending",))
+    await assert_never_arrived(me, store, issued["upload_id"])
 
 
 async def test_the_claimed_size_is_advisory_the_range_is_the_materials(
-    cat: Catalogue, me: Phone, store: ObjectStore, client: httpx.AsyncClient
+    cat: Catalogue, me: Phone
 ) -> None:
     """The issue fixes content-length-range "from the material's rules", not from the size the
     phone measured: a photo larger than claimed but within the limit is accepted, and the size
     kept is the real one."""
     photo = images.jpeg_with_exif(1600, 1200, orientation=1, gps=False, quality=100)
-    issued = await policy(me, cat.item, cat.photos, size=len(photo) // 2)
+    issued = await posted(me, cat.item, cat.photos, photo, size=len(photo) // 2)
 
-    assert (await post_to_store(client, issued, photo)).status_code == 204
     done = await complete(me, issued["upload_id"])
 
     assert done.status_code == 200, done.text
@@ -404,9 +405,7 @@ async def test_a_policy_used_after_it_expired_is_refused(
     message = assert_s3_error(await post_to_store(client, issued, photo), 403, "AccessDenied")
     assert "expired" in message
 
-    assert await keys(store) == set()
-    assert_envelope(await complete(me, issued["upload_id"]), 400, "storage.not_uploaded")
-    await assert_nothing_behind(store, issued["upload_id"], statuses=("pending",))
+    await assert_never_arrived(me, store, issued["upload_id"])
 
     # Shortly before its expiry the same policy still works.
     monkeypatch.setattr(
@@ -452,8 +451,7 @@ async def test_a_key_outside_the_users_prefix_is_refused_by_the_store(
     )
     assert_s3_error(answer, 403, "SignatureDoesNotMatch")
 
-    assert await keys(store) == set()
-    await assert_nothing_behind(store, upload_id, statuses=("pending",))
+    await assert_never_arrived(me, store, upload_id)
 
 
 async def test_completion_for_someone_elses_upload_is_404(
@@ -461,13 +459,11 @@ async def test_completion_for_someone_elses_upload_is_404(
     me: Phone,
     phone: Callable[[], Phone],
     store: ObjectStore,
-    client: httpx.AsyncClient,
 ) -> None:
     intruder = phone()
     await intruder.login()
     photo = images.jpeg_with_exif(800, 600, orientation=1)
-    issued = await policy(me, cat.item, cat.photos, size=len(photo))
-    assert (await post_to_store(client, issued, photo)).status_code == 204
+    issued = await posted(me, cat.item, cat.photos, photo)
 
     refused = await complete(intruder, issued["upload_id"])
 
@@ -490,12 +486,10 @@ async def test_a_second_completion_while_the_first_runs_does_not_process_twice(
     cat: Catalogue,
     me: Phone,
     store: ObjectStore,
-    client: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     photo = images.photo_12mp()
-    issued = await policy(me, cat.item, cat.photos, size=len(photo))
-    assert (await post_to_store(client, issued, photo)).status_code == 204
+    issued = await posted(me, cat.item, cat.photos, photo)
     runs: list[int] = []
     real_process = storage_service.process
 
@@ -649,11 +643,10 @@ def without_links(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_completing_twice_gives_the_same_answer(
-    cat: Catalogue, me: Phone, store: ObjectStore, client: httpx.AsyncClient
+    cat: Catalogue, me: Phone, store: ObjectStore
 ) -> None:
     photo = images.jpeg_with_exif(1000, 800, orientation=3)
-    issued = await policy(me, cat.item, cat.photos, size=len(photo))
-    assert (await post_to_store(client, issued, photo)).status_code == 204
+    issued = await posted(me, cat.item, cat.photos, photo)
     first = await complete(me, issued["upload_id"])
     objects = await keys(store)
 
@@ -720,8 +713,7 @@ async def test_deleting_the_first_copy_while_the_second_completes_keeps_the_obje
     row ready. The later copy must stay readable."""
     photo = images.jpeg_with_exif(900, 700, orientation=1)
     first = await uploaded(me, cat.item, cat.photos, photo)
-    issued = await policy(me, cat.item, cat.photos, size=len(photo))
-    assert (await post_to_store(client, issued, photo)).status_code == 204
+    issued = await posted(me, cat.item, cat.photos, photo)
     real_delete = store.delete
 
     async def delete(key: str) -> None:
@@ -763,7 +755,6 @@ async def test_company_files_are_seen_by_members_with_view_not_by_revoked_agents
     cat: Catalogue,
     phone: Callable[[], Phone],
     sandbox: httpx.AsyncClient,
-    store: ObjectStore,
     client: httpx.AsyncClient,
 ) -> None:
     rep = await citizen(phone(), name="李明")
@@ -814,7 +805,6 @@ async def test_company_files_are_seen_by_members_with_view_not_by_revoked_agents
 async def test_a_mandate_agent_uploads_for_and_sees_the_principals_files(
     cat: Catalogue,
     phone: Callable[[], Phone],
-    store: ObjectStore,
     client: httpx.AsyncClient,
 ) -> None:
     mother = await citizen(phone(), name="张秀英")
@@ -941,12 +931,10 @@ async def test_a_missing_watermark_font_keeps_the_upload_for_a_retry(
     cat: Catalogue,
     me: Phone,
     store: ObjectStore,
-    client: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     photo = images.jpeg_with_exif(640, 480, orientation=1)
-    issued = await policy(me, cat.item, cat.watermarked, size=len(photo))
-    assert (await post_to_store(client, issued, photo)).status_code == 204
+    issued = await posted(me, cat.item, cat.watermarked, photo)
     broken = clean.ctx.settings.model_copy(update={"watermark_font": "/nonexistent/font.ttc"})
     monkeypatch.setattr(clean.ctx, "settings", broken)
 
