@@ -163,7 +163,7 @@ async def list_mine(request: Request) -> HTTPResponse:
         subject=subject,
         company_id=params.company_id,
         group=params.group,
-        **paging(request, params),
+        page_request=paging(request, params),
         now=utcnow(),
         yellow_days=_yellow(request),
     )
@@ -338,7 +338,7 @@ async def inbox(request: Request) -> HTTPResponse:
     result = await views.staff_inbox(
         subject=subject,
         role=params.role,
-        **paging(request, params),
+        page_request=paging(request, params),
         now=utcnow(),
         yellow_days=_yellow(request),
     )

@@ -127,7 +127,7 @@ async def staff_list(request: Request) -> HTTPResponse:
         subject=subject,
         department=params.department,
         follow_up=params.follow_up,
-        **paging(request, params),
+        page_request=paging(request, params),
     )
     return json(result, ensure_ascii=False)
 

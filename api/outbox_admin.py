@@ -69,7 +69,7 @@ async def list_events(request: Request) -> HTTPResponse:
     page = await outbox.list_events(
         status=params.status,
         topic=params.topic,
-        **paging(request, params),
+        page_request=paging(request, params),
     )
     return json(page, ensure_ascii=False, headers={"Cache-Control": "no-store"})
 

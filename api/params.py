@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, TypedDict, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sanic import Request
@@ -24,7 +24,7 @@ from sanic import Request
 from api import endpoint
 from api.schemas import PageQuery
 from core.errors import UnsupportedMediaType, ValidationFailed, field_error
-from core.paging import page_size
+from core.paging import PageRequest, page_size
 from core.validation import parse
 
 M = TypeVar("M", bound=BaseModel)
@@ -167,20 +167,12 @@ def body_object(request: Request, model: type[BaseModel]) -> dict[str, Any]:
     return json_object(request)
 
 
-class Paging(TypedDict):
-    """A list's paging as every listing use case takes it."""
-
-    cursor: str | None
-    limit: int
-    secret: str
-
-
-def paging(request: Request, params: PageQuery) -> Paging:
+def paging(request: Request, params: PageQuery) -> PageRequest:
     """The cursor a phone sent back (its list and reader are checked by ``core.paging.Cursor``
     in the use case), the page size within the deployment's bounds, and the key that signs
     cursors."""
     settings = request.app.ctx.settings
-    return Paging(
+    return PageRequest(
         cursor=params.cursor,
         limit=page_size(
             params.limit, default=settings.page_size_default, maximum=settings.page_size_max

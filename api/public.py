@@ -57,7 +57,7 @@ async def search_items(request: Request) -> HTTPResponse:
     )
     body = await catalog.search_items_json(
         filters=filters,
-        **paging(request, params),
+        page_request=paging(request, params),
         cache=request.app.ctx.catalog_cache,
     )
     return raw(body, content_type=_JSON, headers=_CACHE_CONTROL)
@@ -84,7 +84,7 @@ async def list_departments(request: Request) -> HTTPResponse:
     page = await catalog.list_departments(
         level=params.level.value if params.level else None,
         parent=params.parent,
-        **paging(request, params),
+        page_request=paging(request, params),
     )
     return json(page, ensure_ascii=False)
 

@@ -169,7 +169,7 @@ async def carded(request: Request) -> HTTPResponse:
         subject=subject,
         department=params.department,
         card_=params.card,
-        **paging(request, params),
+        page_request=paging(request, params),
         now=utcnow(),
         yellow_days=_yellow(request),
     )
@@ -248,7 +248,7 @@ async def my_notices(request: Request) -> HTTPResponse:
     params = query(request, PageQuery)
     result = await supervision.my_notices(
         subject=subject,
-        **paging(request, params),
+        page_request=paging(request, params),
     )
     return json(result, ensure_ascii=False)
 

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from core.clock import utcnow
+from core.paging import PageRequest
 from core.settings import Settings
 
 log = logging.getLogger("zhangban.worker")
@@ -61,9 +62,9 @@ def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
         return await outbox.list_events(
             status=args.status,
             topic=args.topic,
-            cursor=args.cursor,
-            limit=args.limit,
-            secret=settings.secret_key,
+            page_request=PageRequest(
+                cursor=args.cursor, limit=args.limit, secret=settings.secret_key
+            ),
         )
 
     print(json.dumps(run_with_db(settings, work), ensure_ascii=False, indent=2))

@@ -99,6 +99,7 @@ async def capture_reads(args: argparse.Namespace, capture: Capture) -> None:
     from cases import views
     from cases.models import Case
     from core.db import close_db, init_db
+    from core.paging import PageRequest
     from core.settings import Settings
 
     settings = Settings()
@@ -115,9 +116,7 @@ async def capture_reads(args: argparse.Namespace, capture: Capture) -> None:
         case = await Case.get(id=args.case)
         now = datetime.now(UTC)
         common: dict[str, Any] = {
-            "cursor": None,
-            "limit": 20,
-            "secret": settings.secret_key,
+            "page_request": PageRequest(cursor=None, limit=20, secret=settings.secret_key),
             "now": now,
             "yellow_days": settings.case_yellow_card_days,
         }

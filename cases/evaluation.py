@@ -28,7 +28,7 @@ from cases.models import Case, Evaluation
 from cases.states import RATEABLE, CaseStatus, Role
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
-from core.paging import Cursor
+from core.paging import Cursor, PageRequest
 
 #: Scores at or below this open a follow-up for the department.
 FOLLOW_UP_MAX_SCORE = 2
@@ -174,9 +174,7 @@ async def list_for_staff(
     subject: Subject,
     department: str | None,
     follow_up: FollowUp | None,
-    cursor: str | None,
-    limit: int,
-    secret: str,
+    page_request: PageRequest,
 ) -> dict[str, Any]:
     """A department's evaluations, newest first (open follow-ups with ``follow_up=open``): one
     query for the page and one for its cases."""
@@ -191,11 +189,10 @@ async def list_for_staff(
         scope=f"s:{subject.id}|{scope or ''}|{follow_up or ''}",
         fields={"id": "int"},
     )
-    if cursor:
-        query = query.filter(id__lt=paging.decode(secret, cursor)["id"])
-    rows = await query.order_by("-id").limit(limit + 1)
-    page = rows[:limit]
-    next_cursor = paging.encode(secret, {"id": page[-1].id}) if len(rows) > limit else None
+    if position := page_request.position(paging):
+        query = query.filter(id__lt=position["id"])
+    rows = await query.order_by("-id").limit(page_request.limit + 1)
+    page, next_cursor = page_request.cut(rows, paging, lambda e: {"id": e.id})
     cases = {c.id: c for c in await Case.filter(id__in=[e.case_id for e in page])}
     return {
         "items": [evaluation_view(e, cases.get(e.case_id)) for e in page],

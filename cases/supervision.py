@@ -53,7 +53,7 @@ from core.calendar import WorkCalendar, calendar_source
 from core.clock import local_today
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.outbox import emit
-from core.paging import Cursor
+from core.paging import Cursor, PageRequest
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +163,7 @@ async def carded_cases(
     subject: Subject,
     department: str | None,
     card_: Card,
-    cursor: str | None,
-    limit: int,
-    secret: str,
+    page_request: PageRequest,
     now: datetime,
     yellow_days: int,
 ) -> dict[str, Any]:
@@ -183,19 +181,13 @@ async def carded_cases(
         scope=f"s:{subject.id}|{code}|{card_}",
         fields={"due": "date", "id": "int"},
     )
-    if cursor:
-        position = paging.decode(secret, cursor)
+    if position := page_request.position(paging):
         due, after = date.fromisoformat(position["due"]), position["id"]
         query = query.filter(Q(promised_due_on__gt=due) | Q(promised_due_on=due, id__gt=after))
-    rows = await query.order_by("promised_due_on", "id").limit(limit + 1)
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        last = page[-1]
-        assert last.promised_due_on is not None  # filtered on it
-        next_cursor = paging.encode(
-            secret, {"due": last.promised_due_on.isoformat(), "id": last.id}
-        )
+    rows = await query.order_by("promised_due_on", "id").limit(page_request.limit + 1)
+    page, next_cursor = page_request.cut(
+        rows, paging, lambda c: {"due": str(c.promised_due_on), "id": c.id}
+    )
     holders = await _holders_of([c.id for c in page])
     return {
         "department": code,
@@ -369,16 +361,14 @@ def addressed_to(subject: Subject) -> Q:
     return mine
 
 
-async def my_notices(
-    *, subject: Subject, cursor: str | None, limit: int, secret: str
-) -> dict[str, Any]:
+async def my_notices(*, subject: Subject, page_request: PageRequest) -> dict[str, Any]:
     """The staff member's notices: unacknowledged first, then acknowledged, newest first within
     each; at most two queries for the notices, one for their cases, one for the issuers."""
     base = SupervisionNotice.filter(addressed_to(subject))
     acked, before = False, None
     paging = Cursor(list="notices", scope=f"s:{subject.id}", fields={"a": "int", "id": "int"})
-    if cursor:
-        position = paging.decode(secret, cursor)
+    limit = page_request.limit
+    if position := page_request.position(paging):
         acked, before = bool(position["a"]), position["id"]
     rows: list[tuple[bool, SupervisionNotice]] = []
     if not acked:
@@ -392,11 +382,8 @@ async def my_notices(
         if before is not None:
             done = done.filter(id__lt=before)
         rows += [(True, n) for n in await done.order_by("-id").limit(limit + 1 - len(rows))]
-    page = rows[:limit]
-    next_cursor = (
-        paging.encode(secret, {"a": int(page[-1][0]), "id": page[-1][1].id})
-        if len(rows) > limit
-        else None
+    page, next_cursor = page_request.cut(
+        rows, paging, lambda row: {"a": int(row[0]), "id": row[1].id}
     )
     notices = [n for _, n in page]
     cases = {c.id: c for c in await Case.filter(id__in=list({n.case_id for n in notices}))}

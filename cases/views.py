@@ -44,7 +44,7 @@ from catalog.guides import forget_guides
 from core.calendar import WorkCalendar, calendar_source
 from core.clock import local_today
 from core.db import as_date, as_datetime, as_json
-from core.paging import Cursor
+from core.paging import Cursor, PageRequest
 from storage.models import Upload
 from storage.queries import live_files_of_case
 
@@ -342,16 +342,6 @@ def _task_view(task: ReviewTask) -> dict[str, Any]:
     return {name: getattr(task, name) for name in _TASK_FIELDS}
 
 
-def _page(
-    rows: list[dict[str, Any]], limit: int, secret: str, paging: Cursor, key: str = "id"
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The first ``limit`` of ``limit + 1`` rows, and the cursor after them if there are more."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = paging.encode(secret, {"id": rows[-1][key]}) if more and rows else None
-    return rows, cursor
-
-
 def _row_target(row: dict[str, Any]) -> Owned:
     return Owned(
         owner_user_id=row["applicant_user_id"],
@@ -366,9 +356,7 @@ async def my_cases(
     subject: Subject,
     company_id: int | None,
     group: str | None,
-    cursor: str | None,
-    limit: int,
-    secret: str,
+    page_request: PageRequest,
     now: datetime,
     yellow_days: int,
 ) -> dict[str, Any]:
@@ -384,7 +372,7 @@ async def my_cases(
     paging = Cursor(
         list="cases", scope=f"u:{subject.id}|{company_id or ''}|{group or ''}", fields={"id": "int"}
     )
-    after = paging.decode(secret, cursor)["id"] if cursor else None
+    position = page_request.position(paging)
     standing: Standing | None = None
     if company_id is not None:
         standing = await standing_of(subject.id, today=today, everything=True)
@@ -397,8 +385,8 @@ async def my_cases(
         user_id=subject.id,
         company_id=company_id,
         statuses=STATUS_GROUPS[group] if group else None,
-        after=after,
-        limit=limit,
+        after=position["id"] if position else None,
+        limit=page_request.limit,
     )
     found = await rows_for(standing=standing)
     if standing is None and (not found or found[0]["filed"]):
@@ -407,7 +395,7 @@ async def my_cases(
             _remember_filer(subject.id)
         standing = await standing_of(subject.id, today=today, everything=True)
         found = await rows_for(standing=standing)
-    page, next_cursor = _page(found, limit, secret, paging)
+    page, next_cursor = page_request.cut(found, paging, lambda row: {"id": row["id"]})
     if standing is not None:
         page = [r for r in page if citizen_may(standing, Action.view, _row_target(r))]
     rows = [CaseRow.of(r) for r in page]
@@ -437,9 +425,7 @@ async def staff_inbox(
     *,
     subject: Subject,
     role: str,
-    cursor: str | None,
-    limit: int,
-    secret: str,
+    page_request: PageRequest,
     now: datetime,
     yellow_days: int,
 ) -> dict[str, Any]:
@@ -448,17 +434,17 @@ async def staff_inbox(
     → open and own tasks; dispatcher → results to serve."""
     dept = subject.department_code or ""
     paging = Cursor(list="inbox", scope=f"s:{subject.id}|{role}", fields={"id": "int"})
-    after = paging.decode(secret, cursor)["id"] if cursor else 0
+    position = page_request.position(paging)
     key = "id" if role in ("clerk", "dispatcher") else "task_id"
     found, counts = await inbox_rows(
         staff_id=subject.id,
         department=dept,
         role=role,
-        after=after,
-        limit=limit,
+        after=position["id"] if position else 0,
+        limit=page_request.limit,
         count_cap=INBOX_COUNT_CAP,
     )
-    page, next_cursor = _page(found, limit, secret, paging, key=key)
+    page, next_cursor = page_request.cut(found, paging, lambda row: {"id": row[key]})
     calendar = await calendar_source.get()
     today = local_today(now)
     items: list[dict[str, Any]] = []

@@ -12,11 +12,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError as PydanticValidationError
 from tortoise.functions import Max
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from catalog.models import Department, Item, ItemVersion, Theme, VersionStatus
@@ -34,7 +35,7 @@ from catalog.schemas import (
 from catalog.search import MAX_QUERY_CHARS, build_search_text, normalise
 from core.cache import GenerationalCache
 from core.errors import Conflict, NotFound, ValidationFailed, field_error
-from core.paging import Cursor
+from core.paging import Cursor, PageRequest
 from core.validation import translate
 
 #: The public catalogue's lists: the same for everyone, so bound to no one.
@@ -42,6 +43,8 @@ ITEMS_CURSOR = Cursor(list="items", scope="", fields={"after": "str"})
 DEPARTMENTS_CURSOR = Cursor(list="departments", scope="", fields={"after": "str"})
 
 log = logging.getLogger("zhangban.catalog")
+
+CodedModel = TypeVar("CodedModel", Item, Department)
 
 DEMO_CATALOG = Path(__file__).resolve().parent / "data" / "demo_catalog.yaml"
 
@@ -137,9 +140,7 @@ def _summary(item: Item) -> dict[str, Any]:
     }
 
 
-async def search_items(
-    *, filters: SearchFilters, cursor: str | None, limit: int, secret: str
-) -> dict[str, Any]:
+async def search_items(*, filters: SearchFilters, page_request: PageRequest) -> dict[str, Any]:
     """One page of published items matching ``filters``, ordered by code (stable for cursors)."""
     await _require_filters_exist(filters)
     qs = Item.filter(is_published=True)
@@ -161,32 +162,34 @@ async def search_items(
         qs = qs.filter(fee_fen__gt=0)
     elif filters.paid is False:
         qs = qs.filter(fee_fen=0)
-    if cursor:
-        qs = qs.filter(code__gt=ITEMS_CURSOR.decode(secret, cursor)["after"])
-    rows = await qs.order_by("code").limit(limit + 1)
-    page = rows[:limit]
-    next_cursor = (
-        ITEMS_CURSOR.encode(secret, {"after": page[-1].code}) if len(rows) > limit else None
-    )
+    page, next_cursor = await _by_code(qs, ITEMS_CURSOR, page_request)
     return {"items": [_summary(item) for item in page], "next_cursor": next_cursor}
 
 
 async def search_items_json(
     *,
     filters: SearchFilters,
-    cursor: str | None,
-    limit: int,
-    secret: str,
+    page_request: PageRequest,
     cache: GenerationalCache,
 ) -> bytes:
     """``search_items`` as cached JSON bytes, ready to send."""
 
     async def build() -> bytes:
-        page = await search_items(filters=filters, cursor=cursor, limit=limit, secret=secret)
+        page = await search_items(filters=filters, page_request=page_request)
         return _dumps(page)
 
-    key = f"search:{filters.cache_key()}:{cursor or ''}:{limit}"
+    key = f"search:{filters.cache_key()}:{page_request.cursor or ''}:{page_request.limit}"
     return await cache.get_or_build(key, build)
+
+
+async def _by_code(
+    qs: QuerySet[CodedModel], kind: Cursor, page_request: PageRequest
+) -> tuple[list[CodedModel], str | None]:
+    """A page of a catalogue list, ordered by code (stable for cursors)."""
+    if position := page_request.position(kind):
+        qs = qs.filter(code__gt=position["after"])
+    rows = await qs.order_by("code").limit(page_request.limit + 1)
+    return page_request.cut(rows, kind, lambda row: {"after": row.code})
 
 
 def _department_dict(dept: Department) -> dict[str, Any]:
@@ -241,7 +244,7 @@ async def get_published_version(*, code: str) -> ItemVersion:
 
 
 async def list_departments(
-    *, level: str | None, parent: str | None, cursor: str | None, limit: int, secret: str
+    *, level: str | None, parent: str | None, page_request: PageRequest
 ) -> dict[str, Any]:
     qs = Department.all()
     if level:
@@ -250,13 +253,7 @@ async def list_departments(
         if not await Department.exists(code=parent):
             raise DepartmentNotFound(details={"department": parent})
         qs = qs.filter(parent_code=parent)
-    if cursor:
-        qs = qs.filter(code__gt=DEPARTMENTS_CURSOR.decode(secret, cursor)["after"])
-    rows = await qs.order_by("code").limit(limit + 1)
-    page = rows[:limit]
-    next_cursor = (
-        DEPARTMENTS_CURSOR.encode(secret, {"after": page[-1].code}) if len(rows) > limit else None
-    )
+    page, next_cursor = await _by_code(qs, DEPARTMENTS_CURSOR, page_request)
     return {"departments": [_department_dict(d) for d in page], "next_cursor": next_cursor}
 
 

@@ -20,7 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.errors import Conflict, NotFound
 from core.logging import redact_value
 from core.models import OutboxEvent
-from core.paging import Cursor
+from core.paging import Cursor, PageRequest
 
 log = logging.getLogger("zhangban.outbox")
 
@@ -73,9 +73,7 @@ async def list_events(
     *,
     status: Status | None,
     topic: str | None,
-    cursor: str | None,
-    limit: int,
-    secret: str,
+    page_request: PageRequest,
 ) -> dict[str, Any]:
     """One page of events, newest first; one query whatever the page size."""
     qs = OutboxEvent.all()
@@ -89,11 +87,10 @@ async def list_events(
         scope=json.dumps([status or "", topic or ""]),
         fields={"before": "int"},
     )
-    if cursor:
-        qs = qs.filter(id__lt=paging.decode(secret, cursor)["before"])
-    rows = await qs.order_by("-id").limit(limit + 1)
-    page = rows[:limit]
-    next_cursor = paging.encode(secret, {"before": page[-1].id}) if len(rows) > limit else None
+    if position := page_request.position(paging):
+        qs = qs.filter(id__lt=position["before"])
+    rows = await qs.order_by("-id").limit(page_request.limit + 1)
+    page, next_cursor = page_request.cut(rows, paging, lambda e: {"before": e.id})
     return {"events": [event_view(e) for e in page], "next_cursor": next_cursor}
 
 

@@ -14,9 +14,10 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from core.errors import ValidationFailed, field_error
 
@@ -57,6 +58,35 @@ class Cursor:
             if not _valid(kind, position[name]):
                 raise _invalid()
         return position
+
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A list's paging as every listing use case takes it: the cursor a phone sent back (or
+    none for the first page), the page size already within the deployment's bounds, and the key
+    that signs cursors. Every list pages the same way: it reads ``limit + 1`` rows after
+    ``position``, and ``cut`` keeps ``limit`` of them and signs the cursor after the last one if
+    there were more."""
+
+    cursor: str | None
+    limit: int
+    secret: str
+
+    def position(self, kind: Cursor) -> dict[str, Any] | None:
+        """Where the previous page ended, checked as one of ``kind``'s cursors; ``None`` on
+        the first page."""
+        return kind.decode(self.secret, self.cursor) if self.cursor else None
+
+    def cut(
+        self, rows: Sequence[Row], kind: Cursor, position_of: Callable[[Row], dict[str, Any]]
+    ) -> tuple[list[Row], str | None]:
+        """The page out of ``limit + 1`` rows, and the cursor after it if there are more."""
+        page = list(rows[: self.limit])
+        more = len(rows) > self.limit and page
+        return page, kind.encode(self.secret, position_of(page[-1])) if more else None
 
 
 def _valid(kind: str, value: Any) -> bool:

@@ -20,6 +20,7 @@ from sanic import Sanic
 from catalog import service as catalog
 from catalog.models import Department, Item, ItemVersion, Theme
 from core.clock import utcnow
+from core.paging import PageRequest
 from tests import factories
 
 IMPORT_INVALID_MESSAGE = "目录文件有错误，未导入任何内容。"
@@ -1196,7 +1197,8 @@ async def test_renaming_a_department_by_import_updates_search_results(clean: San
     await do_import(clean, factories.catalog_file(departments=[renamed], items=[item]))
     assert (await catalog.get_guide(code=item["code"]))["departments"][0]["name"] == "改名后的部门"
     page = await catalog.search_items(
-        filters=catalog.SearchFilters(), cursor=None, limit=10, secret="test-secret"
+        filters=catalog.SearchFilters(),
+        page_request=PageRequest(cursor=None, limit=10, secret="test-secret"),
     )
     assert [i["department"] for i in page["items"]] == [
         {"code": dept["code"], "name": "改名后的部门"}
