@@ -15,6 +15,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+MAX_EXPIRES_S = 7 * 86400  # S3's limit for presigned URLs
+
+
+def check_expiry(expires_s: int) -> int:
+    """``expires_s`` if S3 would sign for it, else ``ValueError``."""
+    if not 1 <= expires_s <= MAX_EXPIRES_S:
+        raise ValueError(f"expires_s must be between 1 and {MAX_EXPIRES_S}")
+    return expires_s
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """What a presigned POST fixes: the key, the content type, a content-length range, how long
+    it may be used, and (for clients that want a body back) the status S3 answers with. A policy
+    that could never be used is refused when it is made, whichever adapter signs it."""
+
+    key: str
+    content_type: str
+    min_size: int
+    max_size: int
+    expires_s: int
+    success_action_status: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise ValueError("object key must not be empty")
+        if not 0 <= self.min_size <= self.max_size:
+            raise ValueError("need 0 <= min_size <= max_size")
+        check_expiry(self.expires_s)
+
+    def extra_fields(self) -> dict[str, str]:
+        """The optional form fields the policy also fixes."""
+        if self.success_action_status is None:
+            return {}
+        return {"success_action_status": str(self.success_action_status)}
+
 
 @dataclass(frozen=True)
 class PresignedPost:
@@ -40,16 +76,8 @@ class ObjectStore(Protocol):
     async def ping(self) -> None:
         """Raise if the store cannot be reached (readiness)."""
 
-    def presign_post(
-        self,
-        *,
-        key: str,
-        content_type: str,
-        min_size: int,
-        max_size: int,
-        expires_s: int,
-    ) -> PresignedPost:
-        """A POST policy fixing the key, the content type and a content-length range."""
+    def presign_post(self, upload: UploadPolicy) -> PresignedPost:
+        """The form fields and URL of a POST that S3 accepts only as ``upload`` says."""
         ...
 
     def presign_get(self, *, key: str, expires_s: int) -> str:

@@ -36,14 +36,22 @@ from typing import Any, BinaryIO, ClassVar
 from urllib.parse import urlsplit
 
 from storage import sigv4
-from storage.base import ObjectInfo, ObjectMissing, ObjectTooLarge, PresignedPost, readable
+from storage.base import (
+    MAX_EXPIRES_S,
+    ObjectInfo,
+    ObjectMissing,
+    ObjectTooLarge,
+    PresignedPost,
+    UploadPolicy,
+    check_expiry,
+    readable,
+)
 
 ALGORITHM = sigv4.ALGORITHM
 #: The access key of the local store when ``ZB_S3_ACCESS_KEY`` is not set. Access keys are not
 #: secret (every presigned URL shows one); the secret is what signs.
 DEFAULT_ACCESS_KEY = "zhangban-local"
 DEFAULT_REGION = "us-east-1"
-MAX_EXPIRES_S = 7 * 86400  # S3's limit for presigned URLs
 #: How far in the future S3 lets a presigned URL's X-Amz-Date be (clock skew).
 MAX_SKEW = timedelta(minutes=15)
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when no type is given
@@ -229,47 +237,32 @@ class LocalObjectStore:
 
     # --- presigning (pure computation) ---------------------------------------------------------
 
-    def presign_post(
-        self,
-        *,
-        key: str,
-        content_type: str,
-        min_size: int,
-        max_size: int,
-        expires_s: int,
-        success_action_status: int | None = None,
-    ) -> PresignedPost:
-        check_key(key)
-        if not 0 <= min_size <= max_size:
-            raise ValueError("need 0 <= min_size <= max_size")
-        if not 1 <= expires_s <= MAX_EXPIRES_S:
-            raise ValueError(f"expires_s must be between 1 and {MAX_EXPIRES_S}")
+    def presign_post(self, upload: UploadPolicy) -> PresignedPost:
+        check_key(upload.key)
         now = self._clock()
         credential = self._signer.credential(now)
         amz_date = sigv4.amz_date(now)
+        extra = upload.extra_fields()
         conditions: list[Any] = [
             {"bucket": self.bucket},
-            ["eq", "$key", key],
-            ["eq", "$Content-Type", content_type],
-            ["content-length-range", min_size, max_size],
+            ["eq", "$key", upload.key],
+            ["eq", "$Content-Type", upload.content_type],
+            ["content-length-range", upload.min_size, upload.max_size],
+            *({name: value} for name, value in extra.items()),
         ]
-        extra: dict[str, str] = {}
-        if success_action_status is not None:
-            extra["success_action_status"] = str(success_action_status)
-            conditions.append({"success_action_status": str(success_action_status)})
         conditions += [
             {"x-amz-algorithm": ALGORITHM},
             {"x-amz-credential": str(credential)},
             {"x-amz-date": amz_date},
         ]
         document = {
-            "expiration": _iso8601(now + timedelta(seconds=expires_s)),
+            "expiration": _iso8601(now + timedelta(seconds=upload.expires_s)),
             "conditions": conditions,
         }
         policy = base64.b64encode(json.dumps(document).encode("utf-8")).decode("ascii")
         fields = {
-            "key": key,
-            "Content-Type": content_type,
+            "key": upload.key,
+            "Content-Type": upload.content_type,
             **extra,
             "x-amz-algorithm": ALGORITHM,
             "x-amz-credential": str(credential),
@@ -281,8 +274,7 @@ class LocalObjectStore:
 
     def presign_get(self, *, key: str, expires_s: int) -> str:
         check_key(key)
-        if not 1 <= expires_s <= MAX_EXPIRES_S:
-            raise ValueError(f"expires_s must be between 1 and {MAX_EXPIRES_S}")
+        check_expiry(expires_s)
         path = f"{self.bucket}/{sigv4.uri_encode(key, keep_slash=True)}"
         return self._signer.presign_url(
             method="GET",

@@ -28,12 +28,19 @@ from minio.datatypes import PostPolicy
 from minio.error import InvalidResponseError, S3Error
 from minio.sse import SseS3
 
-from storage.base import ObjectInfo, ObjectMissing, ObjectTooLarge, PresignedPost, readable
+from storage.base import (
+    ObjectInfo,
+    ObjectMissing,
+    ObjectTooLarge,
+    PresignedPost,
+    UploadPolicy,
+    check_expiry,
+    readable,
+)
 
 if TYPE_CHECKING:
     from core.settings import Settings
 
-MAX_EXPIRES_S = 7 * 86400
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
 _EXISTS_CODES = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 _LIST_BATCH = 1000
@@ -157,37 +164,20 @@ class S3ObjectStore:
 
     # --- presigning (pure computation, public host) --------------------------------------------
 
-    def presign_post(
-        self,
-        *,
-        key: str,
-        content_type: str,
-        min_size: int,
-        max_size: int,
-        expires_s: int,
-        success_action_status: int | None = None,
-    ) -> PresignedPost:
-        if not key:
-            raise ValueError("object key must not be empty")
-        if not 0 <= min_size <= max_size:
-            raise ValueError("need 0 <= min_size <= max_size")
-        if not 1 <= expires_s <= MAX_EXPIRES_S:
-            raise ValueError(f"expires_s must be between 1 and {MAX_EXPIRES_S}")
-        policy = PostPolicy(self.bucket, self._clock() + timedelta(seconds=expires_s))
-        policy.add_equals_condition("key", key)
-        policy.add_equals_condition("Content-Type", content_type)
-        extra: dict[str, str] = {}
-        if success_action_status is not None:
-            extra["success_action_status"] = str(success_action_status)
-            policy.add_equals_condition("success_action_status", str(success_action_status))
-        policy.add_content_length_range_condition(min_size, max_size)
+    def presign_post(self, upload: UploadPolicy) -> PresignedPost:
+        policy = PostPolicy(self.bucket, self._clock() + timedelta(seconds=upload.expires_s))
+        policy.add_equals_condition("key", upload.key)
+        policy.add_equals_condition("Content-Type", upload.content_type)
+        extra = upload.extra_fields()
+        for name, value in extra.items():
+            policy.add_equals_condition(name, value)
+        policy.add_content_length_range_condition(upload.min_size, upload.max_size)
         signed: dict[str, str] = self._public.presigned_post_policy(policy)
-        fields = {"key": key, "Content-Type": content_type, **extra, **signed}
+        fields = {"key": upload.key, "Content-Type": upload.content_type, **extra, **signed}
         return PresignedPost(url=f"{self.public_base}/{self.bucket}", fields=fields)
 
     def presign_get(self, *, key: str, expires_s: int) -> str:
-        if not 1 <= expires_s <= MAX_EXPIRES_S:
-            raise ValueError(f"expires_s must be between 1 and {MAX_EXPIRES_S}")
+        check_expiry(expires_s)
         url: str = self._public.presigned_get_object(
             self.bucket,
             key,

@@ -27,7 +27,7 @@ from core.clock import local_today
 from core.db import serialise
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
 from core.settings import Settings
-from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge
+from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge, UploadPolicy
 from storage.models import StaffRead, Upload, UploadStatus
 from storage.processing import Processed, ProcessingError, process, watermark_text
 from storage.queries import LIVE, live_file_count
@@ -209,11 +209,13 @@ async def create_intent(
     upload_id = secrets.token_hex(12)
     key = f"incoming/{owner.prefix}/{upload_id}"
     policy = store.presign_post(
-        key=key,
-        content_type=content_type,
-        min_size=1,
-        max_size=limit,
-        expires_s=settings.upload_expires_s,
+        UploadPolicy(
+            key=key,
+            content_type=content_type,
+            min_size=1,
+            max_size=limit,
+            expires_s=settings.upload_expires_s,
+        )
     )
     async with in_transaction() as conn:
         # Count and insert under one lock per (owner, item, material, case): twenty phones (or

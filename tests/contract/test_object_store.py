@@ -48,7 +48,7 @@ from sanic import Sanic
 
 from api.objects import bp as objects_bp
 from core.settings import Settings
-from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge, PresignedPost
+from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge, PresignedPost, UploadPolicy
 from storage.factory import create_object_store, local_signing_key
 from storage.local import DEFAULT_ACCESS_KEY, LocalObjectStore, LocalPolicyError
 from storage.s3 import S3ObjectStore
@@ -412,7 +412,9 @@ async def test_presigned_post_upload_like_wx_upload_file(
     needs_post(adapter)
     key = f"{prefix}incoming/3f2a.jpg"
     post = store.presign_post(
-        key=key, content_type="image/jpeg", min_size=1, max_size=len(JPEG), expires_s=600
+        UploadPolicy(
+            key=key, content_type="image/jpeg", min_size=1, max_size=len(JPEG), expires_s=600
+        )
     )
     assert post.file_field == "file"
     assert {"key", "Content-Type", "policy", "x-amz-signature"} <= set(post.fields)
@@ -434,7 +436,9 @@ async def test_presigned_post_takes_files_larger_than_the_api_body_limit(
     photo = secrets.token_bytes(3 * 1024 * 1024)  # the API refuses bodies over 1 MB
     key = f"{prefix}incoming/large.jpg"
     post = store.presign_post(
-        key=key, content_type="image/jpeg", min_size=1, max_size=len(photo), expires_s=600
+        UploadPolicy(
+            key=key, content_type="image/jpeg", min_size=1, max_size=len(photo), expires_s=600
+        )
     )
     response = await wx_upload(web, post, photo)
     assert response.status_code == 204, response.text
@@ -598,11 +602,13 @@ def test_s3_post_policy_carries_every_condition() -> None:
     store = offline_store()
     started = datetime.now(UTC)
     post = store.presign_post(
-        key="incoming/u1/abc.jpg",
-        content_type="image/jpeg",
-        min_size=1,
-        max_size=settings.upload_max_photo_bytes,
-        expires_s=settings.upload_expires_s,
+        UploadPolicy(
+            key="incoming/u1/abc.jpg",
+            content_type="image/jpeg",
+            min_size=1,
+            max_size=settings.upload_max_photo_bytes,
+            expires_s=settings.upload_expires_s,
+        )
     )
     assert post.url == f"https://{PUBLIC_HOST}/zhangban-materials"
     assert post.fields["key"] == "incoming/u1/abc.jpg"
@@ -638,7 +644,9 @@ def test_s3_presigned_urls_name_the_public_host_and_need_no_network(
     started = time.monotonic()
     url = store.presign_get(key="materials/1/身份证.jpg", expires_s=300)
     post = store.presign_post(
-        key="incoming/x.jpg", content_type="image/jpeg", min_size=1, max_size=10, expires_s=60
+        UploadPolicy(
+            key="incoming/x.jpg", content_type="image/jpeg", min_size=1, max_size=10, expires_s=60
+        )
     )
     assert time.monotonic() - started < 0.5
     parts = urlsplit(url)
@@ -700,7 +708,7 @@ def test_factory_picks_the_store_of_the_profile(tmp_path: Path) -> None:
     assert local.root == tmp_path / "objects"
     assert local.bucket == embedded.s3_bucket
     post = local.presign_post(
-        key="k.jpg", content_type="image/jpeg", min_size=1, max_size=9, expires_s=60
+        UploadPolicy(key="k.jpg", content_type="image/jpeg", min_size=1, max_size=9, expires_s=60)
     )
     assert post.url == f"https://gov.example/zb/objects/{embedded.s3_bucket}"
 
@@ -744,7 +752,7 @@ def _post(store: LocalObjectStore, key: str, **overrides: Any) -> PresignedPost:
         "expires_s": 600,
     }
     options.update(overrides)
-    return store.presign_post(**options)
+    return store.presign_post(UploadPolicy(**options))
 
 
 def _forge(policy_b64: str, change: dict[str, Any]) -> str:
@@ -909,7 +917,9 @@ async def test_local_keys_cannot_escape_the_root(local: LocalObjectStore, key: s
     with pytest.raises(ValueError):
         await local.put(key, b"x", content_type="text/plain")
     with pytest.raises(ValueError):
-        local.presign_post(key=key, content_type="text/plain", min_size=0, max_size=1, expires_s=60)
+        local.presign_post(
+            UploadPolicy(key=key, content_type="text/plain", min_size=0, max_size=1, expires_s=60)
+        )
     with pytest.raises(ValueError):
         local.presign_get(key=key, expires_s=60)
     with pytest.raises(ValueError):
@@ -1175,11 +1185,13 @@ def test_local_post_policies_are_signed_as_botocore_signs_them(
         clock=lambda: moment,
     )
     post = store.presign_post(
-        key="incoming/u1/abc.jpg",
-        content_type="image/jpeg",
-        min_size=1,
-        max_size=10 * 1024 * 1024,
-        expires_s=600,
+        UploadPolicy(
+            key="incoming/u1/abc.jpg",
+            content_type="image/jpeg",
+            min_size=1,
+            max_size=10 * 1024 * 1024,
+            expires_s=600,
+        )
     )
     fields = post.fields
     # botocore's own signer, given the same policy and date, computes the same signature…
@@ -1384,7 +1396,13 @@ def test_local_verifies_what_the_minio_sdk_signs(tmp_path: Path) -> None:
         clock=clock,
     )
     post = minio_signed.presign_post(
-        key="incoming/u1/m.jpg", content_type="image/jpeg", min_size=1, max_size=99, expires_s=60
+        UploadPolicy(
+            key="incoming/u1/m.jpg",
+            content_type="image/jpeg",
+            min_size=1,
+            max_size=99,
+            expires_s=60,
+        )
     )
     grant = local.authorize_post(post.fields)
     assert (grant.key, grant.content_type, grant.max_size) == (
