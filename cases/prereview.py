@@ -34,9 +34,7 @@ from cases.kernel import (
 )
 from cases.models import Case, CorrectionNotice
 from cases.queries import next_acceptance_sequence
-from cases.states import (
-    Role,
-)
+from cases.states import Role
 from catalog.schemas import Guide
 from core.calendar import calendar_source
 from core.clock import local_today

@@ -43,9 +43,7 @@ from cases.kernel import (
     transition,
 )
 from cases.models import Case, ReviewTask
-from cases.states import (
-    Role,
-)
+from cases.states import Role
 from core.calendar import calendar_source
 from core.clock import local_today
 from core.crypto import FieldCipher
