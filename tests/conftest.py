@@ -38,6 +38,7 @@ from core.db import migrate
 from core.settings import Settings
 from tests.people import Phone
 from tests.processes import clean_env, free_port, running
+from tests.staff import Hire, StaffMember, staff_member
 
 #: Fixtures shared by several modules, from their own files.
 pytest_plugins = ["tests.upload_fixtures"]
@@ -253,3 +254,23 @@ async def sandbox(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
 def phone(client: httpx.AsyncClient, sandbox: httpx.AsyncClient) -> Callable[[], Phone]:
     """A factory of citizens' phones (each a new WeChat user), on clean state."""
     return lambda: Phone(api=client, sandbox=sandbox)
+
+
+@pytest.fixture
+def hire(clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient) -> Hire:
+    """A factory of staff members on clean state (see ``tests.staff.Hire``)."""
+
+    async def hire(
+        department_code: str, *roles: str, name: str = "测试工作人员", bind: bool = True
+    ) -> StaffMember:
+        return await staff_member(
+            clean,
+            client,
+            sandbox,
+            department_code=department_code,
+            roles=list(roles),
+            name=name,
+            bind=bind,
+        )
+
+    return hire

@@ -33,8 +33,38 @@ def person_name() -> str:
     return next(_names)
 
 
+class Handset:
+    """What a citizen's phone and a staff member's phone share: WeChat (the sandbox's control
+    API gives its ``wx.login`` codes), our API, and the tokens it answered with."""
+
+    api: httpx.AsyncClient
+    sandbox: httpx.AsyncClient
+    tokens: dict[str, Any]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.tokens['access_token']}"}
+
+    async def login_code(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A ``wx.login`` code from the sandbox (``openid`` in ``body``: that WeChat user's;
+        otherwise a new one's); the code and the openid."""
+        response = await self.sandbox.post("/wechat/_control/login-code", json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def keep_tokens(self, response: httpx.Response) -> dict[str, Any]:
+        """A login's or a binding's answer: it must succeed, and its tokens are kept."""
+        assert response.status_code == 200, response.text
+        self.tokens = response.json()
+        return self.tokens
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.auth, **kwargs.pop("headers", {})}
+        return await self.api.request(method, path, headers=headers, **kwargs)
+
+
 @dataclass
-class Phone:
+class Phone(Handset):
     """One citizen's phone: our API client plus the sandbox standing in for WeChat."""
 
     api: httpx.AsyncClient
@@ -44,28 +74,16 @@ class Phone:
     name: str = ""
     id_number: str = ""
 
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.tokens['access_token']}"}
-
     async def wx_login_code(self, **fields: Any) -> str:
-        body = {"openid": self.openid, **fields} if self.openid else fields
-        response = await self.sandbox.post("/wechat/_control/login-code", json=body)
-        assert response.status_code == 200, response.text
-        data = response.json()
+        data = await self.login_code({"openid": self.openid, **fields} if self.openid else fields)
         self.openid = data["openid"]
         return str(data["code"])
 
     async def login(self) -> dict[str, Any]:
         code = await self.wx_login_code()
-        response = await self.api.post("/api/v1/auth/wechat/login", json={"code": code})
-        assert response.status_code == 200, response.text
-        self.tokens = response.json()
-        return self.tokens
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {**self.auth, **kwargs.pop("headers", {})}
-        return await self.api.request(method, path, headers=headers, **kwargs)
+        return self.keep_tokens(
+            await self.api.post("/api/v1/auth/wechat/login", json={"code": code})
+        )
 
     async def verify_l1(
         self, *, name: str | None = None, number: str | None = None

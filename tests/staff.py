@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sanic import Sanic
 
 from auth import staff as staff_accounts
 from core.clock import utcnow
+from tests.people import Handset
 
 _seq = itertools.count(1)
 
@@ -47,7 +48,7 @@ async def create_staff(
 
 
 @dataclass
-class StaffMember:
+class StaffMember(Handset):
     """One staff member's phone: our API client plus the sandbox standing in for WeChat."""
 
     api: httpx.AsyncClient
@@ -59,21 +60,25 @@ class StaffMember:
     openid: str | None = None
     tokens: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.tokens['access_token']}"}
-
     async def wx_login_code(self, openid: str | None = None) -> str:
         """A ``wx.login`` code for this phone's WeChat (a new WeChat user the first time)."""
         wanted = openid or self.openid
-        response = await self.sandbox.post(
-            "/wechat/_control/login-code", json={"openid": wanted} if wanted else {}
-        )
-        assert response.status_code == 200, response.text
-        data = response.json()
+        data = await self.login_code({"openid": wanted} if wanted else {})
         if openid is None:
             self.openid = data["openid"]
         return str(data["code"])
+
+    def another_phone(self, bind_code: str) -> StaffMember:
+        """A new phone (another WeChat, nothing bound or logged in) for this account, holding
+        ``bind_code``."""
+        return StaffMember(
+            api=self.api,
+            sandbox=self.sandbox,
+            id=self.id,
+            department_code=self.department_code,
+            roles=list(self.roles),
+            bind_code=bind_code,
+        )
 
     async def try_bind(self, bind_code: str | None = None) -> httpx.Response:
         code = await self.wx_login_code()
@@ -83,24 +88,14 @@ class StaffMember:
         )
 
     async def bind(self) -> dict[str, Any]:
-        response = await self.try_bind()
-        assert response.status_code == 200, response.text
-        self.tokens = response.json()
-        return self.tokens
+        return self.keep_tokens(await self.try_bind())
 
     async def try_login(self) -> httpx.Response:
         code = await self.wx_login_code()
         return await self.api.post("/api/v1/staff/auth/login", json={"code": code})
 
     async def login(self) -> dict[str, Any]:
-        response = await self.try_login()
-        assert response.status_code == 200, response.text
-        self.tokens = response.json()
-        return self.tokens
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {**self.auth, **kwargs.pop("headers", {})}
-        return await self.api.request(method, path, headers=headers, **kwargs)
+        return self.keep_tokens(await self.try_login())
 
 
 async def staff_member(
@@ -126,3 +121,13 @@ async def staff_member(
     if bind:
         await member.bind()
     return member
+
+
+class Hire(Protocol):
+    """The ``hire`` fixture: ``await hire(department, "clerk", ...)`` is a staff member of that
+    department with those roles, made by the service on clean state and (unless
+    ``bind=False``) bound over HTTP."""
+
+    async def __call__(
+        self, department_code: str, *roles: str, name: str = ..., bind: bool = ...
+    ) -> StaffMember: ...

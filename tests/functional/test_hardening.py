@@ -32,9 +32,10 @@ from tests.cases_flow import (
     filed,
     import_case_catalogue,
     office,
+    open_task,
 )
 from tests.people import Phone, id_number
-from tests.staff import StaffMember, staff_member
+from tests.staff import Hire, StaffMember
 from tests.uploads import company_of, grant_mandate, intent, make_agent, uid
 
 
@@ -73,15 +74,11 @@ async def scene(
 
 
 async def test_an_admin_cannot_act_on_an_account_holding_a_role_they_cannot_grant(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, cat: CaseCatalogue
+    hire: Hire, cat: CaseCatalogue
 ) -> None:
-    admin = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["admin"])
-    supervisor = await staff_member(
-        clean, client, sandbox, department_code=cat.lead, roles=["supervisor", "clerk"]
-    )
-    other_admin = await staff_member(
-        clean, client, sandbox, department_code=cat.lead, roles=["admin"]
-    )
+    admin = await hire(cat.lead, "admin")
+    supervisor = await hire(cat.lead, "supervisor", "clerk")
+    other_admin = await hire(cat.lead, "admin")
     before = {s.id: (s.roles, s.active, s.openid, s.bind_code_hash) for s in await Staff.all()}
     for target in (supervisor, other_admin, admin):
         base = f"/api/v1/admin/staff/{target.id}"
@@ -96,7 +93,7 @@ async def test_an_admin_cannot_act_on_an_account_holding_a_role_they_cannot_gran
     after = {s.id: (s.roles, s.active, s.openid, s.bind_code_hash) for s in await Staff.all()}
     assert after == before
     # Nor may an admin give a clerk a role beyond the department.
-    clerk = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["clerk"])
+    clerk = await hire(cat.lead, "clerk")
     raised = await admin.call(
         "PUT", f"/api/v1/admin/staff/{clerk.id}/roles", json={"roles": ["clerk", "supervisor"]}
     )
@@ -108,17 +105,11 @@ async def test_an_admin_cannot_act_on_an_account_holding_a_role_they_cannot_gran
 
 
 async def test_a_supervisor_and_clerk_of_another_department_cannot_attach_to_a_case(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
-    cat: CaseCatalogue,
+    hire: Hire, phone: Callable[[], Phone], cat: CaseCatalogue
 ) -> None:
     person = await applicant(phone())
     case_id = await filed(person, cat)
-    mixed = await staff_member(
-        clean, client, sandbox, department_code=cat.other, roles=["supervisor", "clerk"]
-    )
+    mixed = await hire(cat.other, "supervisor", "clerk")
     body = {"filename": "记录.pdf", "content_type": "application/pdf", "size": 1000}
     refused = await mixed.call("POST", f"/api/v1/staff/cases/{case_id}/attachments", json=body)
     envelope(refused, 403, "auth.forbidden")
@@ -180,15 +171,10 @@ async def _identity_item(app: Sanic, cat: CaseCatalogue) -> str:
 
 
 async def test_identifiers_in_forms_are_masked_sealed_and_revealed_only_with_a_reason(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
-    cat: CaseCatalogue,
+    clean: Sanic, scene: Scene, cat: CaseCatalogue
 ) -> None:
     code = await _identity_item(clean, cat)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+    staff, person = scene.staff, scene.person
     mine, relative = id_number(), id_number()
     form = {
         "contact_phone": "13812345678",
@@ -276,10 +262,7 @@ async def test_an_item_whose_identifier_field_is_not_marked_is_refused(
 
 
 async def test_a_case_leaves_the_list_when_its_mandate_ends_or_its_agent_is_revoked(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
+    clean: Sanic, sandbox: httpx.AsyncClient, phone: Callable[[], Phone]
 ) -> None:
     cat = await import_case_catalogue(clean, audience="both")  # companies may apply too
     principal, relative = await applicant(phone()), await applicant(phone())
@@ -315,21 +298,11 @@ async def test_a_case_leaves_the_list_when_its_mandate_ends_or_its_agent_is_revo
 
 
 async def test_binding_an_account_again_ends_the_old_phones_sessions(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, cat: CaseCatalogue
+    hire: Hire, client: httpx.AsyncClient, cat: CaseCatalogue
 ) -> None:
-    admin = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["admin"])
-    clerk = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["clerk"])
+    _, clerk, code = await _a_new_bind_code(hire, cat)
     old_tokens = dict(clerk.tokens)
-    code = await admin.call("POST", f"/api/v1/admin/staff/{clerk.id}/bind-code")
-    assert code.status_code == 200, code.text
-    new_phone = StaffMember(
-        api=client,
-        sandbox=sandbox,
-        id=clerk.id,
-        department_code=cat.lead,
-        roles=["clerk"],
-        bind_code=code.json()["bind_code"],
-    )
+    new_phone = clerk.another_phone(code)
     await new_phone.bind()
     stale = await client.get(
         "/api/v1/staff/me", headers={"authorization": f"Bearer {old_tokens['access_token']}"}
@@ -340,6 +313,15 @@ async def test_binding_an_account_again_ends_the_old_phones_sessions(
     )
     assert refreshed.status_code == 401, refreshed.text
     assert (await new_phone.call("GET", "/api/v1/staff/me")).status_code == 200
+
+
+async def _a_new_bind_code(hire: Hire, cat: CaseCatalogue) -> tuple[StaffMember, StaffMember, str]:
+    """An admin and a bound clerk of the lead department, and a new binding code the admin
+    asked for the clerk's account."""
+    admin, clerk = await hire(cat.lead, "admin"), await hire(cat.lead, "clerk")
+    code = await admin.call("POST", f"/api/v1/admin/staff/{clerk.id}/bind-code")
+    assert code.status_code == 200, code.text
+    return admin, clerk, str(code.json()["bind_code"])
 
 
 # --- 7. no replay after logout; a replay is for the same subject only ---------------------
@@ -383,13 +365,9 @@ async def test_an_idempotency_key_is_replayed_to_its_subject_only_and_never_afte
 
 
 async def test_admin_item_routes_answer_the_same_for_missing_and_existing_items(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
-    cat: CaseCatalogue,
+    hire: Hire, client: httpx.AsyncClient, phone: Callable[[], Phone], cat: CaseCatalogue
 ) -> None:
-    clerk = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["clerk"])
+    clerk = await hire(cat.lead, "clerk")
     person = await applicant(phone())
     for code in (cat.item, "NO-SUCH-ITEM"):
         for path in (
@@ -499,11 +477,7 @@ async def test_ids_beyond_their_columns_are_a_400_not_a_database_error(
 
 
 async def test_a_cursor_of_one_list_is_refused_by_another(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
-    cat: CaseCatalogue,
+    hire: Hire, client: httpx.AsyncClient, phone: Callable[[], Phone], cat: CaseCatalogue
 ) -> None:
     items = await client.get("/api/v1/items", params={"limit": 1})
     cursor = items.json()["next_cursor"]
@@ -511,7 +485,7 @@ async def test_a_cursor_of_one_list_is_refused_by_another(
     person, other = await applicant(phone()), await applicant(phone())
     for _ in range(2):
         await draft(person, cat.item)
-    clerk = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["clerk"])
+    clerk = await hire(cat.lead, "clerk")
     for who, path, params in (
         (person, "/api/v1/cases", {}),
         (clerk, "/api/v1/staff/inbox", {"role": "clerk"}),
@@ -630,23 +604,14 @@ async def test_numbers_stored_before_the_checks_are_masked_in_every_answer(
 
 
 async def test_deactivation_kills_a_binding_code_handed_out_before(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, cat: CaseCatalogue
+    hire: Hire, cat: CaseCatalogue
 ) -> None:
-    admin = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["admin"])
-    clerk = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["clerk"])
-    code = (await admin.call("POST", f"/api/v1/admin/staff/{clerk.id}/bind-code")).json()
+    admin, clerk, code = await _a_new_bind_code(hire, cat)
     for step in ("deactivate", "activate"):
         assert (
             await admin.call("POST", f"/api/v1/admin/staff/{clerk.id}/{step}")
         ).status_code == 200
-    thief = StaffMember(
-        api=client,
-        sandbox=sandbox,
-        id=clerk.id,
-        department_code=cat.lead,
-        roles=["clerk"],
-        bind_code=code["bind_code"],
-    )
+    thief = clerk.another_phone(code)
     envelope(await thief.try_bind(), 400, "auth.bind_code_invalid")
 
 
@@ -685,18 +650,12 @@ async def test_a_second_mandate_to_the_same_person_is_a_conflict(
 
 
 async def test_staff_recuse_from_their_own_application_and_take_one_step_of_a_case(
-    scene: Scene,
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    cat: CaseCatalogue,
+    scene: Scene, hire: Hire, cat: CaseCatalogue
 ) -> None:
     staff, person = scene.staff, scene.person
     case_id = await filed(person, cat)
     # The applicant is also a clerk of the department, bound to the same WeChat.
-    own = await staff_member(
-        clean, client, sandbox, department_code=cat.lead, roles=["clerk"], bind=False
-    )
+    own = await hire(cat.lead, "clerk", bind=False)
     own.openid = person.openid
     await own.bind()
     envelope(await own.call("GET", f"/api/v1/staff/cases/{case_id}"), 403, "auth.forbidden")
@@ -708,11 +667,8 @@ async def test_staff_recuse_from_their_own_application_and_take_one_step_of_a_ca
     accepted = await staff.clerk.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={})
     assert accepted.status_code == 200, accepted.text
     # One account with both review roles passes the review, and may not take the decision too.
-    both = await staff_member(
-        clean, client, sandbox, department_code=cat.lead, roles=["reviewer", "approver"]
-    )
-    inbox = await both.call("GET", "/api/v1/staff/inbox", params={"role": "reviewer"})
-    task = next(r["task"]["id"] for r in inbox.json()["items"] if r["id"] == case_id)
+    both = await hire(cat.lead, "reviewer", "approver")
+    task = await open_task(both, case_id, "reviewer")
     assert (await both.call("POST", f"/api/v1/staff/tasks/{task}/claim")).status_code == 200
     decided = await both.call(
         "POST",
@@ -720,8 +676,7 @@ async def test_staff_recuse_from_their_own_application_and_take_one_step_of_a_ca
         json={"outcome": "pass", "opinion": "材料齐全。"},
     )
     assert decided.status_code == 200, decided.text
-    inbox = await both.call("GET", "/api/v1/staff/inbox", params={"role": "approver"})
-    approval = next(r["task"]["id"] for r in inbox.json()["items"] if r["id"] == case_id)
+    approval = await open_task(both, case_id, "approver")
     claimed = await both.call("POST", f"/api/v1/staff/tasks/{approval}/claim")
     envelope(claimed, 403, "case.separation_of_duties")
     handed = await staff.supervisor.call(
@@ -731,11 +686,9 @@ async def test_staff_recuse_from_their_own_application_and_take_one_step_of_a_ca
 
 
 async def test_an_admin_cannot_enlist_another_department_in_parallel(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient, cat: CaseCatalogue
+    hire: Hire, cat: CaseCatalogue
 ) -> None:
-    admin = await staff_member(
-        clean, client, sandbox, department_code=cat.lead, roles=["catalog_admin"]
-    )
+    admin = await hire(cat.lead, "catalog_admin")
     guide = factories.guide(lead_department=cat.lead, parallel_departments=[cat.other])
     refused = await admin.call("POST", "/api/v1/admin/items", json=guide)
     envelope(refused, 403, "catalog.parallel_departments_by_operator")

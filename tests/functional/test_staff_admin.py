@@ -25,8 +25,8 @@ from tests import factories
 from tests.cases_flow import import_case_catalogue
 from tests.cases_service import draft, submitted
 from tests.functional.test_http_edge import assert_envelope
-from tests.people import Phone, id_number
-from tests.staff import StaffMember, create_staff, staff_member, username
+from tests.people import Handset, Phone, id_number
+from tests.staff import Hire, StaffMember, create_staff, username
 
 DEPT_A = "DEPT-A"
 DEPT_B = "DEPT-B"
@@ -51,10 +51,8 @@ async def staff_row(member: StaffMember | int) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-async def test_bind_code_binds_a_wechat_once(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
-) -> None:
-    member = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["clerk"])
+async def test_bind_code_binds_a_wechat_once(hire: Hire) -> None:
+    member = await hire(DEPT_A, "clerk")
 
     assert member.tokens["staff"] == {
         "id": member.id,
@@ -72,37 +70,22 @@ async def test_bind_code_binds_a_wechat_once(
     assert me.status_code == 200 and me.json()["id"] == member.id
 
     # The code is used up: neither another phone nor the same WeChat can use it again.
-    intruder = StaffMember(
-        api=client,
-        sandbox=sandbox,
-        id=0,
-        department_code="",
-        roles=[],
-        bind_code=member.bind_code,
-    )
+    intruder = member.another_phone(member.bind_code)
     assert_envelope(await intruder.try_bind(), 400, "auth.bind_code_invalid")
     assert_envelope(await member.try_bind(), 400, "auth.bind_code_invalid")
     assert (await staff_row(member))["openid"] == member.openid
 
 
-async def test_bind_code_is_case_and_space_tolerant(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
-) -> None:
-    member = await staff_member(
-        clean, client, sandbox, department_code=DEPT_A, roles=["clerk"], bind=False
-    )
+async def test_bind_code_is_case_and_space_tolerant(hire: Hire) -> None:
+    member = await hire(DEPT_A, "clerk", bind=False)
 
     response = await member.try_bind(f"  {member.bind_code.lower()} ")
 
     assert response.status_code == 200, response.text
 
 
-async def test_expired_or_unknown_bind_code_is_refused(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
-) -> None:
-    member = await staff_member(
-        clean, client, sandbox, department_code=DEPT_A, roles=["clerk"], bind=False
-    )
+async def test_expired_or_unknown_bind_code_is_refused(hire: Hire) -> None:
+    member = await hire(DEPT_A, "clerk", bind=False)
     await Staff.filter(id=member.id).update(
         bind_code_expires_at=datetime.now(UTC) - timedelta(seconds=1)
     )
@@ -115,13 +98,9 @@ async def test_expired_or_unknown_bind_code_is_refused(
     assert before["openid"] is None
 
 
-async def test_a_wechat_bound_to_another_staff_cannot_bind_again(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
-) -> None:
-    first = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["clerk"])
-    second = await staff_member(
-        clean, client, sandbox, department_code=DEPT_A, roles=["reviewer"], bind=False
-    )
+async def test_a_wechat_bound_to_another_staff_cannot_bind_again(hire: Hire) -> None:
+    first = await hire(DEPT_A, "clerk")
+    second = await hire(DEPT_A, "reviewer", bind=False)
     second.openid = first.openid  # the first staff member's WeChat
     before = await staff_row(second)
 
@@ -133,10 +112,8 @@ async def test_a_wechat_bound_to_another_staff_cannot_bind_again(
     assert (await second.try_bind()).status_code == 200
 
 
-async def test_staff_log_in_with_their_bound_wechat(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
-) -> None:
-    member = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["clerk"])
+async def test_staff_log_in_with_their_bound_wechat(hire: Hire) -> None:
+    member = await hire(DEPT_A, "clerk")
     first_tokens = dict(member.tokens)
 
     logged_in = await member.login()
@@ -160,12 +137,9 @@ async def test_a_citizen_wechat_is_not_staff(
 
 
 async def test_staff_and_citizen_tokens_do_not_cross(
-    clean: Sanic,
-    phone: Callable[[], Phone],
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
+    hire: Hire, phone: Callable[[], Phone], client: httpx.AsyncClient
 ) -> None:
-    member = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["admin"])
+    member = await hire(DEPT_A, "admin")
     person = phone()
     await person.login()
 
@@ -174,11 +148,7 @@ async def test_staff_and_citizen_tokens_do_not_cross(
     for path in ("/api/v1/staff/me", "/api/v1/admin/staff"):
         assert_envelope(await person.call("GET", path), 401, "auth.token_invalid")
     assert_envelope(
-        await person.call(
-            "POST",
-            f"/api/v1/staff/users/{person.tokens['user']['id']}/identity",
-            json={"field": "id_number", "reason": "核对身份信息"},
-        ),
+        await reveal(person, person, {"field": "id_number", "reason": "核对身份信息"}),
         401,
         "auth.token_invalid",
     )
@@ -205,9 +175,7 @@ async def test_staff_and_citizen_tokens_do_not_cross(
 
 
 @pytest.fixture
-async def departments(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
-) -> dict[str, StaffMember]:
+async def departments(hire: Hire) -> dict[str, StaffMember]:
     """An admin, a clerk and a dispatcher in A; an admin and a clerk in B."""
     people: dict[str, StaffMember] = {}
     for key, dept, roles in (
@@ -217,7 +185,7 @@ async def departments(
         ("admin_b", DEPT_B, ["admin"]),
         ("clerk_b", DEPT_B, ["clerk", "reviewer"]),
     ):
-        people[key] = await staff_member(clean, client, sandbox, department_code=dept, roles=roles)
+        people[key] = await hire(dept, *roles)
     return people
 
 
@@ -454,9 +422,7 @@ async def test_deactivation_ends_sessions_at_once_and_reactivation_allows_login(
 
 
 @pytest.fixture
-async def catalogue(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
-) -> dict[str, Any]:
+async def catalogue(clean: Sanic, hire: Hire) -> dict[str, Any]:
     """Departments A and B, a catalogue admin of each, and a draft item led by B."""
     dept_a = factories.department(name="测试市甲局")
     dept_b = factories.department(name="测试市乙局")
@@ -473,12 +439,8 @@ async def catalogue(
         "a": dept_a["code"],
         "b": dept_b["code"],
         "b_item": b_item,
-        "admin_a": await staff_member(
-            clean, client, sandbox, department_code=dept_a["code"], roles=["catalog_admin"]
-        ),
-        "admin_b": await staff_member(
-            clean, client, sandbox, department_code=dept_b["code"], roles=["catalog_admin"]
-        ),
+        "admin_a": await hire(dept_a["code"], "catalog_admin"),
+        "admin_b": await hire(dept_b["code"], "catalog_admin"),
     }
 
 
@@ -512,14 +474,9 @@ async def test_catalog_admin_creates_and_publishes_an_item_of_their_department(
 
 
 async def test_department_admin_may_also_administer_the_catalogue(
-    catalogue: dict[str, Any],
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
+    catalogue: dict[str, Any], hire: Hire
 ) -> None:
-    admin = await staff_member(
-        clean, client, sandbox, department_code=catalogue["a"], roles=["admin"]
-    )
+    admin = await hire(catalogue["a"], "admin")
 
     response = await admin.call(
         "POST", "/api/v1/admin/items", json=factories.guide(lead_department=catalogue["a"])
@@ -610,14 +567,9 @@ async def test_invalid_guide_is_refused_with_field_errors(catalogue: dict[str, A
 
 
 async def test_unknown_lead_department_of_ones_own_code_is_a_field_error(
-    catalogue: dict[str, Any],
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
+    catalogue: dict[str, Any], hire: Hire
 ) -> None:
-    ghost = await staff_member(
-        clean, client, sandbox, department_code="DEPT-GHOST", roles=["catalog_admin"]
-    )
+    ghost = await hire("DEPT-GHOST", "catalog_admin")
     guide = factories.guide(lead_department="DEPT-GHOST")
 
     error = assert_envelope(
@@ -675,20 +627,29 @@ async def handling(clean: Sanic, applicant: Phone) -> str:
     return cat.lead
 
 
+@pytest.fixture
+async def clerk(hire: Hire, handling: str) -> StaffMember:
+    """A clerk of the department handling the applicant's case."""
+    return await hire(handling, "clerk")
+
+
+async def reveal(
+    who: Handset, person: Phone | int, body: dict[str, Any], **kwargs: Any
+) -> httpx.Response:
+    """``who`` asks for an identifier of ``person`` (a citizen's phone, or a user id)."""
+    user_id = person if isinstance(person, int) else person.tokens["user"]["id"]
+    return await who.call("POST", f"/api/v1/staff/users/{user_id}/identity", json=body, **kwargs)
+
+
 async def test_clerk_sees_the_full_id_number_and_the_read_is_recorded(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    applicant: Phone,
-    handling: str,
+    clerk: StaffMember, applicant: Phone
 ) -> None:
-    clerk = await staff_member(clean, client, sandbox, department_code=handling, roles=["clerk"])
     user_id = applicant.tokens["user"]["id"]
 
-    response = await clerk.call(
-        "POST",
-        f"/api/v1/staff/users/{user_id}/identity",
-        json={"field": "id_number", "reason": "  窗口核对申请人身份  "},
+    response = await reveal(
+        clerk,
+        applicant,
+        {"field": "id_number", "reason": "  窗口核对申请人身份  "},
         headers={"x-request-id": "req-reveal-0001"},
     )
 
@@ -713,19 +674,9 @@ async def test_clerk_sees_the_full_id_number_and_the_read_is_recorded(
     ],
 )
 async def test_reveal_needs_a_field_and_a_reason(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    applicant: Phone,
-    handling: str,
-    body: dict[str, Any],
-    field: str,
+    clerk: StaffMember, applicant: Phone, body: dict[str, Any], field: str
 ) -> None:
-    clerk = await staff_member(clean, client, sandbox, department_code=handling, roles=["clerk"])
-
-    response = await clerk.call(
-        "POST", f"/api/v1/staff/users/{applicant.tokens['user']['id']}/identity", json=body
-    )
+    response = await reveal(clerk, applicant, body)
 
     error = assert_envelope(response, 400, "request.validation_failed")
     assert [f["field"] for f in error["details"]["fields"]] == [field]
@@ -735,20 +686,11 @@ async def test_reveal_needs_a_field_and_a_reason(
 
 @pytest.mark.parametrize("roles", [["dispatcher"], ["supervisor"], ["catalog_admin"]])
 async def test_roles_without_case_review_cannot_reveal(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    applicant: Phone,
-    handling: str,
-    roles: list[str],
+    hire: Hire, applicant: Phone, handling: str, roles: list[str]
 ) -> None:
-    member = await staff_member(clean, client, sandbox, department_code=handling, roles=roles)
+    member = await hire(handling, *roles)
 
-    response = await member.call(
-        "POST",
-        f"/api/v1/staff/users/{applicant.tokens['user']['id']}/identity",
-        json={"field": "id_number", "reason": "核对申请人身份"},
-    )
+    response = await reveal(member, applicant, {"field": "id_number", "reason": "核对申请人身份"})
 
     assert_envelope(response, 403, "auth.forbidden")
     assert applicant.id_number not in response.text
@@ -756,25 +698,17 @@ async def test_roles_without_case_review_cannot_reveal(
 
 
 async def test_reveal_of_an_absent_identifier_or_user_is_404_and_not_recorded(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    applicant: Phone,
-    handling: str,
+    clerk: StaffMember, applicant: Phone
 ) -> None:
-    clerk = await staff_member(clean, client, sandbox, department_code=handling, roles=["clerk"])
     reason = {"reason": "核对申请人身份"}
-    path = "/api/v1/staff/users/{}/identity"
 
     assert_envelope(
-        await clerk.call(
-            "POST", path.format(applicant.tokens["user"]["id"]), json={"field": "phone", **reason}
-        ),
+        await reveal(clerk, applicant, {"field": "phone", **reason}),
         404,
         "auth.identity_absent",
     )
     assert_envelope(  # no case of an unknown user anywhere: not the department's to ask
-        await clerk.call("POST", path.format(999_999), json={"field": "id_number", **reason}),
+        await reveal(clerk, 999_999, {"field": "id_number", **reason}),
         403,
         "auth.no_case_of_person",
     )
@@ -782,28 +716,22 @@ async def test_reveal_of_an_absent_identifier_or_user_is_404_and_not_recorded(
 
 
 async def test_staff_of_a_department_without_a_case_of_the_person_cannot_reveal(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    applicant: Phone,
-    handling: str,
+    clean: Sanic, hire: Hire, applicant: Phone, handling: str
 ) -> None:
     """A clerk of another department, and a clerk of the department of a mere draft (a
     department has not seen a draft), are refused: nothing is revealed or recorded."""
-    elsewhere = await staff_member(clean, client, sandbox, department_code=DEPT_A, roles=["clerk"])
+    elsewhere = await hire(DEPT_A, "clerk")
     user_id = applicant.tokens["user"]["id"]
     body = {"field": "id_number", "reason": "核对申请人身份"}
 
-    refused = await elsewhere.call("POST", f"/api/v1/staff/users/{user_id}/identity", json=body)
+    refused = await reveal(elsewhere, applicant, body)
 
     assert_envelope(refused, 403, "auth.no_case_of_person")
     assert applicant.id_number not in refused.text
     cat = await import_case_catalogue(clean, audience="both")
     await draft(Subject(kind="user", id=user_id), cat.item, now=utcnow())
-    drafts_clerk = await staff_member(
-        clean, client, sandbox, department_code=cat.lead, roles=["clerk"]
-    )
-    refused = await drafts_clerk.call("POST", f"/api/v1/staff/users/{user_id}/identity", json=body)
+    drafts_clerk = await hire(cat.lead, "clerk")
+    refused = await reveal(drafts_clerk, applicant, body)
     assert_envelope(refused, 403, "auth.no_case_of_person")
     assert not await PersonalDataAccess.exists()
 

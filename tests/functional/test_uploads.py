@@ -30,7 +30,7 @@ from storage.models import StaffRead, Upload
 from tests import images
 from tests.functional.test_http_edge import assert_envelope
 from tests.people import Phone
-from tests.staff import staff_member
+from tests.staff import Hire
 from tests.uploads import (
     Catalogue,
     assert_nothing_behind,
@@ -852,20 +852,13 @@ async def test_a_mandate_agent_uploads_for_and_sees_the_principals_files(
 
 
 async def test_a_file_of_no_submitted_case_is_the_applicants_alone(
-    clean: Sanic,
-    cat: Catalogue,
-    me: Phone,
-    sandbox: httpx.AsyncClient,
-    client: httpx.AsyncClient,
+    hire: Hire, cat: Catalogue, me: Phone
 ) -> None:
     """Staff read a file once it is part of a submitted case of their department (the route
     matrix, ``test_route_authorization``, reads one); before that, not even the item's clerk
     does, and nothing is logged."""
     mine = await uploaded(me, cat.item, cat.photos, images.jpeg_with_exif(640, 480, 1))
-    clerk = await staff_member(clean, client, sandbox, department_code=cat.lead, roles=["clerk"])
-    outsider = await staff_member(
-        clean, client, sandbox, department_code=cat.other, roles=["clerk"]
-    )
+    clerk, outsider = await hire(cat.lead, "clerk"), await hire(cat.other, "clerk")
     path = f"/api/v1/staff/uploads/{mine['id']}"
 
     for member in (clerk, outsider):

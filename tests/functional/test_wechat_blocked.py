@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sanic import Sanic
 
 from auth.models import RefreshToken, Staff, User
-from tests.staff import staff_member
+from tests.staff import Hire
 
 DEPT = "DEPT-RISK"
 CITIZEN_LOGIN = "/api/v1/auth/wechat/login"
@@ -52,12 +51,8 @@ async def test_citizen_login_of_a_high_risk_user(
     assert await RefreshToken.all().count() == 0
 
 
-async def test_staff_binding_of_a_high_risk_wechat(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
-) -> None:
-    member = await staff_member(
-        clean, client, sandbox, department_code=DEPT, roles=["clerk"], bind=False
-    )
+async def test_staff_binding_of_a_high_risk_wechat(hire: Hire, sandbox: httpx.AsyncClient) -> None:
+    member = await hire(DEPT, "clerk", bind=False)
     await member.wx_login_code()  # the staff member's WeChat, known to the platform
     assert member.openid is not None
     await set_high_risk(sandbox, member.openid)
@@ -72,9 +67,9 @@ async def test_staff_binding_of_a_high_risk_wechat(
 
 
 async def test_staff_login_of_a_high_risk_wechat(
-    clean: Sanic, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
+    hire: Hire, client: httpx.AsyncClient, sandbox: httpx.AsyncClient
 ) -> None:
-    member = await staff_member(clean, client, sandbox, department_code=DEPT, roles=["clerk"])
+    member = await hire(DEPT, "clerk")
     assert member.openid is not None
     await set_high_risk(sandbox, member.openid)
     assert_blocked(await member.try_login())
