@@ -37,7 +37,7 @@ from cases.views import reset_caches
 from core.db import migrate
 from core.settings import Settings
 from tests.people import Phone
-from tests.processes import clean_env, free_port, running
+from tests.processes import sandbox_process
 from tests.staff import Hire, StaffMember, staff_member
 
 #: Fixtures shared by several modules, from their own files.
@@ -88,11 +88,8 @@ SANDBOX_SECRET = "test-wechat-secret-0123456789abcdef"
 @pytest.fixture(scope="session")
 def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sandbox peers (WeChat, real-name check, registry) as their own real process."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/sandbox"
-    args = ["sandbox", "--port", str(port), "--appid", SANDBOX_APPID, "--secret", SANDBOX_SECRET]
     log_path = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
-    with running(args, ready_url=f"{base}/healthz", log_path=log_path, env=clean_env()):
+    with sandbox_process(log_path, appid=SANDBOX_APPID, secret=SANDBOX_SECRET) as base:
         yield base
 
 

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,26 +46,33 @@ def clean_env(**overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def running(
-    args: list[str], *, ready_url: str, log_path: Path, env: dict[str, str], timeout_s: float = 60
+def serving(
+    argv: list[str],
+    *,
+    name: str,
+    ready: Callable[[], bool],
+    log_path: Path,
+    env: dict[str, str],
+    cwd: Path | None = ROOT,
+    timeout_s: float = 60,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m <args>`` running until the block ends; fails the test if it never answers."""
+    """``argv`` running until the block ends, its output in ``log_path``; the block starts once
+    ``ready()`` holds (an HTTP error counts as not yet). Fails the test if the process exits
+    first or is not ready in time."""
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + timeout_s
             while True:
                 if process.poll() is not None:
-                    pytest.fail(f"{args[0]} exited early:\n" + log_path.read_text())
+                    pytest.fail(f"{name} exited early:\n" + log_path.read_text())
                 try:
-                    if httpx.get(ready_url, timeout=5).status_code == 200:
+                    if ready():
                         break
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    pytest.fail(f"{args[0]} did not answer:\n" + log_path.read_text())
+                    pytest.fail(f"{name} did not answer:\n" + log_path.read_text())
                 time.sleep(0.1)
             yield process
         finally:
@@ -75,3 +82,31 @@ def running(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def running(
+    args: list[str], *, ready_url: str, log_path: Path, env: dict[str, str], timeout_s: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``python -m <args>`` running until the block ends; fails the test if it never answers
+    200 at ``ready_url``."""
+    with serving(
+        [sys.executable, "-m", *args],
+        name=args[0],
+        ready=lambda: httpx.get(ready_url, timeout=5).status_code == 200,
+        log_path=log_path,
+        env=env,
+        timeout_s=timeout_s,
+    ) as process:
+        yield process
+
+
+@contextmanager
+def sandbox_process(log_path: Path, *, appid: str, secret: str) -> Iterator[str]:
+    """The sandbox peers (``python -m sandbox``) as their own process on a free port of
+    127.0.0.1, for that WeChat app; their base URL (``http://127.0.0.1:<port>/sandbox``)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/sandbox"
+    args = ["sandbox", "--port", str(port), "--appid", appid, "--secret", secret]
+    with running(args, ready_url=f"{base}/healthz", log_path=log_path, env=clean_env()):
+        yield base

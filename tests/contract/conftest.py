@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import clean_env, free_port, running
+from tests.processes import sandbox_process
 
 APPID = "wx-contract-appid"
 SECRET = "contract-secret-0123456789abcdef"
@@ -24,11 +24,8 @@ SECRET = "contract-secret-0123456789abcdef"
 @pytest.fixture(scope="module")
 def peer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:<port>/sandbox``) of a freshly started sandbox process."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/sandbox"
-    args = ["sandbox", "--port", str(port), "--appid", APPID, "--secret", SECRET]
     log_path = tmp_path_factory.mktemp("peer") / "sandbox.log"
-    with running(args, ready_url=f"{base}/healthz", log_path=log_path, env=clean_env()):
+    with sandbox_process(log_path, appid=APPID, secret=SECRET) as base:
         yield base
 
 

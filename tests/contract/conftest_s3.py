@@ -18,10 +18,8 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import clean_env, free_port
+from tests.processes import clean_env, free_port, serving
 
 
 @dataclass(frozen=True)
@@ -69,73 +67,65 @@ def _venv_binary(name: str) -> str:
 
 
 @contextmanager
-def _process(
-    name: str, args: list[str], url: str, log_path: Path, timeout_s: float = 60
-) -> Iterator[None]:
-    """``args`` running until the block ends; ready once it answers HTTP at all."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(args, env=clean_env(), stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"{name} exited early:\n" + log_path.read_text())
-                try:
-                    httpx.get(url + "/", timeout=2)  # any status: the server is listening
-                    break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"{name} did not answer:\n" + log_path.read_text())
-                time.sleep(0.1)
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def _s3_server(
+    name: str, variable: str, folder: Path, argv: Callable[[int, str, str], list[str]]
+) -> Iterator[S3Server]:
+    """The server ``variable`` names (services.sh started it), or ``argv(port, access_key,
+    secret_key)`` started here on a free port until the block ends: ready once it answers HTTP
+    at all."""
+    external = _from_env(name, variable)
+    if external is not None:
+        yield external
+        return
+    access, secret = _new_keys()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def listening() -> bool:
+        httpx.get(url + "/", timeout=2)  # any status: the server is listening
+        return True
+
+    with serving(
+        argv(port, access, secret),
+        name=name,
+        ready=listening,
+        log_path=folder / f"{name}.log",
+        env=clean_env(),
+        cwd=None,
+    ):
+        yield S3Server(name, url, access, secret)
 
 
 @contextmanager
 def rclone_s3(folder: Path) -> Iterator[S3Server]:
     """``rclone serve s3`` over ``folder`` (or the one services.sh started)."""
-    external = _from_env("rclone", "ZB_TEST_RCLONE_URL")
-    if external is not None:
-        yield external
-        return
-    access, secret = _new_keys()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    data = folder / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    args = [
-        _venv_binary("rclone"),
-        "serve",
-        "s3",
-        "--addr",
-        f"127.0.0.1:{port}",
-        "--auth-key",
-        f"{access},{secret}",
-        "--config",
-        "/dev/null",  # no user config, no "config file not found" notice
-        str(data),
-    ]
-    with _process("rclone", args, url, folder / "rclone.log"):
-        yield S3Server("rclone", url, access, secret)
+
+    def argv(port: int, access: str, secret: str) -> list[str]:
+        data = folder / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        return [
+            _venv_binary("rclone"),
+            "serve",
+            "s3",
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--auth-key",
+            f"{access},{secret}",
+            "--config",
+            "/dev/null",  # no user config, no "config file not found" notice
+            str(data),
+        ]
+
+    with _s3_server("rclone", "ZB_TEST_RCLONE_URL", folder, argv) as server:
+        yield server
 
 
 @contextmanager
 def moto_s3(folder: Path) -> Iterator[S3Server]:
     """``moto_server`` (or the one services.sh started). It accepts any credentials."""
-    external = _from_env("moto", "ZB_TEST_MOTO_URL")
-    if external is not None:
-        yield external
-        return
-    access, secret = _new_keys()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    with _process("moto", args, url, folder / "moto.log"):
-        yield S3Server("moto", url, access, secret)
+
+    def argv(port: int, access: str, secret: str) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+
+    with _s3_server("moto", "ZB_TEST_MOTO_URL", folder, argv) as server:
+        yield server
