@@ -175,11 +175,90 @@ class Settings(BaseSettings):
         30, ge=1, description="public case-status look-ups per IP address per minute"
     )
 
+    # --- payments (issue: payments) ----------------------------------------------------------
+    payment_channels: str = Field(
+        "wechatpay,alipay", description="enabled payment channels, comma-separated"
+    )
+    sandbox_keys_dir: Path | None = Field(
+        None,
+        description="folder where the sandbox peers and this server keep the sandbox's payment "
+        "keys (generated on first start); default: var_dir/sandbox-keys",
+    )
+    sandbox_callback_speedup: float = Field(
+        1.0,
+        gt=0,
+        description="sandbox payment peers: divide the platforms' callback resend schedule by this",
+    )
+    wechatpay_api_base: str = Field(
+        "",
+        description="WeChat Pay API base; default: the sandbox peer, or "
+        "https://api.mch.weixin.qq.com in production",
+    )
+    wechatpay_mch_id: str = Field("1900000109", description="WeChat Pay merchant id (mchid)")
+    wechatpay_merchant_serial: str = Field(
+        "", description="serial number of the merchant API certificate (sandbox: derived)"
+    )
+    wechatpay_merchant_key_file: Path | None = Field(
+        None, description="PEM of the merchant API private key (sandbox: generated)"
+    )
+    wechatpay_apiv3_key: str = Field(
+        "", description="APIv3 key, 32 characters (sandbox: generated with the keys)"
+    )
+    wechatpay_platform_key_file: Path | None = Field(
+        None, description="PEM of the WeChat Pay platform public key (sandbox: generated)"
+    )
+    wechatpay_platform_key_id: str = Field(
+        "", description="its id, as Wechatpay-Serial names it (PUB_KEY_ID_…; sandbox: derived)"
+    )
+    alipay_gateway: str = Field(
+        "",
+        description="Alipay gateway; default: the sandbox peer, or "
+        "https://openapi.alipay.com/gateway.do in production",
+    )
+    alipay_app_id: str = Field("2021000000000001", description="Alipay app id")
+    alipay_seller_id: str = Field("2088000000000001", description="Alipay seller (partner) id")
+    alipay_app_private_key_file: Path | None = Field(
+        None, description="PEM of the app's RSA2 private key (sandbox: generated)"
+    )
+    alipay_public_key_file: Path | None = Field(
+        None, description="PEM of Alipay's RSA2 public key (sandbox: generated)"
+    )
+
     @property
     def effective_storage_backend(self) -> Literal["local", "s3"]:
         if self.storage_backend:
             return self.storage_backend
         return "local" if self.is_embedded else "s3"
+
+    @property
+    def enabled_payment_channels(self) -> tuple[str, ...]:
+        return tuple(filter(None, (c.strip() for c in self.payment_channels.split(","))))
+
+    @property
+    def effective_sandbox_keys_dir(self) -> Path:
+        return self.sandbox_keys_dir or self.var_dir / "sandbox-keys"
+
+    @property
+    def payments_use_sandbox(self) -> bool:
+        """The payment channels talk to the sandbox peers (mounted here or at
+        ``ZB_SANDBOX_BASE_URL``), with the sandbox's generated keys unless files are named."""
+        return self.sandbox_mounted or bool(self.sandbox_base_url)
+
+    @property
+    def effective_wechatpay_api_base(self) -> str:
+        if self.wechatpay_api_base:
+            return self.wechatpay_api_base.rstrip("/")
+        if self.payments_use_sandbox:
+            return f"{self.effective_sandbox_base_url}/wechatpay"
+        return "https://api.mch.weixin.qq.com"
+
+    @property
+    def effective_alipay_gateway(self) -> str:
+        if self.alipay_gateway:
+            return self.alipay_gateway
+        if self.payments_use_sandbox:
+            return f"{self.effective_sandbox_base_url}/alipay/gateway.do"
+        return "https://openapi.alipay.com/gateway.do"
 
     @property
     def sandbox_mounted(self) -> bool:
