@@ -3,6 +3,7 @@ of the departments, all over HTTP as the mini-program does it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,4 +204,30 @@ async def pass_step(staff: StaffMember, case_id: int, outcome: str = "pass") -> 
         "POST",
         f"/api/v1/staff/tasks/{task}/decide",
         json={"outcome": outcome, "opinion": "材料齐全，符合法定条件。"},
+    )
+
+
+@dataclass
+class Scene:
+    """What most case tests start from: the case catalogue, its departments staffed one per
+    role, and an applicant at L1 (the ``scene`` fixture, ``tests.case_fixtures``)."""
+
+    app: Sanic
+    cat: CaseCatalogue
+    staff: Office
+    person: Phone
+
+
+async def scene_of(
+    app: Sanic,
+    api: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    phone: Callable[[], Phone],
+    cat: CaseCatalogue,
+) -> Scene:
+    return Scene(
+        app=app,
+        cat=cat,
+        staff=await office(app, api, sandbox, cat),
+        person=await applicant(phone()),
     )

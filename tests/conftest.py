@@ -41,7 +41,7 @@ from tests.processes import sandbox_process
 from tests.staff import Hire, StaffMember, staff_member
 
 #: Fixtures shared by several modules, from their own files.
-pytest_plugins = ["tests.upload_fixtures"]
+pytest_plugins = ["tests.upload_fixtures", "tests.case_fixtures"]
 
 PROFILE = os.environ.get("ZB_TEST_PROFILE", "embedded")
 Sanic.test_mode = True

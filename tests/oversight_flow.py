@@ -15,7 +15,7 @@ from cases.models import Case
 from core.clock import local_today, utcnow
 from tests.cases_flow import CaseCatalogue, Office, filed, open_task, pass_step
 from tests.people import Phone
-from tests.staff import StaffMember, staff_member
+from tests.staff import StaffMember
 
 
 def today() -> date:
@@ -72,16 +72,6 @@ async def claim(staff: StaffMember, case_id: int) -> int:
 async def set_promised_due(case_id: int, day: date) -> None:
     """Test arrangement: the promised day a case would have after days of waiting."""
     await Case.filter(id=case_id).update(promised_due_on=day)
-
-
-async def member(
-    app: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    department: str,
-    *roles: str,
-) -> StaffMember:
-    return await staff_member(app, client, sandbox, department_code=department, roles=list(roles))
 
 
 async def deactivate(app: Sanic, staff: StaffMember) -> None:

@@ -8,8 +8,7 @@ clock (the service with an explicit ``now``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -23,14 +22,11 @@ from cases.models import AcceptanceCounter, Case, CaseEvent
 from core.errors import Forbidden
 from core.models import OutboxEvent
 from tests.cases_flow import (
-    CaseCatalogue,
-    Office,
-    applicant,
+    Scene,
     attach,
     draft,
     filed,
     import_case_catalogue,
-    office,
     open_task,
 )
 from tests.cases_service import (
@@ -45,29 +41,6 @@ from tests.cases_service import (
 from tests.people import Phone
 from tests.staff import StaffMember
 from tests.uploads import intent, uid
-
-
-@dataclass
-class Scene:
-    app: Sanic
-    cat: CaseCatalogue
-    staff: Office
-    person: Phone
-    stranger: Phone
-
-
-@pytest.fixture
-async def scene(
-    clean: Sanic, client: httpx.AsyncClient, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> Scene:
-    cat = await import_case_catalogue(clean)
-    return Scene(
-        app=clean,
-        cat=cat,
-        staff=await office(clean, client, sandbox, cat),
-        person=await applicant(phone()),
-        stranger=await applicant(phone()),
-    )
 
 
 def refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -93,17 +66,17 @@ def as_subject(member: StaffMember) -> Subject:
 # --------------------------------------------------------------------------------------------
 
 
-async def test_submitting_someone_elses_draft_is_not_found(scene: Scene) -> None:
+async def test_submitting_someone_elses_draft_is_not_found(scene: Scene, stranger: Phone) -> None:
     case = await draft(scene.person, scene.cat.item)
     await attach(scene.person, case["id"], scene.cat.item, scene.cat.id_card)
     await attach(scene.person, case["id"], scene.cat.item, scene.cat.photo)
     before = await snapshot(case["id"])
 
-    answer = await scene.stranger.call("POST", f"/api/v1/cases/{case['id']}/submit")
+    answer = await stranger.call("POST", f"/api/v1/cases/{case['id']}/submit")
 
     # Its existence is not the stranger's to learn: the same answer as for no case at all.
     error = refused(answer, 404, "case.not_found")
-    nowhere = await scene.stranger.call("POST", "/api/v1/cases/987654321/submit")
+    nowhere = await stranger.call("POST", "/api/v1/cases/987654321/submit")
     assert refused(nowhere, 404, "case.not_found")["message"] == error["message"]
     assert await snapshot(case["id"]) == before
     for path, method, payload in (
@@ -111,9 +84,9 @@ async def test_submitting_someone_elses_draft_is_not_found(scene: Scene) -> None
         (f"/api/v1/cases/{case['id']}/withdraw", "POST", {}),
         (f"/api/v1/cases/{case['id']}", "GET", None),
     ):
-        other = await scene.stranger.call(method, path, json=payload)
+        other = await stranger.call(method, path, json=payload)
         refused(other, 404, "case.not_found")
-    deleted = await scene.stranger.call("DELETE", f"/api/v1/cases/{case['id']}")
+    deleted = await stranger.call("DELETE", f"/api/v1/cases/{case['id']}")
     refused(deleted, 404, "case.not_found")
     assert await snapshot(case["id"]) == before
 

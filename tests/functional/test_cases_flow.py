@@ -4,30 +4,22 @@ decision, fee, completion; and the refusals on the way."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import httpx
-from sanic import Sanic
 
 from tests.cases_flow import (
-    applicant,
+    Scene,
     attach,
     draft,
     filed,
-    import_case_catalogue,
-    office,
     open_task,
     pass_step,
 )
 from tests.people import Phone
 
 
-async def test_a_case_from_draft_to_completion(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_a_case_from_draft_to_completion(scene: Scene, client: httpx.AsyncClient) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
 
     case = await draft(person, cat.item)
     assert case["status"] == "draft"
@@ -150,12 +142,8 @@ async def test_a_case_from_draft_to_completion(
     assert person.name not in public.text
 
 
-async def test_two_clerks_at_once_one_wins(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_two_clerks_at_once_one_wins(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     case_id = await filed(person, cat)
     first = await staff.clerk.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={})
     second = await staff.clerk.call(
@@ -167,12 +155,8 @@ async def test_two_clerks_at_once_one_wins(
     assert second.json()["error"]["details"]["current_status"] == "accepted"
 
 
-async def test_parallel_review_needs_every_department_and_any_denial_denies(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_parallel_review_needs_every_department_and_any_denial_denies(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
 
     granted = await filed(person, cat, cat.parallel_item)
     await staff.clerk.call("POST", f"/api/v1/staff/cases/{granted}/accept", json={})
@@ -195,12 +179,8 @@ async def test_parallel_review_needs_every_department_and_any_denial_denies(
     assert inbox.json()["items"] == []
 
 
-async def test_a_paid_item_waits_for_its_fee(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_a_paid_item_waits_for_its_fee(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     case_id = await filed(person, cat, cat.paid_item)
     await staff.clerk.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={})
     decided = await pass_step(staff.reviewer, case_id)
@@ -208,12 +188,9 @@ async def test_a_paid_item_waits_for_its_fee(
 
 
 async def test_staff_of_another_department_and_other_citizens_are_kept_out(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
+    scene: Scene, stranger: Phone
 ) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
-    stranger = await applicant(phone())
+    cat, staff, person = scene.cat, scene.staff, scene.person
     case_id = await filed(person, cat)
 
     assert (await stranger.call("GET", f"/api/v1/cases/{case_id}")).status_code == 404
@@ -239,14 +216,12 @@ async def open_task_absent(reviewer: object, case_id: int) -> bool:
 
 
 async def test_staff_attachments_are_internal_to_the_case(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
+    scene: Scene, client: httpx.AsyncClient
 ) -> None:
     from tests.cases_flow import PHOTO
     from tests.uploads import post_to_store
 
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+    cat, staff, person = scene.cat, scene.staff, scene.person
     case_id = await filed(person, cat)
     body = {"filename": "现场核查记录.png", "content_type": "image/png", "size": len(PHOTO)}
     refused = await staff.supervisor.call(

@@ -14,7 +14,15 @@ from sanic import Sanic
 
 from cases.models import Case, CaseEvent
 from core.models import OutboxEvent
-from tests.cases_flow import applicant, attach, draft, filed, import_case_catalogue, office
+from tests.cases_flow import (
+    Scene,
+    applicant,
+    attach,
+    draft,
+    filed,
+    import_case_catalogue,
+    office,
+)
 from tests.cases_flow import open_task as find_open_task
 from tests.cases_service import worker_paused
 from tests.people import Phone
@@ -51,12 +59,8 @@ async def outbox_of(case_id: int) -> Counter[str]:
     return Counter(e.topic for e in await OutboxEvent.all() if e.payload.get("case_id") == case_id)
 
 
-async def test_a_retried_acceptance_is_answered_again_and_accepts_once(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_a_retried_acceptance_is_answered_again_and_accepts_once(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     case_id = await filed(person, cat)
 
     answer = await twice(staff.clerk, "POST", f"/api/v1/staff/cases/{case_id}/accept", {})

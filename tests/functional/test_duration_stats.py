@@ -5,10 +5,8 @@ quickly the date a phone shows moves before the promised one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import date, timedelta
 
-import httpx
 from sanic import Sanic
 
 from cases.handlers import record_duration
@@ -16,9 +14,8 @@ from cases.models import Case, CaseEvent, ItemDurationStats
 from cases.views import PREDICTION_MIN_CASES
 from core.calendar import calendar_source
 from core.models import OutboxEvent
-from tests.cases_flow import applicant, import_case_catalogue, office, pass_step
+from tests.cases_flow import Scene, pass_step
 from tests.oversight_flow import accepted, denied
-from tests.people import Phone
 
 
 async def _delivered(app: Sanic, item_code: str, count: int, timeout_s: float = 60.0) -> None:
@@ -35,12 +32,8 @@ async def _delivered(app: Sanic, item_code: str, count: int, timeout_s: float = 
     raise AssertionError(f"{item_code}: {count} decisions not counted within {timeout_s} s")
 
 
-async def test_quick_decisions_bring_the_predicted_date_forward(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_quick_decisions_bring_the_predicted_date_forward(scene: Scene, clean: Sanic) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     item = cat.paid_item
 
     # Decided the day they were accepted: 0 working days each, granted and denied alike.
@@ -69,11 +62,9 @@ async def test_quick_decisions_bring_the_predicted_date_forward(
 
 
 async def test_the_duration_counts_working_days_less_the_clock_stops(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
+    scene: Scene, clean: Sanic
 ) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+    cat, staff, person = scene.cat, scene.staff, scene.person
     await clean.ctx.worker.stop()  # this test delivers by hand
     try:
         case_id = await denied(person, cat, staff)
@@ -103,12 +94,8 @@ async def test_the_duration_counts_working_days_less_the_clock_stops(
             clean.ctx.worker.start()
 
 
-async def test_concurrent_decisions_of_one_item_are_all_counted(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_concurrent_decisions_of_one_item_are_all_counted(scene: Scene, clean: Sanic) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     await clean.ctx.worker.stop()
     try:
         for _ in range(4):

@@ -3,24 +3,15 @@ applicant sees; statistics; who may do which."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import httpx
-from sanic import Sanic
-
 from core.models import OutboxEvent
-from tests.cases_flow import applicant, import_case_catalogue, office
-from tests.oversight_flow import accepted, codes, completed, denied, member, refused
+from tests.cases_flow import Scene
+from tests.oversight_flow import accepted, codes, completed, denied, refused
 from tests.people import Phone
+from tests.staff import Hire
 
 
-async def test_the_applicant_rates_a_finished_case_once(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
-    stranger = await applicant(phone())
+async def test_the_applicant_rates_a_finished_case_once(scene: Scene, stranger: Phone) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
 
     running = await accepted(person, cat, staff)
     early = await person.call("POST", f"/api/v1/cases/{running}/evaluation", json={"score": 5})
@@ -68,12 +59,8 @@ async def test_the_applicant_rates_a_finished_case_once(
     assert (event.payload["case_id"], event.payload["score"]) == (case_id, 5)
 
 
-async def test_a_bad_rating_opens_a_follow_up_the_department_answers(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_a_bad_rating_opens_a_follow_up_the_department_answers(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     refused_case = await refused(person, cat, staff)
     denied_case = await denied(person, cat, staff)
 
@@ -145,13 +132,9 @@ async def test_a_bad_rating_opens_a_follow_up_the_department_answers(
     assert await OutboxEvent.filter(topic="case.evaluation_answered").count() == 1
 
 
-async def test_statistics_per_item_and_department(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
-    outsider = await member(clean, client, sandbox, cat.other, "supervisor")
+async def test_statistics_per_item_and_department(scene: Scene, hire: Hire) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
+    outsider = await hire(cat.other, "supervisor")
     paid_cases = [await refused(person, cat, staff) for _ in range(3)]
     free_case = await completed(person, cat, staff)
     for case_id, score in zip([*paid_cases, free_case], [1, 4, 5, 5], strict=True):

@@ -10,7 +10,6 @@ import io
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -26,12 +25,11 @@ from storage.models import Upload
 from tests import factories
 from tests.cases_flow import (
     CaseCatalogue,
-    Office,
+    Scene,
     applicant,
     draft,
     filed,
     import_case_catalogue,
-    office,
     open_task,
 )
 from tests.people import Phone, id_number
@@ -47,27 +45,9 @@ def envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]
 
 
 @pytest.fixture
-async def cat(clean: Sanic) -> CaseCatalogue:
-    return await import_case_catalogue(clean)
-
-
-@dataclass
-class Scene:
-    """The catalogue's departments staffed one per role, and an applicant at L1."""
-
-    staff: Office
-    person: Phone
-
-
-@pytest.fixture
-async def scene(
-    clean: Sanic,
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    phone: Callable[[], Phone],
-    cat: CaseCatalogue,
-) -> Scene:
-    return Scene(staff=await office(clean, client, sandbox, cat), person=await applicant(phone()))
+def cat(case_cat: CaseCatalogue) -> CaseCatalogue:
+    """The case catalogue, the scene's where a test has one."""
+    return case_cat
 
 
 # --- 1. an admin cannot take over a supervisor's or another admin's account -----------------

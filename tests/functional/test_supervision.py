@@ -3,7 +3,6 @@ acknowledgement, reassignment of review tasks, and who may do which."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -12,26 +11,21 @@ from sanic import Sanic
 from cases.models import ReviewTask
 from core.calendar import calendar_source
 from core.models import OutboxEvent
-from tests.cases_flow import applicant, draft, import_case_catalogue, office, pass_step
+from tests.cases_flow import Scene, draft, pass_step
 from tests.oversight_flow import (
     accepted,
     claim,
     codes,
     completed,
     deactivate,
-    member,
     set_promised_due,
     today,
 )
-from tests.people import Phone
+from tests.staff import Hire
 
 
-async def test_the_board_counts_and_lists_cases_by_card(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_the_board_counts_and_lists_cases_by_card(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     calendar = await calendar_source.get()
     day = today()
 
@@ -102,12 +96,8 @@ async def test_the_board_counts_and_lists_cases_by_card(
     assert detail.json()["card"] == "red"
 
 
-async def test_a_notice_reaches_the_holder_who_acknowledges_it(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_a_notice_reaches_the_holder_who_acknowledges_it(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     case_id = await accepted(person, cat, staff)
     await set_promised_due(case_id, today() - timedelta(days=2))
     await claim(staff.reviewer, case_id)
@@ -205,11 +195,9 @@ async def test_a_notice_reaches_the_holder_who_acknowledges_it(
 
 
 async def test_a_notice_on_a_case_nobody_holds_goes_to_each_department_that_must_act(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
+    scene: Scene,
 ) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+    cat, staff, person = scene.cat, scene.staff, scene.person
     case_id = await accepted(person, cat, staff, cat.parallel_item)
 
     issued = await staff.supervisor.call(
@@ -240,12 +228,8 @@ async def test_a_notice_on_a_case_nobody_holds_goes_to_each_department_that_must
     assert inbox.json()["counts"]["supervision"] == 0
 
 
-async def test_no_notice_on_drafts_or_closed_cases_and_a_message_is_required(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_no_notice_on_drafts_or_closed_cases_and_a_message_is_required(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     fresh = await draft(person, cat.paid_item)
     done = await completed(person, cat, staff)
     # A draft is its applicant's alone: supervisors do not see it; a closed case is over.
@@ -265,12 +249,10 @@ async def test_no_notice_on_drafts_or_closed_cases_and_a_message_is_required(
 
 
 async def test_a_supervisor_reassigns_a_task_within_the_department(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
+    scene: Scene, hire: Hire
 ) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
-    second_reviewer = await member(clean, client, sandbox, cat.lead, "reviewer")
+    cat, staff, person = scene.cat, scene.staff, scene.person
+    second_reviewer = await hire(cat.lead, "reviewer")
     case_id = await accepted(person, cat, staff, cat.item)
     task_id = await claim(staff.reviewer, case_id)
     notice = await staff.supervisor.call(
@@ -315,7 +297,7 @@ async def test_a_supervisor_reassigns_a_task_within_the_department(
 
     # The approval step is open and unclaimed on a case in review: assigning it claims it.
     approval = await ReviewTask.get(case_id=case_id, role="approver")
-    second_approver = await member(clean, client, sandbox, cat.lead, "approver")
+    second_approver = await hire(cat.lead, "approver")
     given = await staff.supervisor.call(
         "POST",
         f"/api/v1/supervisor/tasks/{approval.id}/reassign",
@@ -337,12 +319,8 @@ async def test_a_supervisor_reassigns_a_task_within_the_department(
     assert codes(closed) == (409, "case.task_closed")
 
 
-async def test_assigning_a_task_of_an_accepted_case_starts_its_review(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
+async def test_assigning_a_task_of_an_accepted_case_starts_its_review(scene: Scene) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
     case_id = await accepted(person, cat, staff)
     task = await ReviewTask.get(case_id=case_id)
     given = await staff.supervisor.call(
@@ -362,12 +340,10 @@ async def test_assigning_a_task_of_an_accepted_case_starts_its_review(
 
 
 async def test_reassignment_refuses_staff_who_cannot_take_the_task(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
+    scene: Scene, hire: Hire, clean: Sanic
 ) -> None:
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
-    inactive = await member(clean, client, sandbox, cat.lead, "reviewer")
+    cat, staff, person = scene.cat, scene.staff, scene.person
+    inactive = await hire(cat.lead, "reviewer")
     await deactivate(clean, inactive)
     case_id = await accepted(person, cat, staff)
     task_id = await claim(staff.reviewer, case_id)
@@ -395,16 +371,12 @@ async def test_reassignment_refuses_staff_who_cannot_take_the_task(
     assert (task.status, task.assignee_staff_id) == ("claimed", staff.reviewer.id)
 
 
-async def test_who_may_supervise(
-    client: httpx.AsyncClient, clean: Sanic, phone: Callable[[], Phone], sandbox: httpx.AsyncClient
-) -> None:
+async def test_who_may_supervise(scene: Scene, hire: Hire) -> None:
     """Citizens: never. Staff without the supervisor role: never. A supervisor of another
     department reads the board and issues notices (supervision is city-wide), but does not
     move another department's tasks."""
-    cat = await import_case_catalogue(clean)
-    staff = await office(clean, client, sandbox, cat)
-    person = await applicant(phone())
-    outsider = await member(clean, client, sandbox, cat.other, "supervisor")
+    cat, staff, person = scene.cat, scene.staff, scene.person
+    outsider = await hire(cat.other, "supervisor")
     case_id = await accepted(person, cat, staff)
     task = await ReviewTask.get(case_id=case_id)
 
