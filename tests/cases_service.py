@@ -170,14 +170,10 @@ async def complete_draft(
 
 
 async def submitted(
-    subject: Subject,
-    cat: CaseCatalogue,
-    item: str | None = None,
-    *,
-    now: datetime,
-    company_id: int | None = None,
+    subject: Subject, cat: CaseCatalogue, item: str | None = None, *, now: datetime, **kw: Any
 ) -> Case:
-    case = await complete_draft(subject, cat, item, now=now, company_id=company_id)
+    """``complete_draft``'s case (same arguments), submitted at ``now``."""
+    case = await complete_draft(subject, cat, item, now=now, **kw)
     return await filing.submit(cipher=CIPHER, subject=subject, case_id=case.id, now=now)
 
 
