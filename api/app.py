@@ -95,7 +95,12 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
         from sandbox.app import mount_sandbox
 
         app.ctx.sandbox = mount_sandbox(
-            app, appid=settings.wechat_appid, secret=settings.wechat_secret
+            app,
+            appid=settings.wechat_appid,
+            secret=settings.wechat_secret,
+            keys_dir=settings.effective_sandbox_keys_dir,
+            wechatpay_mch_id=settings.wechatpay_mch_id,
+            callback_speedup=settings.sandbox_callback_speedup,
         )
 
     @app.before_server_start

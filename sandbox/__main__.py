@@ -1,12 +1,15 @@
 """``python -m sandbox --port P --appid A --secret S``: the peers as a process of their own.
 
 Tests start it this way so that the code under test reaches the peers over a real socket, as it
-will reach the real platforms. The appid and secret default to the settings' (``ZB_WECHAT_*``).
+will reach the real platforms. The appid and secret default to the settings' (``ZB_WECHAT_*``);
+the payment peers' key folder, merchant id and callback speedup too (``ZB_SANDBOX_KEYS_DIR``,
+``ZB_WECHATPAY_MCH_ID``, ``ZB_SANDBOX_CALLBACK_SPEEDUP``).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -20,11 +23,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8100, help="port to bind (8100)")
     parser.add_argument("--appid", default=settings.wechat_appid, help="mini-program AppID")
     parser.add_argument("--secret", default=settings.wechat_secret, help="mini-program AppSecret")
+    parser.add_argument(
+        "--keys-dir",
+        type=Path,
+        default=settings.effective_sandbox_keys_dir,
+        help="the sandbox payment keys' folder, shared with the server (ZB_SANDBOX_KEYS_DIR)",
+    )
+    parser.add_argument(
+        "--mch-id", default=settings.wechatpay_mch_id, help="WeChat Pay merchant id (mchid)"
+    )
+    parser.add_argument(
+        "--callback-speedup",
+        type=float,
+        default=settings.sandbox_callback_speedup,
+        help="divide the payment platforms' callback resend schedule by this",
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level (WARNING)")
     args = parser.parse_args(argv)
 
     configure_logging(args.log_level)
-    app = create_sandbox_app(args.appid, args.secret)
+    app = create_sandbox_app(
+        args.appid,
+        args.secret,
+        keys_dir=args.keys_dir,
+        wechatpay_mch_id=args.mch_id,
+        callback_speedup=args.callback_speedup,
+    )
     app.run(
         host=args.host,
         port=args.port,

@@ -8,6 +8,7 @@ adapters cross a real socket to a peer they share nothing with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
@@ -15,6 +16,7 @@ from sanic.response import HTTPResponse, json
 from sandbox.realname import RealnameSandbox, realname_blueprint
 from sandbox.registry import RegistrySandbox, registry_blueprint
 from sandbox.wechat import WeChatSandbox, wechat_blueprint
+from sandbox.wechatpay import WeChatPaySandbox, wechatpay_blueprint
 
 
 @dataclass(frozen=True)
@@ -24,27 +26,62 @@ class SandboxPeers:
     wechat: WeChatSandbox
     realname: RealnameSandbox
     registry: RegistrySandbox
+    wechatpay: WeChatPaySandbox
 
 
-def mount_sandbox(app: Sanic, *, appid: str, secret: str) -> SandboxPeers:
-    """Register the peers' blueprints on ``app``, each with fresh state, and return the state."""
+def mount_sandbox(
+    app: Sanic,
+    *,
+    appid: str,
+    secret: str,
+    keys_dir: Path,
+    wechatpay_mch_id: str,
+    callback_speedup: float = 1.0,
+) -> SandboxPeers:
+    """Register the peers' blueprints on ``app``, each with fresh state, and return the state.
+
+    The payment peers read (or first generate) their keys in ``keys_dir``, the folder the
+    merchant side reads its halves from, and resend callbacks ``callback_speedup`` times faster
+    than the platforms do."""
     peers = SandboxPeers(
         wechat=WeChatSandbox(appid=appid, secret=secret),
         realname=RealnameSandbox(),
         registry=RegistrySandbox(),
+        wechatpay=WeChatPaySandbox(
+            keys_dir=keys_dir,
+            appid=appid,
+            mch_id=wechatpay_mch_id,
+            callback_speedup=callback_speedup,
+        ),
     )
     app.blueprint(wechat_blueprint(peers.wechat))
     app.blueprint(realname_blueprint(peers.realname))
     app.blueprint(registry_blueprint(peers.registry))
+    app.blueprint(wechatpay_blueprint(peers.wechatpay))
     return peers
 
 
-def create_sandbox_app(appid: str, secret: str, *, name: str = "zhangban_sandbox") -> Sanic:
+def create_sandbox_app(
+    appid: str,
+    secret: str,
+    *,
+    keys_dir: Path,
+    wechatpay_mch_id: str,
+    callback_speedup: float = 1.0,
+    name: str = "zhangban_sandbox",
+) -> Sanic:
     """An application serving only the peers (state in ``app.ctx.sandbox``)."""
     app = Sanic(name, configure_logging=False)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.HEALTH = False
-    app.ctx.sandbox = mount_sandbox(app, appid=appid, secret=secret)
+    app.ctx.sandbox = mount_sandbox(
+        app,
+        appid=appid,
+        secret=secret,
+        keys_dir=keys_dir,
+        wechatpay_mch_id=wechatpay_mch_id,
+        callback_speedup=callback_speedup,
+    )
 
     @app.get("/sandbox/healthz", name="sandbox_healthz")
     async def healthz(request: Request) -> HTTPResponse:

@@ -102,11 +102,24 @@ def running(
 
 
 @contextmanager
-def sandbox_process(log_path: Path, *, appid: str, secret: str) -> Iterator[str]:
+def sandbox_process(
+    log_path: Path,
+    *,
+    appid: str,
+    secret: str,
+    keys_dir: Path | None = None,
+    callback_speedup: float = 1.0,
+) -> Iterator[str]:
     """The sandbox peers (``python -m sandbox``) as their own process on a free port of
-    127.0.0.1, for that WeChat app; their base URL (``http://127.0.0.1:<port>/sandbox``)."""
+    127.0.0.1, for that WeChat app; their base URL (``http://127.0.0.1:<port>/sandbox``).
+
+    The payment peers keep their keys in ``keys_dir`` (default: a ``sandbox-keys`` folder beside
+    ``log_path``), which the tests' ``Settings`` must name as ``sandbox_keys_dir`` so that the
+    merchant side reads the same keys; they resend callbacks ``callback_speedup`` times faster."""
     port = free_port()
     base = f"http://127.0.0.1:{port}/sandbox"
+    keys = keys_dir if keys_dir is not None else log_path.parent / "sandbox-keys"
     args = ["sandbox", "--port", str(port), "--appid", appid, "--secret", secret]
+    args += ["--keys-dir", str(keys), "--callback-speedup", str(callback_speedup)]
     with running(args, ready_url=f"{base}/healthz", log_path=log_path, env=clean_env()):
         yield base
