@@ -10,9 +10,7 @@ from typing import Any
 import httpx
 from sanic import Sanic
 
-from catalog import service as catalog
 from core.calendar import calendar_source
-from core.clock import utcnow
 from tests import factories, images
 from tests.people import Phone
 from tests.staff import StaffMember, staff_member
@@ -86,14 +84,8 @@ async def import_case_catalogue(app: Sanic, *, audience: str = "person") -> Case
             {"name": "决定", "role": "approver"},
         ],
     )
-    await catalog.import_catalog(
-        document=factories.catalog_file(
-            departments=[lead, partner, other], items=[item, paid_item, parallel_item]
-        ),
-        publish_items=True,
-        actor="test",
-        cache=app.ctx.catalog_cache,
-        now=utcnow(),
+    await factories.imported(
+        app, departments=[lead, partner, other], items=[item, paid_item, parallel_item]
     )
     calendar_source.invalidate()  # the tables were emptied: no override of an earlier test
     return CaseCatalogue(

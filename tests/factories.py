@@ -1,10 +1,16 @@
-"""Factories for catalogue data: valid by default, each call distinct, overrides by keyword."""
+"""Factories for catalogue data: valid by default, each call distinct, overrides by keyword;
+and ``imported``, a catalogue of them in the test application."""
 
 from __future__ import annotations
 
 import copy
 import itertools
 from typing import Any
+
+from sanic import Sanic
+
+from catalog import service as catalog
+from core.clock import utcnow
 
 _seq = itertools.count(1)
 
@@ -92,3 +98,15 @@ def catalog_file(
         "themes": themes or [],
         "items": items or [],
     }
+
+
+async def imported(app: Sanic, *, publish: bool = True, **parts: Any) -> dict[str, Any]:
+    """``catalog_file(**parts)`` imported into ``app`` as an operator would, its items published
+    unless ``publish=False``; the import's report."""
+    return await catalog.import_catalog(
+        document=catalog_file(**parts),
+        publish_items=publish,
+        actor="test",
+        cache=app.ctx.catalog_cache,
+        now=utcnow(),
+    )

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import httpx
 from sanic import Sanic
 
-from catalog import service as catalog
 from core.clock import local_today, utcnow
 from storage.base import ObjectStore
 from storage.models import Upload
@@ -60,13 +59,7 @@ async def import_catalogue(app: Sanic) -> Catalogue:
     elsewhere = factories.guide(
         lead_department=other["code"], name="古树名木认养", materials=[elsewhere_material]
     )
-    await catalog.import_catalog(
-        document=factories.catalog_file(departments=[lead, other], items=[item, elsewhere]),
-        publish_items=True,
-        actor="test",
-        cache=app.ctx.catalog_cache,
-        now=utcnow(),
-    )
+    await factories.imported(app, departments=[lead, other], items=[item, elsewhere])
     return Catalogue(
         lead=lead["code"],
         other=other["code"],

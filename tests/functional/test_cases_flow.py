@@ -15,7 +15,9 @@ from tests.cases_flow import (
     open_task,
     pass_step,
 )
+from tests.oversight_flow import accepted
 from tests.people import Phone
+from tests.uploads import intent
 
 
 async def test_a_case_from_draft_to_completion(scene: Scene, client: httpx.AsyncClient) -> None:
@@ -59,17 +61,14 @@ async def test_a_case_from_draft_to_completion(scene: Scene, client: httpx.Async
     assert {i["code"] for i in detail["correction"]["items"]} == {cat.photo, "reason"}
 
     # Only what is listed may change.
-    unlisted = await person.call(
-        "POST",
-        "/api/v1/uploads",
-        json={
-            "item_code": cat.item,
-            "material_code": cat.id_card,
-            "case_id": case["id"],
-            "filename": "id.png",
-            "content_type": "image/png",
-            "size": 100,
-        },
+    unlisted = await intent(
+        person,
+        cat.item,
+        cat.id_card,
+        case_id=case["id"],
+        filename="id.png",
+        content_type="image/png",
+        size=100,
     )
     assert unlisted.status_code == 400
     assert unlisted.json()["error"]["code"] == "case.not_listed_for_correction"
@@ -158,8 +157,7 @@ async def test_two_clerks_at_once_one_wins(scene: Scene) -> None:
 async def test_parallel_review_needs_every_department_and_any_denial_denies(scene: Scene) -> None:
     cat, staff, person = scene.cat, scene.staff, scene.person
 
-    granted = await filed(person, cat, cat.parallel_item)
-    await staff.clerk.call("POST", f"/api/v1/staff/cases/{granted}/accept", json={})
+    granted = await accepted(person, cat, staff, cat.parallel_item)
     lead_pass = await pass_step(staff.reviewer, granted)
     assert lead_pass.json()["status"] == "in_review"
     with_partner = await pass_step(staff.partner_reviewer, granted)
@@ -167,8 +165,7 @@ async def test_parallel_review_needs_every_department_and_any_denial_denies(scen
     final = await pass_step(staff.approver, granted)
     assert final.json()["status"] == "result_pending"
 
-    denied = await filed(person, cat, cat.parallel_item)
-    await staff.clerk.call("POST", f"/api/v1/staff/cases/{denied}/accept", json={})
+    denied = await accepted(person, cat, staff, cat.parallel_item)
     await pass_step(staff.reviewer, denied)
     no = await pass_step(staff.partner_reviewer, denied, outcome="deny")
     assert no.json()["status"] == "decided_denied"
@@ -181,8 +178,7 @@ async def test_parallel_review_needs_every_department_and_any_denial_denies(scen
 
 async def test_a_paid_item_waits_for_its_fee(scene: Scene) -> None:
     cat, staff, person = scene.cat, scene.staff, scene.person
-    case_id = await filed(person, cat, cat.paid_item)
-    await staff.clerk.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={})
+    case_id = await accepted(person, cat, staff, cat.paid_item)
     decided = await pass_step(staff.reviewer, case_id)
     assert decided.json()["status"] == "fee_due"
 

@@ -14,16 +14,6 @@ from tests import factories
 from tests.functional.test_http_edge import assert_envelope
 
 
-async def load(app: Sanic, **parts: Any) -> dict[str, Any]:
-    return await catalog.import_catalog(
-        document=factories.catalog_file(**parts),
-        publish_items=True,
-        actor="test",
-        cache=app.ctx.catalog_cache,
-        now=utcnow(),
-    )
-
-
 @pytest.fixture
 async def world(clean: Sanic) -> dict[str, Any]:
     """Two departments, two themes and four items of different kinds."""
@@ -61,7 +51,7 @@ async def world(clean: Sanic) -> dict[str, Any]:
             delivery_methods=["express", "electronic"],
         ),
     }
-    await load(
+    await factories.imported(
         clean, departments=[police, civil], themes=[birth, start], items=list(items.values())
     )
     return {"police": police, "civil": civil, "birth": birth, "start": start, "items": items}
@@ -321,7 +311,7 @@ async def test_search_uses_a_constant_number_of_queries(
 ) -> None:
     """Page size does not change how many queries a search runs (it is one query)."""
     dept = factories.department()
-    await load(
+    await factories.imported(
         clean,
         departments=[dept],
         items=[factories.guide(lead_department=dept["code"]) for _ in range(30)],

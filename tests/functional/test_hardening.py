@@ -19,8 +19,6 @@ from sanic import Sanic
 from api.errors import install_error_handlers
 from auth.models import PersonalDataAccess, Staff
 from cases.models import Case
-from catalog import service as catalog
-from core.clock import utcnow
 from storage.models import Upload
 from tests import factories
 from tests.cases_flow import (
@@ -140,13 +138,7 @@ async def _identity_item(app: Sanic, cat: CaseCatalogue) -> str:
             "required": ["id_number"],
         },
     )
-    await catalog.import_catalog(
-        document=factories.catalog_file(items=[item]),
-        publish_items=True,
-        actor="test",
-        cache=app.ctx.catalog_cache,
-        now=utcnow(),
-    )
+    await factories.imported(app, items=[item])
     return str(item["code"])
 
 
@@ -227,13 +219,7 @@ async def test_an_item_whose_identifier_field_is_not_marked_is_refused(
         },
     )
     with pytest.raises(Exception) as refused:
-        await catalog.import_catalog(
-            document=factories.catalog_file(items=[item]),
-            publish_items=True,
-            actor="test",
-            cache=clean.ctx.catalog_cache,
-            now=utcnow(),
-        )
+        await factories.imported(clean, items=[item])
     said = json.dumps(getattr(refused.value, "details", {}), ensure_ascii=False)
     assert "contact_phone" in said and "applicant_id_number" in said
 

@@ -426,13 +426,7 @@ async def catalogue(clean: Sanic, hire: Hire) -> dict[str, Any]:
     """Departments A and B, a catalogue admin of each, and a draft item led by B."""
     dept_a = factories.department(name="测试市甲局")
     dept_b = factories.department(name="测试市乙局")
-    await catalog.import_catalog(
-        document=factories.catalog_file(departments=[dept_a, dept_b]),
-        publish_items=False,
-        actor="test",
-        cache=clean.ctx.catalog_cache,
-        now=utcnow(),
-    )
+    await factories.imported(clean, publish=False, departments=[dept_a, dept_b])
     b_item = factories.guide(lead_department=dept_b["code"], name="乙局的事项")
     await catalog.create_draft(guide=b_item, actor="test")
     return {
