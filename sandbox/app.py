@@ -13,6 +13,7 @@ from pathlib import Path
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 
+from sandbox.alipay import AlipaySandbox, alipay_blueprint, alipay_peer
 from sandbox.realname import RealnameSandbox, realname_blueprint
 from sandbox.registry import RegistrySandbox, registry_blueprint
 from sandbox.wechat import WeChatSandbox, wechat_blueprint
@@ -27,6 +28,7 @@ class SandboxPeers:
     realname: RealnameSandbox
     registry: RegistrySandbox
     wechatpay: WeChatPaySandbox
+    alipay: AlipaySandbox
 
 
 def mount_sandbox(
@@ -53,11 +55,13 @@ def mount_sandbox(
             mch_id=wechatpay_mch_id,
             callback_speedup=callback_speedup,
         ),
+        alipay=alipay_peer(keys_dir=keys_dir, callback_speedup=callback_speedup),
     )
     app.blueprint(wechat_blueprint(peers.wechat))
     app.blueprint(realname_blueprint(peers.realname))
     app.blueprint(registry_blueprint(peers.registry))
     app.blueprint(wechatpay_blueprint(peers.wechatpay))
+    app.blueprint(alipay_blueprint(peers.alipay))
     return peers
 
 
