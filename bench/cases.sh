@@ -56,7 +56,6 @@ SEED_SQL=$ROOT/bench/cases_seed.sql
 PLANS_PY=$ROOT/bench/cases_plans.py
 DETAIL_LUA=$ROOT/bench/cases_detail.lua
 SUBMIT_LUA=$ROOT/bench/cases_submit.lua
-WXCODES=$ROOT/bench/wxcodes.py
 
 bench_validate CASES CITIZEN_CASES DEPARTMENTS SUBMITTERS SUBMIT_MAX_RPS LATENCY_CONNECTIONS
 (( CASES >= 10000 )) || die "CASES must be at least 10000"
@@ -130,13 +129,10 @@ items.append(factories.guide(
 with open(out, "w", encoding="utf-8") as f:
     yaml.safe_dump(factories.catalog_file(departments=depts, items=items), f, allow_unicode=True, sort_keys=False)
 PY
-zb catalog import "$RUN/bench-catalog.yaml" >"$RUN/import.log" 2>&1 \
-  || { cat "$RUN/import.log" >&2; die "zhangban catalog import failed"; }
+bench_import_catalog "$RUN/bench-catalog.yaml"
 
 bench_start_server
 bench_start_hello
-
-wxcodes() { "$VENV/bin/python" "$WXCODES" "$@"; }
 
 # --- Who acts: the citizen, the owners of the drafts, the staff member ---------------------------
 log "logging in the citizen and $SUBMITTERS draft owners through the sandbox"
@@ -161,9 +157,7 @@ STAFF_TOKEN=$(head -n 1 "$RUN/staff.token")
 # --- The data -----------------------------------------------------------------------------------
 # Drafts: every submit run (warm-up included) gets its own, SUBMIT_MAX_RPS per second of the run,
 # plus one for the check below.
-RUN_TAGS=()
-(( WARMUP > 0 )) && RUN_TAGS+=(warmup)
-for round in $(seq "$ROUNDS"); do RUN_TAGS+=("round$round"); done
+bench_run_tags
 next_draft=$(( CASES + 1 ))
 for tag in check "${RUN_TAGS[@]}"; do
   case $tag in
@@ -285,52 +279,24 @@ run_endpoint() {  # run_endpoint ENDPOINT OUTFILE SECONDS TAG
 }
 
 ORDER=(hello hello_c16 list inbox_clerk inbox_reviewer detail submit)
-
-if (( WARMUP > 0 )); then
-  log "warm-up: ${WARMUP}s per endpoint (not counted)"
-  for ep in "${ORDER[@]}"; do
-    run_endpoint "$ep" "$RUN/warmup-$ep.txt" "$WARMUP" warmup
-  done
-fi
-
-for round in $(seq "$ROUNDS"); do
-  for ep in "${ORDER[@]}"; do
-    log "round $round/$ROUNDS: $ep (${DURATION}s)"
-    run_endpoint "$ep" "$RUN/raw/$ep.$round.txt" "$DURATION" "round$round"
-    print_run "$RUN/raw/$ep.$round.txt"
-  done
-done
-
-bench_busy_after
+bench_run_rounds
 
 SUBMITTED=$(sql "SELECT count(*) FROM cases_case WHERE id > $CASES AND status = 'submitted'" || echo unknown)
-COMPLETED=$({ cat "$RUN"/warmup-submit.txt "$RUN"/raw/submit.*.txt 2>/dev/null || true; } \
-  | awk '/ requests in / { n += $1 } END { print n + 0 }')
+COMPLETED=$(bench_requests_done submit)
 
 # --- Report -----------------------------------------------------------------------------------
-OUT=$RESULTS/cases-$STAMP.json
-report_rc=0
-"$VENV/bin/python" bench/targets_report.py cases --raw "$RUN/raw" --out "$OUT" \
-  --meta "timestamp_utc=$STAMP" --meta "duration_s=$DURATION" --meta "rounds=$ROUNDS" \
-  --meta "warmup_s=$WARMUP" --meta "wrk=-t$THREADS -c$CONNECTIONS --latency (lists and inboxes: -c$LATENCY_CONNECTIONS)" \
-  --meta "workers=$WORKERS" --meta "cpus=$(nproc)" \
-  --meta "cpu_busy_pct_before=$BUSY_BEFORE" --meta "cpu_busy_pct_after=$BUSY_AFTER" \
+REPORT_WRK_NOTE=" (lists and inboxes: -c$LATENCY_CONNECTIONS)"
+bench_report targets_report.py cases \
   --meta "cases=$CASES" --meta "citizen_cases=$CITIZEN_CASE_COUNT" --meta "departments=$DEPARTMENTS" \
   --meta "staff_department=$STAFF_DEPT" --meta "queues=$QUEUES" --meta "rows=$ROW_COUNTS" \
   --meta "database_size=$DB_SIZE" --meta "seed_s=$SEED_S" --meta "vacuum_analyze_s=$VACUUM_S" \
   --meta "drafts_seeded=$DRAFTS" --meta "drafts_submitted=$SUBMITTED" --meta "submit_answers_counted_by_wrk=$COMPLETED" \
   --meta "submit_max_rps=$SUBMIT_MAX_RPS" --meta "submitters=$SUBMITTERS" \
   --meta "zb_access_ttl_s=$ACCESS_TTL_S" --meta "zb_login_limit_per_min=$LOGIN_LIMIT_PER_MIN" \
-  --meta "plans=bench/results/cases-$STAMP-plans.txt" \
-  --meta "extra_zb_env=$(echo "$EXTRA_ZB" | paste -sd' ')" \
-  --meta "server_log=bench/results/cases-$STAMP-server.log" \
-  || report_rc=$?
+  --meta "plans=bench/results/cases-$STAMP-plans.txt"
 echo "Data of this run: $ROW_COUNTS (database $DB_SIZE; seeded in ${SEED_S}s, VACUUM ANALYZE ${VACUUM_S}s);" \
   "the citizen has $CITIZEN_CASE_COUNT cases; $STAFF_DEPT: $QUEUES;" \
   "drafts submitted: $SUBMITTED (wrk counted $COMPLETED answers, warm-up included)." \
   "Settings: ZB_ACCESS_TTL_S=$ACCESS_TTL_S, ZB_LOGIN_LIMIT_PER_MIN=$LOGIN_LIMIT_PER_MIN."
 
-bench_server_log_summary
-
-[ "$report_rc" = 0 ] || die "the measurement is not usable (see BROKEN above)"
-exit 0
+bench_finish

@@ -55,9 +55,9 @@ END
 $check$;
 
 -- ---------------------------------------------------------------------------------------------
--- Cases
+-- Cases, then the drafts to submit (ids CASES + 1 …): one INSERT, the drafts after the cases
 -- ---------------------------------------------------------------------------------------------
-\echo seeding :cases cases
+\echo seeding :cases cases and :drafts drafts of :submit_item
 INSERT INTO cases_case (
   id, item_code, item_version_id, item_name, lead_department_code, department_codes,
   applicant_user_id, company_id, agent_user_id, mandate_id, applicant_display, status, revision,
@@ -68,7 +68,7 @@ INSERT INTO cases_case (
 )
 SELECT
   s.i, it.code, it.version_id, it.name, it.dept, ',' || it.dept || ',',
-  s.applicant, s.company, s.agent, NULL, s.display, s.status,
+  s.applicant, s.company, s.agent, NULL::int, s.display, s.status,
   CASE WHEN s.status = 'draft' THEN 0 ELSE 2 + s.i % 6 END,
   '{"reason": "有效期满", "delivery_method": "窗口领取", "photo_receipt_no": "BENCH2024A001"}'::jsonb,
   it.fee_fen,
@@ -76,7 +76,7 @@ SELECT
        || '-' || lpad((s.i % 100000)::text, 5, '0') END,
   CASE WHEN s.status = 'correction_requested' OR (s.accepted AND s.r_corr < 0.1) THEN 1 ELSE 0 END,
   CASE WHEN s.status = 'correction_requested' THEN 'pre_review' ELSE '' END,
-  NULL,
+  NULL::int,
   CASE WHEN s.decided AND s.status <> 'decided_denied' THEN 'granted'
        WHEN s.status = 'decided_denied' THEN 'denied'
        WHEN s.status = 'refused' THEN 'refused' ELSE '' END,
@@ -157,7 +157,19 @@ FROM (
   ) g
   OFFSET 0
 ) s
-JOIN bench_items it ON it.dept_no = s.dept_no AND it.k = s.k;
+JOIN bench_items it ON it.dept_no = s.dept_no AND it.k = s.k
+UNION ALL
+-- the drafts of SUBMIT_ITEM, owned by the SUBMITTERS in turn (the NULL::int above type the two
+-- columns that are NULL in both halves)
+SELECT :cases + j, i.code, i.published_version_id, i.name, i.lead_department_code,
+  ',' || i.lead_department_code || ',',
+  (:'submitters'::int[])[1 + (j - 1) % cardinality(:'submitters'::int[])], NULL, NULL, NULL,
+  '李*四', 'draft', 0, '{"reason": "压测提交"}'::jsonb, i.fee_fen, NULL, 0, '', NULL, '', '',
+  NULL, NULL, NULL, NULL, 0, now() - interval '1 hour', now() - interval '1 hour',
+  NULL, NULL, NULL, NULL, NULL
+FROM generate_series(1, :drafts) AS j
+CROSS JOIN catalog_item i
+WHERE i.code = :'submit_item' AND i.is_published;
 
 -- ---------------------------------------------------------------------------------------------
 -- Timeline: 1 event for a draft, 3 to 8 otherwise
@@ -188,16 +200,20 @@ WHERE c.id <= :cases;
 -- Review tasks
 -- ---------------------------------------------------------------------------------------------
 \echo seeding the review tasks
+-- One INSERT for both steps: t names each step's own figures (its staff, its opinions, when it
+-- starts and ends after acceptance); the reviewer tasks come first, each step in case order.
 INSERT INTO cases_review_task (case_id, step_index, step_name, role, department_code, status,
                                assignee_staff_id, opinion, created_at, decided_at)
-SELECT t.id, 0, '审查', 'reviewer', t.lead_department_code, t.task_status,
-  CASE WHEN t.task_status = 'open' THEN NULL ELSE 1000 + t.id % 50 END,
-  CASE t.task_status WHEN 'passed' THEN '材料齐全，符合法定条件。' WHEN 'denied' THEN '不符合法定条件。'
-    ELSE '' END,
-  t.accepted_at,
-  CASE WHEN t.task_status IN ('passed', 'denied') THEN t.accepted_at + interval '3 days' END
+SELECT t.id, t.step_index, t.step_name, t.role, t.lead_department_code, t.task_status,
+  CASE WHEN t.task_status = 'open' THEN NULL ELSE t.first_staff + t.id % t.staff END,
+  CASE t.task_status WHEN 'passed' THEN t.passed WHEN 'denied' THEN t.denied ELSE '' END,
+  t.accepted_at + t.starts_after,
+  CASE WHEN t.task_status IN ('passed', 'denied') THEN t.accepted_at + t.ends_after END
 FROM (
-  SELECT c.id, c.lead_department_code, c.accepted_at,
+  SELECT 0 AS step_index, '审查' AS step_name, 'reviewer' AS role, 1000 AS first_staff,
+    50 AS staff, '材料齐全，符合法定条件。' AS passed, '不符合法定条件。' AS denied,
+    interval '0' AS starts_after, interval '3 days' AS ends_after,
+    c.id, c.lead_department_code, c.accepted_at,
     CASE c.status WHEN 'accepted' THEN 'open'
       WHEN 'in_review' THEN CASE WHEN c.id % 2 = 0 THEN 'claimed' ELSE 'passed' END
       WHEN 'suspended' THEN 'claimed'
@@ -205,27 +221,19 @@ FROM (
       ELSE 'passed' END AS task_status
   FROM cases_case c
   WHERE c.id <= :cases AND c.accepted_at IS NOT NULL
-) t
-ORDER BY t.id;
-
-INSERT INTO cases_review_task (case_id, step_index, step_name, role, department_code, status,
-                               assignee_staff_id, opinion, created_at, decided_at)
-SELECT t.id, 1, '决定', 'approver', t.lead_department_code, t.task_status,
-  CASE WHEN t.task_status = 'open' THEN NULL ELSE 2000 + t.id % 20 END,
-  CASE t.task_status WHEN 'passed' THEN '同意，准予许可。' WHEN 'denied' THEN '不予许可。' ELSE '' END,
-  t.accepted_at + interval '3 days',
-  CASE WHEN t.task_status IN ('passed', 'denied') THEN t.accepted_at + interval '8 days' END
-FROM (
-  SELECT c.id, c.lead_department_code, c.accepted_at,
+  UNION ALL
+  SELECT 1, '决定', 'approver', 2000, 20, '同意，准予许可。', '不予许可。',
+    interval '3 days', interval '8 days',
+    c.id, c.lead_department_code, c.accepted_at,
     CASE WHEN c.status = 'in_review' THEN CASE WHEN c.id % 4 = 1 THEN 'open' ELSE 'claimed' END
          WHEN c.status = 'decided_denied' THEN 'denied'
-         ELSE 'passed' END AS task_status
+         ELSE 'passed' END
   FROM cases_case c
   WHERE c.id <= :cases AND (
     (c.status IN ('in_review', 'decided_denied') AND c.id % 2 = 1)
     OR c.status IN ('decided_granted', 'fee_due', 'result_pending', 'completed'))
 ) t
-ORDER BY t.id;
+ORDER BY t.step_index, t.id;
 
 -- the benchmark staff member's own claimed tasks ("mine")
 UPDATE cases_review_task SET assignee_staff_id = :staff
@@ -305,27 +313,8 @@ FROM (SELECT DISTINCT c.applicant_user_id AS principal FROM cases_case c
       WHERE c.agent_user_id = :citizen AND c.applicant_user_id IS NOT NULL) AS p;
 
 -- ---------------------------------------------------------------------------------------------
--- Drafts to submit
+-- The drafts' "create" events
 -- ---------------------------------------------------------------------------------------------
-\echo seeding :drafts drafts of :submit_item
-INSERT INTO cases_case (
-  id, item_code, item_version_id, item_name, lead_department_code, department_codes,
-  applicant_user_id, company_id, agent_user_id, mandate_id, applicant_display, status, revision,
-  form_data, fee_fen, acceptance_number, correction_round, correction_stage, assignee_staff_id,
-  decision, decision_reasons, answer_due_on, statutory_due_on, promised_due_on, paused_on,
-  paused_working_days, created_at, updated_at, submitted_at, accepted_at, accepted_on,
-  decided_at, closed_at
-)
-SELECT :cases + j, i.code, i.published_version_id, i.name, i.lead_department_code,
-  ',' || i.lead_department_code || ',',
-  (:'submitters'::int[])[1 + (j - 1) % cardinality(:'submitters'::int[])], NULL, NULL, NULL,
-  '李*四', 'draft', 0, '{"reason": "压测提交"}'::jsonb, i.fee_fen, NULL, 0, '', NULL, '', '',
-  NULL, NULL, NULL, NULL, 0, now() - interval '1 hour', now() - interval '1 hour',
-  NULL, NULL, NULL, NULL, NULL
-FROM generate_series(1, :drafts) AS j
-CROSS JOIN catalog_item i
-WHERE i.code = :'submit_item' AND i.is_published;
-
 INSERT INTO cases_event (case_id, action, actor, role, from_status, to_status, comment, details, at)
 SELECT c.id, 'create', 'u:' || c.applicant_user_id, 'applicant', 'draft', 'draft', '', '{}'::jsonb,
   c.created_at

@@ -59,42 +59,20 @@ for path in "${SEARCH_PATHS[@]}"; do
 done
 
 # --- Load --------------------------------------------------------------------------------------
-declare -A URLS=([hello]="$HELLO/" [guide]="$BASE/api/v1/items/$GUIDE_CODE" [search]="$BASE/")
-declare -A OPTS=([hello]="" [guide]="" [search]="-s $SEARCH_LUA")
+run_endpoint() {  # run_endpoint ENDPOINT OUTFILE SECONDS [TAG]
+  case $1 in
+    hello) wrk_run "$2" "$3" "$HELLO/" ;;
+    guide) wrk_run "$2" "$3" "$BASE/api/v1/items/$GUIDE_CODE" ;;
+    search) wrk_run "$2" "$3" "$BASE/" -s "$SEARCH_LUA" ;;
+    *) die "unknown endpoint $1" ;;
+  esac
+}
+
 ORDER=(hello guide search)
-
-if (( WARMUP > 0 )); then
-  log "warm-up: ${WARMUP}s per endpoint (not counted)"
-  for ep in "${ORDER[@]}"; do
-    # shellcheck disable=SC2086
-    wrk_run "$RUN/warmup-$ep.txt" "$WARMUP" "${URLS[$ep]}" ${OPTS[$ep]}
-  done
-fi
-
-for round in $(seq "$ROUNDS"); do
-  for ep in "${ORDER[@]}"; do
-    log "round $round/$ROUNDS: $ep (${DURATION}s)"
-    # shellcheck disable=SC2086
-    wrk_run "$RUN/raw/$ep.$round.txt" "$DURATION" "${URLS[$ep]}" ${OPTS[$ep]}
-    print_run "$RUN/raw/$ep.$round.txt"
-  done
-done
-
-bench_busy_after
+bench_run_rounds
 
 # --- Report -----------------------------------------------------------------------------------
-OUT=$RESULTS/catalog-$STAMP.json
-report_rc=0
-"$VENV/bin/python" bench/wrk_report.py --raw "$RUN/raw" --out "$OUT" \
-  --meta "timestamp_utc=$STAMP" --meta "duration_s=$DURATION" --meta "rounds=$ROUNDS" \
-  --meta "warmup_s=$WARMUP" --meta "wrk=-t$THREADS -c$CONNECTIONS --latency" \
-  --meta "workers=$WORKERS" --meta "guide_code=$GUIDE_CODE" --meta "cpus=$(nproc)" \
-  --meta "cpu_busy_pct_before=$BUSY_BEFORE" --meta "cpu_busy_pct_after=$BUSY_AFTER" \
-  --meta "search_paths=${SEARCH_PATHS[*]}" --meta "extra_zb_env=$(echo "$EXTRA_ZB" | paste -sd' ')" \
-  --meta "server_log=bench/results/catalog-$STAMP-server.log" \
-  || report_rc=$?
+bench_report wrk_report.py \
+  --meta "guide_code=$GUIDE_CODE" --meta "search_paths=${SEARCH_PATHS[*]}"
 
-bench_server_log_summary
-
-[ "$report_rc" = 0 ] || die "the measurement is not usable (see BROKEN above)"
-exit 0
+bench_finish

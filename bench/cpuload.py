@@ -1,4 +1,4 @@
-"""CPU accounting for bench/catalog.sh: how much of the machine went to processes not ours.
+"""CPU accounting for the bench/*.sh benchmarks: how much of the machine went to processes not ours.
 
     python bench/cpuload.py snapshot --pgid 123 --tree 789 --pid 1011 --waited 1213
         prints "<machine busy> <machine total> <ours>" in CPU-seconds, cumulative; the share of
@@ -7,6 +7,9 @@
         prints the machine's busy percentage over that many seconds
     python bench/cpuload.py wait-quiet --max-seconds 120 [--below 15]
         waits until the machine is less than --below % busy (or the time is up); prints the last %
+    python bench/cpuload.py wait-settled --pgid 123 --max-seconds 60
+        waits until the process group has used under 10 % of a core for three half-seconds in a
+        row (a server's workers have finished starting); exit status 1 if the time is up first
 
 "Ours" is every process in the given process groups (--pgid), the given processes and all their
 descendants (--tree), single processes (--pid), and the children that the --waited processes have
@@ -80,6 +83,20 @@ def busy_pct(seconds: float) -> int:
     return round(100 * (b1 - b0) / max(t1 - t0, 1e-9))
 
 
+def settled(pgid: int, max_seconds: float) -> bool:
+    """Whether the process group went (nearly) idle before max_seconds were up."""
+    quiet, deadline = 0, time.monotonic() + max_seconds
+    last = ours_s({pgid}, set(), set())
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = ours_s({pgid}, set(), set())
+        quiet = quiet + 1 if now - last <= 0.05 else 0  # under 10% of a core for 0.5 s
+        last = now
+        if quiet >= 3:
+            return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -93,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     quiet = sub.add_parser("wait-quiet")
     quiet.add_argument("--max-seconds", type=float, required=True)
     quiet.add_argument("--below", type=int, default=15)
+    settle = sub.add_parser("wait-settled")
+    settle.add_argument("--pgid", type=int, required=True)
+    settle.add_argument("--max-seconds", type=float, required=True)
     args = parser.parse_args(argv)
 
     if args.cmd == "snapshot":
@@ -102,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{busy_s:.2f} {total_s:.2f} {ours:.2f}")
     elif args.cmd == "busy":
         print(busy_pct(args.seconds))
+    elif args.cmd == "wait-settled":
+        return 0 if settled(args.pgid, args.max_seconds) else 1
     else:
         deadline = time.monotonic() + args.max_seconds
         pct = busy_pct(1.0)

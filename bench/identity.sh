@@ -43,7 +43,6 @@ ACCESS_TTL_S=3600
 LOGIN_LIMIT_PER_MIN=1000000
 LOGIN_LUA=$ROOT/bench/login.lua
 JSCODE_LUA=$ROOT/bench/jscode2session.lua
-WXCODES=$ROOT/bench/wxcodes.py
 # Openid pools: login runs, the sandbox-alone runs and the token holder never share an openid, so
 # no openid comes near the sandbox's 100 logins a minute (45011).
 LOGIN_PREFIX=obench-login-
@@ -71,8 +70,6 @@ bench_check_settings
 bench_migrate_seed
 bench_start_server
 bench_start_hello
-
-wxcodes() { "$VENV/bin/python" "$WXCODES" "$@"; }
 
 log "checking the endpoints (and warming the guide cache)"
 check_json "$HELLO/" "hello-world"
@@ -135,7 +132,7 @@ note_rate() {  # note_rate ENDPOINT OUTFILE
   return 0
 }
 
-run_endpoint() {  # run_endpoint ENDPOINT OUTFILE SECONDS
+run_endpoint() {  # run_endpoint ENDPOINT OUTFILE SECONDS [TAG]
   local ep=$1 out=$2 secs=$3 codes
   case $ep in
     hello) wrk_run "$out" "$secs" "$HELLO/" ;;
@@ -158,53 +155,25 @@ run_endpoint() {  # run_endpoint ENDPOINT OUTFILE SECONDS
 }
 
 ORDER=(hello guide guide_auth login jscode2session)
-
-if (( WARMUP > 0 )); then
-  log "warm-up: ${WARMUP}s per endpoint (not counted)"
-  for ep in "${ORDER[@]}"; do
-    run_endpoint "$ep" "$RUN/warmup-$ep.txt" "$WARMUP"
-  done
-fi
-
-for round in $(seq "$ROUNDS"); do
-  # guide and guide_auth are compared within each round: swap them every other round, so neither
-  # always runs first (a drift of the machine would otherwise always favour the same one).
-  if (( round % 2 == 0 )); then ROUND_ORDER=(hello guide_auth guide login jscode2session)
-  else ROUND_ORDER=("${ORDER[@]}"); fi
-  for ep in "${ROUND_ORDER[@]}"; do
-    log "round $round/$ROUNDS: $ep (${DURATION}s)"
-    run_endpoint "$ep" "$RUN/raw/$ep.$round.txt" "$DURATION"
-    print_run "$RUN/raw/$ep.$round.txt"
-  done
-done
-
-bench_busy_after
+# guide and guide_auth are compared within each round: swap them every other round, so neither
+# always runs first (a drift of the machine would otherwise always favour the same one).
+ORDER_EVEN=(hello guide_auth guide login jscode2session)
+bench_run_rounds
 
 SANDBOX_STATS=$(curl -s --max-time 10 "$SANDBOX_BASE/wechat/_control/stats" \
   | python3 -c 'import json, sys; d = json.load(sys.stdin); print(json.dumps({"calls": d["calls"]["jscode2session"], "errors": d["errors"]["jscode2session"]}))' 2>/dev/null \
   || echo unknown)
 
 # --- Report -----------------------------------------------------------------------------------
-OUT=$RESULTS/identity-$STAMP.json
-report_rc=0
-"$VENV/bin/python" bench/targets_report.py identity --raw "$RUN/raw" --out "$OUT" \
-  --meta "timestamp_utc=$STAMP" --meta "duration_s=$DURATION" --meta "rounds=$ROUNDS" \
-  --meta "warmup_s=$WARMUP" --meta "wrk=-t$THREADS -c$CONNECTIONS --latency" \
-  --meta "workers=$WORKERS" --meta "guide_code=$GUIDE_CODE" --meta "cpus=$(nproc)" \
-  --meta "cpu_busy_pct_before=$BUSY_BEFORE" --meta "cpu_busy_pct_after=$BUSY_AFTER" \
+bench_report targets_report.py identity \
+  --meta "guide_code=$GUIDE_CODE" \
   --meta "zb_access_ttl_s=$ACCESS_TTL_S" --meta "zb_login_limit_per_min=$LOGIN_LIMIT_PER_MIN" \
   --meta "sandbox=python -m sandbox (separate process) at $SANDBOX_BASE, appid $APPID" \
   --meta "login_openids=$LOGIN_OPENIDS" --meta "login_max_rps=$LOGIN_MAX_RPS" \
   --meta "sandbox_max_rps=$SANDBOX_MAX_RPS" \
   --meta "codes_minted_per_run=${CODES_MINTED[*]}" \
-  --meta "sandbox_jscode2session_stats=$SANDBOX_STATS" \
-  --meta "extra_zb_env=$(echo "$EXTRA_ZB" | paste -sd' ')" \
-  --meta "server_log=bench/results/identity-$STAMP-server.log" \
-  || report_rc=$?
+  --meta "sandbox_jscode2session_stats=$SANDBOX_STATS"
 echo "Settings of this run: ZB_ACCESS_TTL_S=$ACCESS_TTL_S, ZB_LOGIN_LIMIT_PER_MIN=$LOGIN_LIMIT_PER_MIN;" \
   "logins are returning users of a pool of $LOGIN_OPENIDS openids; sandbox jscode2session calls: $SANDBOX_STATS"
 
-bench_server_log_summary
-
-[ "$report_rc" = 0 ] || die "the measurement is not usable (see BROKEN above)"
-exit 0
+bench_finish

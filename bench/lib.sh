@@ -7,9 +7,10 @@
 # It moves to the project root and reads the common settings (DURATION, ROUNDS, WARMUP, WAIT_QUIET,
 # THREADS, CONNECTIONS, VENV). The script then calls, in this order: bench_validate,
 # bench_need_tools, bench_init (temporary folder, traps, cleanup), bench_wait_quiet,
-# bench_start_services, bench_start_s3, bench_zb_env (+ zb_set for its own settings),
-# bench_extra_zb, bench_check_settings, migrate/seed, bench_start_server, bench_start_hello,
-# wrk_run per measurement, bench_busy_after, its report, bench_server_log_summary.
+# bench_start_backends, bench_zb_env or bench_start_sandbox (+ zb_set for its own settings),
+# bench_extra_zb, bench_check_settings, bench_migrate_seed (+ bench_import_catalog),
+# bench_start_server, bench_start_hello, its checks, bench_run_rounds (its run_endpoint and ORDER:
+# wrk_run per measurement, then bench_busy_after), bench_report, bench_finish.
 #
 # Every process the script starts runs in its own process group (start_group/bench_start) and is
 # stopped on exit, also on Ctrl-C or failure, together with PostgreSQL and Redis
@@ -333,6 +334,15 @@ bench_migrate_seed() {
   zb seed >"$RUN/seed.log" 2>&1 || { cat "$RUN/seed.log" >&2; die "zhangban seed failed"; }
 }
 
+bench_import_catalog() {  # bench_import_catalog FILE: zhangban catalog import, or die with its log
+  zb catalog import "$1" >"$RUN/import.log" 2>&1 \
+    || { cat "$RUN/import.log" >&2; die "zhangban catalog import failed"; }
+}
+
+# Login codes and logged-in users through the WeChat sandbox (identity.sh, uploads.sh, cases.sh).
+WXCODES=$ROOT/bench/wxcodes.py
+wxcodes() { "$VENV/bin/python" "$WXCODES" "$@"; }
+
 wait_ready() {  # wait_ready URL PID NAME LOGFILE
   # Sanic binds the socket in its main process before the workers start (tens of seconds on a
   # busy machine), so a connection made early waits in the backlog until a worker takes it. Give
@@ -365,33 +375,7 @@ wait_ready() {  # wait_ready URL PID NAME LOGFILE
 # routes. Wait until the process group is (nearly) idle, i.e. every worker finished starting.
 wait_settled() {  # wait_settled PGID NAME
   local pgid=$1 name=$2
-  if ! python3 - "$pgid" <<'PY'; then
-import os, sys, time
-pgid, tick = int(sys.argv[1]), os.sysconf("SC_CLK_TCK")
-def cpu_s():
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # fields[2] is the process group (field 5 of stat)
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / tick
-quiet, deadline = 0, time.monotonic() + 60
-last = cpu_s()
-while time.monotonic() < deadline:
-    time.sleep(0.5)
-    now = cpu_s()
-    quiet = quiet + 1 if now - last <= 0.05 else 0  # under 10% of a core for 0.5 s
-    last = now
-    if quiet >= 3:
-        sys.exit(0)
-sys.exit(1)
-PY
+  if ! cpuload wait-settled --pgid "$pgid" --max-seconds 60; then
     log "WARNING: $name still busy 60 s after answering; its workers may not all be up"
   fi
 }
@@ -504,11 +488,78 @@ print_run() {  # print_run OUTFILE: the one-line summary after each measured run
     "$(cat "${1%.txt}.load")" >&2
 }
 
+# The runs of a benchmark: the script defines run_endpoint ENDPOINT OUTFILE SECONDS TAG and sets
+# ORDER (the endpoints, in the order they run in each round; ORDER_EVEN, if set, in even rounds).
+# TAG is "warmup" or "round<N>", as in RUN_TAGS (bench_run_tags), for what a run consumes.
+ORDER=()
+ORDER_EVEN=()
+
+bench_run_tags() {  # sets RUN_TAGS: the tag of every wrk run of an endpoint, warm-up first
+  local round
+  RUN_TAGS=()
+  (( WARMUP > 0 )) && RUN_TAGS+=(warmup)
+  for round in $(seq "$ROUNDS"); do RUN_TAGS+=("round$round"); done
+}
+
+bench_run_rounds() {  # warm-up (WARMUP s per endpoint, not counted), ROUNDS rounds to raw/, busy
+  local ep round order
+  if (( WARMUP > 0 )); then
+    log "warm-up: ${WARMUP}s per endpoint (not counted)"
+    for ep in "${ORDER[@]}"; do
+      run_endpoint "$ep" "$RUN/warmup-$ep.txt" "$WARMUP" warmup
+    done
+  fi
+  for round in $(seq "$ROUNDS"); do
+    order=("${ORDER[@]}")
+    (( round % 2 == 0 && ${#ORDER_EVEN[@]} > 0 )) && order=("${ORDER_EVEN[@]}")
+    for ep in "${order[@]}"; do
+      log "round $round/$ROUNDS: $ep (${DURATION}s)"
+      run_endpoint "$ep" "$RUN/raw/$ep.$round.txt" "$DURATION" "round$round"
+      print_run "$RUN/raw/$ep.$round.txt"
+    done
+  done
+  bench_busy_after
+}
+
+bench_requests_done() {  # bench_requests_done ENDPOINT: the requests wrk counted, warm-up included
+  # (no warm-up file when WARMUP=0: a missing file must not end the script under pipefail)
+  { cat "$RUN/warmup-$1.txt" "$RUN"/raw/"$1".*.txt 2>/dev/null || true; } \
+    | awk '/ requests in / { n += $1 } END { print n + 0 }'
+}
+
 bench_busy_after() {  # sets BUSY_AFTER
   BUSY_AFTER=$(cpuload busy)  # the servers are idle now: this is everyone else
   if [ "$BUSY_AFTER" -gt 15 ]; then
     log "WARNING: other processes keep the machine ${BUSY_AFTER}% busy; figures are low and noisy"
   fi
+}
+
+# --- Report -----------------------------------------------------------------------------------
+# bench_report REPORT.py [ARGS...]: writes bench/results/<BENCH>-<STAMP>.json (OUT) with the
+# settings every benchmark records, then ARGS (e.g. the benchmark's name, its own --meta k=v);
+# REPORT_WRK_NOTE is added to the wrk meta. Sets report_rc (3: the measurement is not usable).
+REPORT_WRK_NOTE=""
+
+bench_report() {
+  local script=$1
+  shift
+  OUT=$RESULTS/$BENCH-$STAMP.json
+  report_rc=0
+  "$VENV/bin/python" "$ROOT/bench/$script" --raw "$RUN/raw" --out "$OUT" \
+    --meta "timestamp_utc=$STAMP" --meta "duration_s=$DURATION" --meta "rounds=$ROUNDS" \
+    --meta "warmup_s=$WARMUP" --meta "wrk=-t$THREADS -c$CONNECTIONS --latency$REPORT_WRK_NOTE" \
+    --meta "workers=$WORKERS" --meta "cpus=$(nproc)" \
+    --meta "cpu_busy_pct_before=$BUSY_BEFORE" --meta "cpu_busy_pct_after=$BUSY_AFTER" \
+    "$@" \
+    --meta "extra_zb_env=$(echo "$EXTRA_ZB" | paste -sd' ')" \
+    --meta "server_log=bench/results/$BENCH-$STAMP-server.log" \
+    || report_rc=$?
+}
+
+bench_finish() {  # the server log's summary, then the exit status of the benchmark
+  bench_server_log_summary
+  [ "$report_rc" = 0 ] || die "the measurement is not usable (see BROKEN above)"
+  exit 0
 }
 
 # Anything the server logged at WARNING or above during the run is worth a look.

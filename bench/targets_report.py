@@ -29,8 +29,6 @@ script printed a ``LUA BROKEN`` line (a login code or upload slot ran out, a san
 from __future__ import annotations
 
 import argparse
-import contextlib
-import re
 import statistics
 import sys
 from dataclasses import asdict, dataclass
@@ -40,15 +38,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from wrk_report import (
-    WrkParseError,
+    CpuByRun,
     WrkRun,
-    check_rounds,
-    check_run,
+    add_report_arguments,
     fmt_ms,
-    other_cpu_summary,
-    parse_wrk,
-    print_other_cpu,
-    write_json,
+    print_table,
+    print_verdict,
+    read_runs,
+    render_table,
+    write_report,
 )
 
 
@@ -127,71 +125,12 @@ REFERENCES = frozenset({"hello", "hello_c16"})
 REFERENCE_HELLO_RPS = 36500
 
 
-def read_cpu(path: Path) -> dict[str, float]:
-    """% of one core each named group used during the run (from a .cpu file); {} if none."""
-    if not path.exists():
-        return {}
-    snaps: dict[str, dict[str, float]] = {}
-    for line in path.read_text().splitlines():
-        label, _, rest = line.partition(" ")
-        with contextlib.suppress(ValueError):
-            snaps[label] = {k: float(v) for k, v in (p.split("=", 1) for p in rest.split())}
-    before, after = snaps.get("before", {}), snaps.get("after", {})
-    wall = after.get("wall_s", 0.0) - before.get("wall_s", 0.0)
-    if wall <= 0:
-        return {}
-    return {
-        name: round(100 * (after[name] - before[name]) / wall, 1)
-        for name in after
-        if name != "wall_s" and name in before
-    }
-
-
-def build(
-    raw: Path, endpoints: list[Endpoint]
-) -> tuple[dict[str, list[WrkRun]], dict[tuple[str, int], dict[str, float]], list[str], list[str]]:
-    """Runs per endpoint, CPU per run, the problems that make the measurement unusable, warnings."""
-    names = {e.name for e in endpoints}
-    runs: dict[str, list[WrkRun]] = {e.name: [] for e in endpoints}
-    cpu: dict[tuple[str, int], dict[str, float]] = {}
-    broken: list[str] = []
-    warnings: list[str] = []
-    for path in sorted(raw.glob("*.txt")):
-        match = re.fullmatch(r"(\w+)\.(\d+)\.txt", path.name)
-        if not match or match.group(1) not in names:
-            continue
-        endpoint, round_no = match.group(1), int(match.group(2))
-        where = f"{endpoint} round {round_no}"
-        text = path.read_text(errors="replace")
-        broken += [
-            f"{where}: {line[len('LUA BROKEN:') :].strip()}"
-            for line in text.splitlines()
-            if line.startswith("LUA BROKEN:")
-        ]
-        try:
-            run = parse_wrk(text, endpoint, round_no)
-        except WrkParseError as exc:
-            broken.append(str(exc))
-            continue
-        load = path.with_suffix(".load")
-        if load.exists():
-            with contextlib.suppress(ValueError):
-                run.other_cpu_pct = float(load.read_text().strip())
-        cpu[(endpoint, round_no)] = read_cpu(path.with_suffix(".cpu"))
-        runs[endpoint].append(run)
-        check_run(run, where, broken, warnings)
-    check_rounds(runs, broken, warnings)
-    return runs, cpu, broken, warnings
-
-
 def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
 def summarise(
-    runs: dict[str, list[WrkRun]],
-    cpu: dict[tuple[str, int], dict[str, float]],
-    endpoints: list[Endpoint],
+    runs: dict[str, list[WrkRun]], cpu: CpuByRun, endpoints: list[Endpoint]
 ) -> list[dict[str, Any]]:
     rps_by_round = {name: {r.round: r.rps for r in found} for name, found in runs.items()}
     rows: list[dict[str, Any]] = []
@@ -288,15 +227,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             row["verdict"],
         )
         body.append(cells)
-    widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
-    aligns = ["<", ">", *([">"] if with_p50 else []), ">", ">", "<", "<"]
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = (f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True))
-        return "| " + " | ".join(padded) + " |"
-
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(head), rule, *(line(b) for b in body)])
+    return render_table(head, body, ["<", ">", *([">"] if with_p50 else []), ">", ">", "<", "<"])
 
 
 def identity_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
@@ -403,51 +334,25 @@ def cases_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark", choices=sorted(BENCHMARKS))
-    parser.add_argument("--raw", type=Path, required=True, help="folder of <endpoint>.<round>.txt")
-    parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
-    parser.add_argument("--meta", action="append", default=[], help="key=value to record")
-    args = parser.parse_args(argv)
+    args = add_report_arguments(parser).parse_args(argv)
 
     title, endpoints = BENCHMARKS[args.benchmark]
-    runs, cpu, broken, warnings = build(args.raw, endpoints)
+    runs, cpu, broken, warnings = read_runs(args.raw, (e.name for e in endpoints))
     rows = summarise(runs, cpu, endpoints)
     by_name = {row["endpoint"]: row for row in rows}
     notes = {"identity": identity_notes, "cases": cases_notes}.get(
         args.benchmark, lambda _rows: []
     )(by_name)
-    meta = dict(item.split("=", 1) for item in args.meta if "=" in item)
-    loads = [
-        r.other_cpu_pct for found in runs.values() for r in found if r.other_cpu_pct is not None
-    ]
     judged = [r for r in rows if r["target_ok"] is not None]
-    document = {
-        "benchmark": args.benchmark,
-        "meta": meta,
-        "results": rows,
-        "notes": notes,
-        "runs": [
-            {**asdict(r), "cpu_pct_of_one_core": cpu.get((r.endpoint, r.round), {})}
-            for found in runs.values()
-            for r in found
-        ],
-        "raw_wrk_output": {
-            p.name: p.read_text(errors="replace") for p in sorted(args.raw.glob("*.txt"))
-        },
-        "other_cpu_pct": other_cpu_summary(loads),
-        "warnings": warnings,
-        "broken": broken,
-        "all_targets_met": all(r["target_ok"] for r in judged) and not broken,
-    }
-    write_json(args.out, document)
+    failed = [r["endpoint"] for r in judged if not r["target_ok"]]
+    runs_json = [
+        {**asdict(r), "cpu_pct_of_one_core": cpu.get((r.endpoint, r.round), {})}
+        for found in runs.values()
+        for r in found
+    ]
+    write_report(args, args.benchmark, rows, runs, runs_json, warnings, broken, not failed, notes)
 
-    n_rounds = max((len(found) for found in runs.values()), default=0)
-    print()
-    print(
-        f"{title}: medians of {n_rounds} round(s); ratio = median of per-round "
-        "req/s / hello-world req/s"
-    )
-    print(table(rows))
-    print_other_cpu(loads)
+    print_table(title, runs, table(rows))
     if any(r["target_min_rps"] for r in rows):
         print(
             "req/s targets are absolute: on this machine wrk, the servers, PostgreSQL and Redis "
@@ -458,17 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(note)
     print()
-    failed = [r["endpoint"] for r in judged if not r["target_ok"]]
-    if failed:
-        print(f"TARGETS: FAIL ({', '.join(failed)} missed; see the table)")
-    elif judged:
-        print("TARGETS: PASS")
-    for warning in warnings:
-        print(f"WARNING: {warning}")
-    for problem in broken:
-        print(f"BROKEN: {problem}", file=sys.stderr)
-    print(f"results: {args.out}")
-    return 3 if broken else 0
+    return print_verdict(failed, bool(judged), warnings, broken, args.out)
 
 
 if __name__ == "__main__":

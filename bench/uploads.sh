@@ -40,7 +40,6 @@ MAX_FILES=20
 ACCESS_TTL_S=3600
 LOGIN_LIMIT_PER_MIN=1000000
 UPLOADS_LUA=$ROOT/bench/uploads.lua
-WXCODES=$ROOT/bench/wxcodes.py
 
 bench_validate
 if [ -z "${UPLOAD_USERS:-}" ]; then  # enough for 6,000 intents a second over the longest run
@@ -91,18 +90,13 @@ with open(out, "w", encoding="utf-8") as f:
 print(",".join(m["code"] for m in mats))
 PY
 ) || die "could not write the bench catalogue"
-zb catalog import "$RUN/bench-catalog.yaml" >"$RUN/import.log" 2>&1 \
-  || { cat "$RUN/import.log" >&2; die "zhangban catalog import failed"; }
+bench_import_catalog "$RUN/bench-catalog.yaml"
 
 bench_start_server
 bench_start_hello
 
-wxcodes() { "$VENV/bin/python" "$WXCODES" "$@"; }
-
 # Every wrk run gets its own users, so each run has the whole capacity (intents stay live).
-RUN_TAGS=()
-(( WARMUP > 0 )) && RUN_TAGS+=(warmup)
-for round in $(seq "$ROUNDS"); do RUN_TAGS+=("round$round"); done
+bench_run_tags
 log "logging in $(( UPLOAD_USERS * ${#RUN_TAGS[@]} + 1 )) users: $UPLOAD_USERS per wrk run (${#RUN_TAGS[@]} runs) + 1 for the check"
 for tag in check "${RUN_TAGS[@]}"; do
   count=$UPLOAD_USERS; [ "$tag" = check ] && count=1
@@ -145,53 +139,23 @@ run_endpoint() {  # run_endpoint ENDPOINT OUTFILE SECONDS TAG
 }
 
 ORDER=(hello upload)
-
-if (( WARMUP > 0 )); then
-  log "warm-up: ${WARMUP}s per endpoint (not counted)"
-  for ep in "${ORDER[@]}"; do
-    run_endpoint "$ep" "$RUN/warmup-$ep.txt" "$WARMUP" warmup
-  done
-fi
-
-for round in $(seq "$ROUNDS"); do
-  for ep in "${ORDER[@]}"; do
-    log "round $round/$ROUNDS: $ep (${DURATION}s)"
-    run_endpoint "$ep" "$RUN/raw/$ep.$round.txt" "$DURATION" "round$round"
-    print_run "$RUN/raw/$ep.$round.txt"
-  done
-done
-
-bench_busy_after
+bench_run_rounds
 
 # Every answered intent is a row: compare with what wrk counted (it does not count requests that
 # were still in flight at the end, so the table may hold slightly more).
 ROWS=$(psql -h 127.0.0.1 -p "$ZB_TEST_PG_PORT" -U postgres -d zhangban_test -tAc \
   "SELECT count(*) FROM storage_upload WHERE item_code = '$ITEM_CODE'" 2>/dev/null || echo unknown)
-# (no warm-up file when WARMUP=0: a missing file must not end the script under pipefail)
-COMPLETED=$({ cat "$RUN"/warmup-upload.txt "$RUN"/raw/upload.*.txt 2>/dev/null || true; } \
-  | awk '/ requests in / { n += $1 } END { print n + 0 }')
+COMPLETED=$(bench_requests_done upload)
 
 # --- Report -----------------------------------------------------------------------------------
-OUT=$RESULTS/uploads-$STAMP.json
-report_rc=0
-"$VENV/bin/python" bench/targets_report.py uploads --raw "$RUN/raw" --out "$OUT" \
-  --meta "timestamp_utc=$STAMP" --meta "duration_s=$DURATION" --meta "rounds=$ROUNDS" \
-  --meta "warmup_s=$WARMUP" --meta "wrk=-t$THREADS -c$CONNECTIONS --latency" \
-  --meta "workers=$WORKERS" --meta "cpus=$(nproc)" \
-  --meta "cpu_busy_pct_before=$BUSY_BEFORE" --meta "cpu_busy_pct_after=$BUSY_AFTER" \
+bench_report targets_report.py uploads \
   --meta "item_code=$ITEM_CODE" --meta "materials=$MATERIAL_CODES" --meta "max_files=$MAX_FILES" \
   --meta "users_per_run=$UPLOAD_USERS" --meta "capacity_per_run=$(( UPLOAD_USERS * MATERIALS * MAX_FILES ))" \
   --meta "zb_access_ttl_s=$ACCESS_TTL_S" --meta "zb_login_limit_per_min=$LOGIN_LIMIT_PER_MIN" \
-  --meta "storage=s3 at $S3_URL" --meta "upload_rows=$ROWS" --meta "wrk_completed=$COMPLETED" \
-  --meta "extra_zb_env=$(echo "$EXTRA_ZB" | paste -sd' ')" \
-  --meta "server_log=bench/results/uploads-$STAMP-server.log" \
-  || report_rc=$?
+  --meta "storage=s3 at $S3_URL" --meta "upload_rows=$ROWS" --meta "wrk_completed=$COMPLETED"
 echo "Settings of this run: ZB_ACCESS_TTL_S=$ACCESS_TTL_S, ZB_LOGIN_LIMIT_PER_MIN=$LOGIN_LIMIT_PER_MIN," \
   "ZB_STORAGE_BACKEND=s3 ($S3_URL); $UPLOAD_USERS users per wrk run," \
   "capacity $(( UPLOAD_USERS * MATERIALS * MAX_FILES )) intents per run;" \
   "intents in the database: $ROWS (wrk counted $COMPLETED answers, warm-up included)"
 
-bench_server_log_summary
-
-[ "$report_rc" = 0 ] || die "the measurement is not usable (see BROKEN above)"
-exit 0
+bench_finish

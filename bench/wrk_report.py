@@ -6,6 +6,9 @@ DIR holds one file per wrk run, named ``<endpoint>.<round>.txt`` (endpoints: hel
 search). For each endpoint the table shows the median over the rounds of req/s and of p99, and
 the median over the rounds of the ratio to the hello-world req/s *of the same round*.
 
+Also what bench/targets_report.py (the other benchmarks' report) shares with this one: reading
+and checking the runs (``read_runs``), the table's layout, the JSON document and the verdicts.
+
 Exit status: 0 when every run is usable (whether or not the targets are met), 3 when a run is
 broken: wrk printed no result, zero requests, connect errors, or any non-2xx/3xx response.
 """
@@ -18,6 +21,7 @@ import json
 import re
 import statistics
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,9 +166,41 @@ def check_rounds(runs: dict[str, list[Any]], broken: list[str], warnings: list[s
         warnings.append(f"endpoints have different rounds: {rounds}")
 
 
-def build(raw: Path) -> tuple[dict[str, list[WrkRun]], list[str], list[str]]:
-    """Runs per endpoint, the problems that make the measurement unusable, and warnings."""
-    runs: dict[str, list[WrkRun]] = {name: [] for name in TARGETS}
+def read_cpu(path: Path) -> dict[str, float]:
+    """% of one core each named group used during the run (from a .cpu file); {} if none."""
+    if not path.exists():
+        return {}
+    snaps: dict[str, dict[str, float]] = {}
+    for line in path.read_text().splitlines():
+        label, _, rest = line.partition(" ")
+        with contextlib.suppress(ValueError):
+            snaps[label] = {k: float(v) for k, v in (p.split("=", 1) for p in rest.split())}
+    before, after = snaps.get("before", {}), snaps.get("after", {})
+    wall = after.get("wall_s", 0.0) - before.get("wall_s", 0.0)
+    if wall <= 0:
+        return {}
+    return {
+        name: round(100 * (after[name] - before[name]) / wall, 1)
+        for name in after
+        if name != "wall_s" and name in before
+    }
+
+
+#: CPU of named process groups per (endpoint, round): % of one core (lib.sh's BENCH_CPU_GROUPS).
+CpuByRun = dict[tuple[str, int], dict[str, float]]
+
+
+def read_runs(
+    raw: Path, names: Iterable[str]
+) -> tuple[dict[str, list[WrkRun]], CpuByRun, list[str], list[str]]:
+    """Runs per endpoint, CPU per run, the problems that make the measurement unusable, warnings.
+
+    RAW holds ``<endpoint>.<round>.txt`` (other endpoints are passed over), each with optionally
+    ``.load`` (share of the machine other processes used, from cpuload.py) and ``.cpu`` (written
+    by lib.sh's wrk_run) next to it. A ``LUA BROKEN:`` line of a wrk script makes the run broken.
+    """
+    runs: dict[str, list[WrkRun]] = {name: [] for name in names}
+    cpu: CpuByRun = {}
     broken: list[str] = []
     warnings: list[str] = []
     for path in sorted(raw.glob("*.txt")):
@@ -172,8 +208,15 @@ def build(raw: Path) -> tuple[dict[str, list[WrkRun]], list[str], list[str]]:
         if not match or match.group(1) not in runs:
             continue
         endpoint, round_no = match.group(1), int(match.group(2))
+        where = f"{endpoint} round {round_no}"
+        text = path.read_text(errors="replace")
+        broken += [
+            f"{where}: {line[len('LUA BROKEN:') :].strip()}"
+            for line in text.splitlines()
+            if line.startswith("LUA BROKEN:")
+        ]
         try:
-            run = parse_wrk(path.read_text(errors="replace"), endpoint, round_no)
+            run = parse_wrk(text, endpoint, round_no)
         except WrkParseError as exc:
             broken.append(str(exc))
             continue
@@ -181,10 +224,97 @@ def build(raw: Path) -> tuple[dict[str, list[WrkRun]], list[str], list[str]]:
         if load.exists():
             with contextlib.suppress(ValueError):
                 run.other_cpu_pct = float(load.read_text().strip())
+        cpu[(endpoint, round_no)] = read_cpu(path.with_suffix(".cpu"))
         runs[endpoint].append(run)
-        check_run(run, f"{endpoint} round {round_no}", broken, warnings)
+        check_run(run, where, broken, warnings)
     check_rounds(runs, broken, warnings)
-    return runs, broken, warnings
+    return runs, cpu, broken, warnings
+
+
+def render_table(head: tuple[str, ...], body: Sequence[tuple[str, ...]], aligns: list[str]) -> str:
+    """A Markdown table: the header, a rule, a line a row, each column as wide as it needs."""
+    widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = (f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True))
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(head), rule, *(line(b) for b in body)])
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--raw", type=Path, required=True, help="folder of <endpoint>.<round>.txt")
+    parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    parser.add_argument("--meta", action="append", default=[], help="key=value to record")
+    return parser
+
+
+def other_loads(runs: dict[str, list[WrkRun]]) -> list[float]:
+    """The share of the machine other processes used, of every run that recorded it."""
+    return [
+        r.other_cpu_pct for found in runs.values() for r in found if r.other_cpu_pct is not None
+    ]
+
+
+def write_report(
+    args: argparse.Namespace,
+    benchmark: str,
+    rows: list[dict[str, Any]],
+    runs: dict[str, list[WrkRun]],
+    runs_json: list[dict[str, Any]],
+    warnings: list[str],
+    broken: list[str],
+    targets_met: bool,
+    notes: list[str] | None = None,
+) -> None:
+    """The JSON document of a benchmark (``runs_json``: its runs as recorded)."""
+    document: dict[str, Any] = {
+        "benchmark": benchmark,
+        "meta": dict(item.split("=", 1) for item in args.meta if "=" in item),
+        "results": rows,
+    }
+    if notes is not None:
+        document["notes"] = notes
+    document |= {
+        "runs": runs_json,
+        "raw_wrk_output": {
+            p.name: p.read_text(errors="replace") for p in sorted(args.raw.glob("*.txt"))
+        },
+        "other_cpu_pct": other_cpu_summary(other_loads(runs)),
+        "warnings": warnings,
+        "broken": broken,
+        "all_targets_met": targets_met and not broken,
+    }
+    write_json(args.out, document)
+
+
+def print_table(title: str, runs: dict[str, list[WrkRun]], table_text: str) -> None:
+    """The title, the table and how busy the rest of the machine was."""
+    n_rounds = max((len(found) for found in runs.values()), default=0)
+    print()
+    print(
+        f"{title}: medians of {n_rounds} round(s); ratio = median of per-round "
+        "req/s / hello-world req/s"
+    )
+    print(table_text)
+    print_other_cpu(other_loads(runs))
+
+
+def print_verdict(
+    failed: list[str], judged: bool, warnings: list[str], broken: list[str], out: Path
+) -> int:
+    """The verdict on the targets, the warnings and problems; the exit status (3: broken)."""
+    if failed:
+        print(f"TARGETS: FAIL ({', '.join(failed)} missed; see the table)")
+    elif judged:
+        print("TARGETS: PASS")
+    for warning in warnings:
+        print(f"WARNING: {warning}")
+    for problem in broken:
+        print(f"BROKEN: {problem}", file=sys.stderr)
+    print(f"results: {out}")
+    return 3 if broken else 0
 
 
 def summarise(runs: dict[str, list[WrkRun]]) -> list[dict[str, Any]]:
@@ -253,53 +383,20 @@ def table(rows: list[dict[str, Any]]) -> str:
                 verdict,
             )
         )
-    widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
-    aligns = ["<", ">", ">", ">", "<", "<"]
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = (f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True))
-        return "| " + " | ".join(padded) + " |"
-
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(head), rule, *(line(b) for b in body)])
+    return render_table(head, body, ["<", ">", ">", ">", "<", "<"])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--raw", type=Path, required=True, help="folder of <endpoint>.<round>.txt")
-    parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
-    parser.add_argument("--meta", action="append", default=[], help="key=value to record")
-    args = parser.parse_args(argv)
+    args = add_report_arguments(parser).parse_args(argv)
 
-    runs, broken, warnings = build(args.raw)
+    runs, _cpu, broken, warnings = read_runs(args.raw, TARGETS)
     rows = summarise(runs)
-    meta = dict(item.split("=", 1) for item in args.meta if "=" in item)
-    loads = [
-        r.other_cpu_pct for found in runs.values() for r in found if r.other_cpu_pct is not None
-    ]
-    document = {
-        "benchmark": "catalog",
-        "meta": meta,
-        "results": rows,
-        "runs": [asdict(r) for found in runs.values() for r in found],
-        "raw_wrk_output": {
-            p.name: p.read_text(errors="replace") for p in sorted(args.raw.glob("*.txt"))
-        },
-        "other_cpu_pct": other_cpu_summary(loads),
-        "warnings": warnings,
-        "broken": broken,
-        "all_targets_met": all(r["verdict"] != "FAIL" for r in rows) and not broken,
-    }
-    write_json(args.out, document)
+    failed = [r["endpoint"] for r in rows if r["verdict"] == "FAIL"]
+    runs_json = [asdict(r) for found in runs.values() for r in found]
+    write_report(args, "catalog", rows, runs, runs_json, warnings, broken, not failed)
 
-    rounds = max((len(found) for found in runs.values()), default=0)
-    print()
-    print(
-        f"Catalogue benchmark: medians of {rounds} round(s); ratio = median of per-round "
-        "req/s / hello-world req/s"
-    )
-    print(table(rows))
-    print_other_cpu(loads)
+    print_table("Catalogue benchmark", runs, table(rows))
     print()
     hello = next((r for r in rows if r["endpoint"] == "hello"), None)
     p99_targets = [t for _, t in TARGETS.values() if t is not None]
@@ -310,17 +407,7 @@ def main(argv: list[str] | None = None) -> int:
             "for an empty handler, so a p99 FAIL here says more about the machine than about "
             "the endpoint."
         )
-    failed = [r["endpoint"] for r in rows if r["verdict"] == "FAIL"]
-    if failed:
-        print(f"TARGETS: FAIL ({', '.join(failed)} missed; see the table)")
-    elif rows:
-        print("TARGETS: PASS")
-    for warning in warnings:
-        print(f"WARNING: {warning}")
-    for problem in broken:
-        print(f"BROKEN: {problem}", file=sys.stderr)
-    print(f"results: {args.out}")
-    return 3 if broken else 0
+    return print_verdict(failed, bool(rows), warnings, broken, args.out)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 #: Codes asked for back to back on one connection (HTTP/1.1 pipelining): fewer round trips and
@@ -115,6 +116,13 @@ def local_base(url: str) -> tuple[str, int, str]:
     return parts.hostname, parts.port, parts.path.rstrip("/")
 
 
+def sandbox_and_api(args: argparse.Namespace) -> tuple[tuple[str, int], str, tuple[str, int], str]:
+    """(host, port) and path prefix of the sandbox (``--sandbox``), then of our API (``--api``)."""
+    s_host, s_port, s_prefix = local_base(args.sandbox)
+    a_host, a_port, a_prefix = local_base(args.api)
+    return (s_host, s_port), s_prefix, (a_host, a_port), a_prefix
+
+
 async def run_pool(
     count: int, concurrency: int, hosts: list[tuple[str, int]], job: Callable[..., Awaitable[None]]
 ) -> None:
@@ -133,16 +141,35 @@ async def run_pool(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def mint_code(conn: Connection, prefix: str, openid: str) -> str:
-    status, data = await conn.request(
-        "POST",
-        f"{prefix}/wechat/_control/login-code",
-        json.dumps({"openid": openid}).encode(),
-        {"Content-Type": "application/json"},
-    )
+JSON = {"Content-Type": "application/json"}
+
+
+async def post_json(
+    conn: Connection, path: str, payload: dict[str, str], what: str, shown: int = 300
+) -> Any:
+    """POST a JSON body; the JSON answer, or HttpError (``what``, the status, the body's start)."""
+    status, data = await conn.request("POST", path, json.dumps(payload).encode(), JSON)
     if status != 200:
-        raise HttpError(f"sandbox login-code for {openid}: HTTP {status} {data[:200]!r}")
-    return str(json.loads(data)["code"])
+        raise HttpError(f"{what}: HTTP {status} {data[:shown]!r}")
+    return json.loads(data)
+
+
+async def mint_code(conn: Connection, prefix: str, openid: str) -> str:
+    path = f"{prefix}/wechat/_control/login-code"
+    answer = await post_json(
+        conn, path, {"openid": openid}, f"sandbox login-code for {openid}", 200
+    )
+    return str(answer["code"])
+
+
+def write_lines(path: str, lines: list[str]) -> None:
+    Path(path).write_text("\n".join(lines) + "\n", encoding="ascii")
+
+
+def rate(count: int, started: float) -> str:
+    """How long ``count`` requests took since ``started`` (time.monotonic), and their rate."""
+    took = time.monotonic() - started
+    return f"in {took:.1f}s ({count / max(took, 1e-9):,.0f}/s)"
 
 
 async def mint(args: argparse.Namespace) -> int:
@@ -156,12 +183,7 @@ async def mint(args: argparse.Namespace) -> int:
         bodies = [
             json.dumps({"openid": f"{args.prefix}{i % args.openids}"}).encode() for i in indices
         ]
-        answers = await conn.pipeline(
-            "POST",
-            f"{prefix}/wechat/_control/login-code",
-            bodies,
-            {"Content-Type": "application/json"},
-        )
+        answers = await conn.pipeline("POST", f"{prefix}/wechat/_control/login-code", bodies, JSON)
         for i, (status, data) in zip(indices, answers, strict=True):
             if status != 200:
                 raise HttpError(f"sandbox login-code: HTTP {status} {data[:200]!r}")
@@ -169,79 +191,54 @@ async def mint(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     await run_pool(batches, args.concurrency, [(host, port)], job)
-    Path(args.out).write_text("\n".join(codes) + "\n", encoding="ascii")
-    took = time.monotonic() - started
+    write_lines(args.out, codes)
     print(
         f"minted {args.count} login codes for {min(args.openids, args.count)} openids "
-        f"({args.prefix}*) in {took:.1f}s ({args.count / max(took, 1e-9):,.0f}/s)",
+        f"({args.prefix}*) {rate(args.count, started)}",
         file=sys.stderr,
     )
     return 0
 
 
 async def login(args: argparse.Namespace) -> int:
-    s_host, s_port, s_prefix = local_base(args.sandbox)
-    a_host, a_port, a_prefix = local_base(args.api)
+    sandbox_at, s_prefix, api_at, a_prefix = sandbox_and_api(args)
     tokens: list[str] = [""] * args.count
 
     async def job(i: int, sandbox: Connection, api: Connection) -> None:
         code = await mint_code(sandbox, s_prefix, f"{args.prefix}{i}")
-        status, data = await api.request(
-            "POST",
-            f"{a_prefix}/api/v1/auth/wechat/login",
-            json.dumps({"code": code}).encode(),
-            {"Content-Type": "application/json"},
-        )
-        if status != 200:
-            raise HttpError(f"login of {args.prefix}{i}: HTTP {status} {data[:300]!r}")
-        answer = json.loads(data)
+        path = f"{a_prefix}/api/v1/auth/wechat/login"
+        answer = await post_json(api, path, {"code": code}, f"login of {args.prefix}{i}")
         tokens[i] = str(answer["access_token"])
         ids[i] = str(answer["user"]["id"])
 
     ids: list[str] = [""] * args.count
     started = time.monotonic()
-    await run_pool(args.count, args.concurrency, [(s_host, s_port), (a_host, a_port)], job)
+    await run_pool(args.count, args.concurrency, [sandbox_at, api_at], job)
     if args.out:
-        Path(args.out).write_text("\n".join(tokens) + "\n", encoding="ascii")
+        write_lines(args.out, tokens)
     if args.ids_out:
-        Path(args.ids_out).write_text("\n".join(ids) + "\n", encoding="ascii")
-    took = time.monotonic() - started
+        write_lines(args.ids_out, ids)
     print(
-        f"logged {args.count} users in ({args.prefix}*) in {took:.1f}s "
-        f"({args.count / max(took, 1e-9):,.0f}/s)",
+        f"logged {args.count} users in ({args.prefix}*) {rate(args.count, started)}",
         file=sys.stderr,
     )
     return 0
 
 
 async def staff_bind(args: argparse.Namespace) -> int:
-    s_host, s_port, s_prefix = local_base(args.sandbox)
-    a_host, a_port, a_prefix = local_base(args.api)
-    sandbox, api = Connection(s_host, s_port), Connection(a_host, a_port)
+    sandbox_at, s_prefix, api_at, a_prefix = sandbox_and_api(args)
+    sandbox, api = Connection(*sandbox_at), Connection(*api_at)
     try:
         code = await mint_code(sandbox, s_prefix, args.openid)
-        status, data = await api.request(
-            "POST",
-            f"{a_prefix}/api/v1/staff/auth/bind",
-            json.dumps({"bind_code": args.bind_code, "code": code}).encode(),
-            {"Content-Type": "application/json"},
-        )
-        if status != 200:
-            raise HttpError(f"staff bind: HTTP {status} {data[:300]!r}")
+        bind = {"bind_code": args.bind_code, "code": code}
+        await post_json(api, f"{a_prefix}/api/v1/staff/auth/bind", bind, "staff bind")
         code = await mint_code(sandbox, s_prefix, args.openid)
-        status, data = await api.request(
-            "POST",
-            f"{a_prefix}/api/v1/staff/auth/login",
-            json.dumps({"code": code}).encode(),
-            {"Content-Type": "application/json"},
-        )
-        if status != 200:
-            raise HttpError(f"staff login: HTTP {status} {data[:300]!r}")
+        login = {"code": code}
+        answer = await post_json(api, f"{a_prefix}/api/v1/staff/auth/login", login, "staff login")
     finally:
         sandbox.close()
         api.close()
-    answer = json.loads(data)
-    Path(args.out).write_text(str(answer["access_token"]) + "\n", encoding="ascii")
+    write_lines(args.out, [str(answer["access_token"])])
     staff = answer.get("staff", {})
     print(
         f"staff {staff.get('id')} ({staff.get('department_code')}, "
