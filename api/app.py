@@ -19,6 +19,8 @@ from api.identity import bp as identity_bp
 from api.middleware import install_middleware
 from api.objects import bp as objects_bp
 from api.outbox_admin import bp as outbox_admin_bp
+from api.payments import bp as payments_bp
+from api.payments import callbacks as callbacks_bp
 from api.public import bp as public_bp
 from api.supervision import bp as supervision_bp
 from api.uploads import bp as uploads_bp
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     app.blueprint(cases_bp)
     app.blueprint(supervision_bp)
     app.blueprint(evaluations_bp)
+    app.blueprint(payments_bp)
+    app.blueprint(callbacks_bp)
     if settings.effective_storage_backend == "local":
         # The embedded object folder serves presigned POST and GET itself, like S3 would.
         app.blueprint(objects_bp)

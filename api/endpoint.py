@@ -78,6 +78,8 @@ PATH_PARAMS: dict[str, Any] = {
     "notice_id": BigId,
     "evaluation_id": BigId,
     "event_id": BigId,
+    "payment_id": BigId,
+    "discrepancy_id": BigId,
     "staff_id": IntId,
     "user_id": IntId,
     "company_id": IntId,
@@ -116,6 +118,8 @@ class Endpoint:
     headers: dict[str, str] = field(default_factory=dict)
     #: False for the routes that serve the document itself and its viewers.
     in_document: bool = True
+    #: A success answer that is a file, not JSON (``application/pdf``): its media type.
+    file_type: str | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -180,6 +184,7 @@ def endpoint(
     description: str = "",
     headers: dict[str, str] | None = None,
     in_document: bool = True,
+    file_type: str | None = None,
 ) -> Callable[[Handler], Handler]:
     """Declare a route (see the module docstring) and wrap its handler in the edge's checks."""
     actions = (action,) if isinstance(action, Action) else tuple(action or ())
@@ -202,6 +207,7 @@ def endpoint(
         description=description,
         headers=headers or {},
         in_document=in_document,
+        file_type=file_type,
     )
 
     def decorate(handler: Handler) -> Handler:

@@ -145,6 +145,10 @@ def _operation(
                 answer["content"] = {
                     "application/json": {"schema": refs[(spec.out, "serialization")]}
                 }
+            elif spec.file_type is not None:
+                answer["content"] = {
+                    spec.file_type: {"schema": {"type": "string", "format": "binary"}}
+                }
             if spec.headers:
                 answer["headers"] = {
                     header: {"schema": {"type": "string"}, "description": text}
@@ -213,6 +217,8 @@ def conformance_problems(spec: Endpoint, path: str, status: int, body: bytes) ->
     it does not document, or a body that is not its declared model (or the envelope)."""
     if status not in statuses(spec, path):
         return [f"status {status} is not documented (documented: {statuses(spec, path)})"]
+    if status == spec.ok and spec.file_type is not None:
+        return [] if body else [f"status {status} documents a {spec.file_type} file, got none"]
     model = spec.out if status == spec.ok else ErrorEnvelope
     if model is None:
         return [] if not body else [f"status {status} documents no body, got {body[:80]!r}"]

@@ -236,6 +236,7 @@ CaseStatusName = Literal[
     "result_pending",
     "completed",
     "withdrawn",
+    "lapsed",
 ]
 
 

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from redis.asyncio import Redis
@@ -33,15 +33,21 @@ from api.jobs import run_cleanup
 from auth.common import AuthDeps
 from auth.providers.factory import company_registry, realname_provider
 from auth.tokens import TokenService
+from cases import fees as cases_fees
 from cases import handlers as cases_handlers
 from cases import jobs as cases_jobs
 from core.cache import GenerationalCache
+from core.clock import utcnow
 from core.crypto import FieldCipher
 from core.db import close_db, init_db, ping_db
 from core.redis import create_redis
 from core.settings import Settings
 from core.worker import FileJobState, JobState, RedisJobState, Registry, Worker, WorkerConfig
+from payments import jobs as payments_jobs
+from payments.channels import Channels
+from payments.providers.registry import payment_channels
 from platforms.wechat import WeChatClient
+from sandbox.keys import ensure_sandbox_keys
 from storage.base import ObjectStore
 from storage.factory import create_object_store
 
@@ -68,6 +74,8 @@ class Resources:
     wechat: WeChatClient
     auth: AuthDeps
     catalog_cache: GenerationalCache
+    #: every enabled payment channel, and where their callbacks reach this deployment
+    payments: Channels
 
 
 def new_http_client() -> httpx.AsyncClient:
@@ -101,6 +109,18 @@ def build_resources(settings: Settings) -> Resources:
         catalog_cache=GenerationalCache(
             redis, "catalog", ttl_s=settings.cache_ttl_s, local_s=settings.local_cache_s
         ),
+        payments=build_channels(settings, http),
+    )
+
+
+def build_channels(settings: Settings, http: httpx.AsyncClient) -> Channels:
+    """The enabled payment channels. With the sandbox on, its generated keys stand in for the
+    merchant's (made here if this process is the first to need them)."""
+    if settings.payments_use_sandbox:
+        ensure_sandbox_keys(settings.effective_sandbox_keys_dir)
+    return Channels(
+        by_name=payment_channels(settings, http),
+        public_base_url=settings.payment_notify_base_url or settings.effective_public_base_url,
     )
 
 
@@ -161,6 +181,7 @@ class WorkerDeps:
     redis: Redis
     http: httpx.AsyncClient
     wechat: WeChatClient
+    payments: Channels
 
     @classmethod
     def of(cls, resources: Resources) -> WorkerDeps:
@@ -170,6 +191,7 @@ class WorkerDeps:
             redis=resources.redis,
             http=resources.http,
             wechat=resources.wechat,
+            payments=resources.payments,
         )
 
 
@@ -185,8 +207,59 @@ def install(registry: Registry, deps: WorkerDeps) -> Registry:
     registry.register_job(
         "cases.article32", cases_jobs.ARTICLE32_INTERVAL_S, cases_jobs.article32_auto_acceptance
     )
+    _install_payments(registry, deps.payments)
     _install_extra(registry, deps.settings.worker_extra_handlers)
     return registry
+
+
+def _now_partial(fn: Callable[..., Awaitable[T]], **bound: object) -> Callable[[], Awaitable[T]]:
+    """A job that takes ``now`` from the clock at each run."""
+
+    async def job() -> T:
+        return await fn(**bound, now=utcnow())
+
+    return job
+
+
+def _install_payments(registry: Registry, channels: Channels) -> None:
+    """Payments serve and cases orchestrate: payments' own handlers (a refund sent, an ended
+    order's attempts closed) and jobs, then what each payment event means to a case."""
+
+    async def send_refund(event_id: int, topic: str, payload: dict[str, Any]) -> None:
+        await payments_jobs.on_refund_requested(payload, channels=channels, now=utcnow())
+
+    async def close_ended(event_id: int, topic: str, payload: dict[str, Any]) -> None:
+        await payments_jobs.on_order_ended(payload, channels=channels, now=utcnow())
+
+    registry.register_handler("payment.refund_requested", "payments.refund.send", send_refund)
+    registry.register_handler("payment.order_cancelled", "payments.attempts.close", close_ended)
+    registry.register_handler("payment.order_lapsed", "payments.attempts.close_lapsed", close_ended)
+    registry.register_handler("payment.paid", "cases.fee.paid", cases_fees.on_paid)
+    registry.register_handler("payment.order_lapsed", "cases.fee.lapsed", cases_fees.on_lapsed)
+    registry.register_handler("payment.surplus", "cases.fee.surplus", cases_fees.on_surplus)
+    registry.register_handler("payment.refunded", "cases.fee.refunded", cases_fees.on_refunded)
+    registry.register_handler(
+        "payment.refund_failed", "cases.fee.refund_failed", cases_fees.on_refund_failed
+    )
+    registry.register_job(
+        "payments.attempts",
+        PAYMENT_CHECK_INTERVAL_S,
+        _now_partial(payments_jobs.check_attempts, channels=channels),
+    )
+    registry.register_job(
+        "payments.refunds",
+        PAYMENT_CHECK_INTERVAL_S,
+        _now_partial(payments_jobs.check_refunds, channels=channels),
+    )
+    registry.register_job("payments.lapse", 900, _now_partial(payments_jobs.lapse_orders))
+    registry.register_job("payments.remind", 3600, _now_partial(payments_jobs.remind))
+    registry.register_job(
+        "payments.reconcile", 6 * 3600, _now_partial(payments_jobs.reconcile_day, channels=channels)
+    )
+
+
+#: How often open attempts and refunds are looked at (each run asks only those due).
+PAYMENT_CHECK_INTERVAL_S = 30
 
 
 def _install_extra(registry: Registry, spec: str) -> None:

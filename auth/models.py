@@ -25,6 +25,7 @@ class StaffRole(StrEnum):
     reviewer = "reviewer"
     approver = "approver"
     dispatcher = "dispatcher"
+    finance = "finance"  # 财务: the department's fee orders, refunds and reconciliation
     supervisor = "supervisor"
     catalog_admin = "catalog_admin"
     admin = "admin"
@@ -33,7 +34,7 @@ class StaffRole(StrEnum):
 #: A role's name where an API body names one (``tests/unit/test_roles`` keeps it equal to
 #: ``StaffRole``): the document lists the names themselves.
 StaffRoleName = Literal[
-    "clerk", "reviewer", "approver", "dispatcher", "supervisor", "catalog_admin", "admin"
+    "clerk", "reviewer", "approver", "dispatcher", "finance", "supervisor", "catalog_admin", "admin"
 ]
 
 

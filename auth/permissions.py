@@ -72,6 +72,7 @@ class Action(StrEnum):
     administer_catalog = "administer_catalog"
     edit_calendar = "edit_calendar"
     operate = "operate"  # the deployment: outbox dead letters
+    finance = "finance"  # a department's fee orders, refunds and reconciliation differences
 
 
 R = StaffRole
@@ -105,6 +106,7 @@ STAFF_ACTIONS: dict[Action, frozenset[str]] = {
     Action.reveal: frozenset({R.clerk, R.reviewer, R.approver}),
     Action.administer_staff: frozenset({R.admin}),
     Action.administer_catalog: frozenset({R.catalog_admin, R.admin}),
+    Action.finance: frozenset({R.finance}),
 }
 #: Which staff role may take which action whatever the target's departments.
 CROSS_DEPARTMENT: dict[Action, frozenset[str]] = {

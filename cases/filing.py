@@ -29,6 +29,7 @@ from cases.errors import (
     NotListedForCorrection,
     WrongApplicant,
 )
+from cases.fees import cancel_fee_order
 from cases.kernel import (
     Actor,
     S,
@@ -391,6 +392,7 @@ async def resolve_notice(conn: BaseDBAsyncClient, case: Case, now: datetime) -> 
 async def withdraw(*, subject: Subject, case_id: int, reason: str, now: datetime) -> Case:
     case = await load_for(subject, Action.apply, case_id, now=now)
     async with in_transaction() as conn:
+        await cancel_fee_order(conn, case, now=now)
         await transition(
             conn,
             case,

@@ -25,6 +25,7 @@ from cases.errors import (
     TaskNotFound,
     TaskTaken,
 )
+from cases.fees import open_fee_order
 from cases.kernel import (
     RIGHTS_NOTICE,
     SYSTEM,
@@ -198,8 +199,11 @@ async def decide_task(
                 "assignee_staff_id": None,
             },
         )
-        follow = "require_fee" if case.fee_fen > 0 else "await_result"
-        await transition(conn, case, follow, SYSTEM, now=now)
+        if guide.fee.amount_fen > 0:
+            await transition(conn, case, "require_fee", SYSTEM, now=now)
+            await open_fee_order(conn, case, guide, now=now)
+        else:
+            await transition(conn, case, "await_result", SYSTEM, now=now)
     return case
 
 
@@ -242,15 +246,6 @@ async def resume(*, subject: Subject, case_id: int, comment: str, now: datetime)
             },
             now=now,
             updates=updates,
-        )
-
-
-async def mark_fee_paid(*, case_id: int, payment_ref: str, now: datetime) -> Case:
-    """Called by the payments context (step 5) once a fee order is paid."""
-    case = await load_case(case_id)
-    async with in_transaction() as conn:
-        return await transition(
-            conn, case, "fee_paid", SYSTEM, details={"payment": payment_ref}, now=now
         )
 
 

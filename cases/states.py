@@ -26,6 +26,7 @@ class CaseStatus(StrEnum):
     result_pending = "result_pending"  # 待送达
     completed = "completed"  # 已办结
     withdrawn = "withdrawn"  # 已撤回
+    lapsed = "lapsed"  # 逾期未缴费，终止办理
 
 
 class Role(StrEnum):
@@ -57,6 +58,7 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     S.result_pending: "待送达",
     S.completed: "已办结",
     S.withdrawn: "已撤回",
+    S.lapsed: "逾期未缴费",
 }
 
 
@@ -116,12 +118,19 @@ TRANSITIONS: dict[str, Transition] = {
         _t("await_result", {S.decided_granted}, S.result_pending, {Role.system}, "待送达"),
         _t("fee_paid", {S.fee_due}, S.result_pending, {Role.system}, "已缴费"),
         _t("complete", {S.result_pending}, S.completed, {Role.dispatcher}, "已送达，办结"),
-        _t("withdraw", _BEFORE_DECISION, S.withdrawn, {Role.applicant}, "申请人撤回申请"),
+        _t("lapse", {S.fee_due}, S.lapsed, {Role.system}, "缴费期限已过，办件终止"),
+        _t(
+            "withdraw",
+            _BEFORE_DECISION | {S.fee_due},
+            S.withdrawn,
+            {Role.applicant},
+            "申请人撤回申请",
+        ),
     )
 }
 
 FINAL_STATES: frozenset[CaseStatus] = frozenset(
-    {S.refused, S.decided_denied, S.completed, S.withdrawn}
+    {S.refused, S.decided_denied, S.completed, S.withdrawn, S.lapsed}
 )
 
 #: States in which the legal clock runs (cards are computed only for these).

@@ -69,6 +69,7 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
         S.refused.value,
         S.decided_denied.value,
         S.withdrawn.value,
+        S.lapsed.value,
     ),
 }
 

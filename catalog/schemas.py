@@ -140,10 +140,31 @@ class Material(Strict):
     sample_url: str | None = Field(None, max_length=300)
 
 
+#: The most units one fee may count (copies of a certificate, pages…): a bound on what a form
+#: field can multiply a fee by.
+MAX_FEE_UNITS = 1000
+
+
 class Fee(Strict):
-    amount_fen: int = Field(0, ge=0, le=10_000_000_000, description="integer fen; 0 = free")
+    amount_fen: int = Field(
+        0,
+        ge=0,
+        le=10_000_000_000,
+        description="integer fen; 0 = free; per unit when unit_field is set",
+    )
     basis: str = Field("", max_length=500, description="legal basis of the fee")
     description: str = Field("", max_length=300)
+    unit_field: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="an integer property of the form holding the number of units (e.g. copies): "
+        "the fee is amount_fen times that number",
+    )
+    unit: str = Field("", max_length=8, description="what a unit is called on the fee notice (份)")
+    payment_working_days: int = Field(
+        15, ge=1, le=60, description="working days the applicant has to pay once the fee is due"
+    )
 
 
 class ResultInfo(Strict):
@@ -292,6 +313,22 @@ def consistency_errors(guide: Guide, prefix: str = "") -> list[dict[str, Any]]:
             add(f"materials[{index}].condition", "必需材料不应填写适用情形。", "unexpected")
     if guide.fee.amount_fen > 0 and not guide.fee.basis:
         add("fee.basis", "收费事项必须填写收费依据。", "missing")
+    if guide.fee.unit_field:
+        unit_property = guide.form_schema.get("properties", {}).get(guide.fee.unit_field, {})
+        bounded = (
+            isinstance(unit_property, dict)
+            and unit_property.get("type") == "integer"
+            and isinstance(unit_property.get("minimum"), int)
+            and unit_property["minimum"] >= 1
+            and isinstance(unit_property.get("maximum"), int)
+            and unit_property["maximum"] <= MAX_FEE_UNITS
+        )
+        if not bounded or guide.fee.unit_field not in guide.form_schema.get("required", []):
+            add(
+                "fee.unit_field",
+                f"按数量收费时，数量须为申请表的必填整数项，取值 1 到 {MAX_FEE_UNITS}。",
+                "invalid",
+            )
     for index, code in enumerate(guide.parallel_departments):
         if code == guide.lead_department:
             add(f"parallel_departments[{index}]", "牵头部门不应同时列为并联部门。", "is_lead")

@@ -36,6 +36,7 @@ MODEL_MODULES: list[str] = [
     "auth.models",
     "storage.models",
     "cases.models",
+    "payments.models",
 ]
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"

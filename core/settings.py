@@ -179,6 +179,11 @@ class Settings(BaseSettings):
     payment_channels: str = Field(
         "wechatpay,alipay", description="enabled payment channels, comma-separated"
     )
+    payment_notify_base_url: str = Field(
+        "",
+        description="base URL the payment platforms call back (…/callbacks/<channel>); "
+        "default: ZB_PUBLIC_BASE_URL",
+    )
     sandbox_keys_dir: Path | None = Field(
         None,
         description="folder where the sandbox peers and this server keep the sandbox's payment "

@@ -17,12 +17,14 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+import uvicorn
 from pydantic import BaseModel, Field
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
@@ -37,7 +39,7 @@ from cases.views import reset_caches
 from core.db import migrate
 from core.settings import Settings
 from tests.people import Phone
-from tests.processes import sandbox_process
+from tests.processes import free_port, sandbox_process
 from tests.staff import Hire, StaffMember, staff_member
 
 #: Fixtures shared by several modules, from their own files.
@@ -85,22 +87,52 @@ SANDBOX_APPID = "wx-test-appid"
 SANDBOX_SECRET = "test-wechat-secret-0123456789abcdef"
 
 
+#: The payment peers resend callbacks this many times faster than the platforms (15 s → 0.15 s).
+CALLBACK_SPEEDUP = 100.0
+
+
 @pytest.fixture(scope="session")
-def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The sandbox peers (WeChat, real-name check, registry) as their own real process."""
+def sandbox_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the sandbox's payment keys live: the peers' halves and the merchant's."""
+    return Path(tmp_path_factory.mktemp("sandbox-keys")) / "keys"
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(tmp_path_factory: pytest.TempPathFactory, sandbox_keys_dir: Path) -> Iterator[str]:
+    """The sandbox peers (WeChat, WeChat Pay, Alipay, real-name check, registry) as their own
+    real process."""
     log_path = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
-    with sandbox_process(log_path, appid=SANDBOX_APPID, secret=SANDBOX_SECRET) as base:
+    with sandbox_process(
+        log_path,
+        appid=SANDBOX_APPID,
+        secret=SANDBOX_SECRET,
+        keys_dir=sandbox_keys_dir,
+        callback_speedup=CALLBACK_SPEEDUP,
+    ) as base:
         yield base
 
 
 @pytest.fixture(scope="session")
+def callback_port() -> int:
+    """The port the test application also listens on, so that the payment peers' callbacks
+    reach it over a real socket as the platforms' do."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
 def settings(
-    test_database_url: str, tmp_path_factory: pytest.TempPathFactory, sandbox_url: str
+    test_database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    sandbox_url: str,
+    sandbox_keys_dir: Path,
+    callback_port: int,
 ) -> Settings:
     redis_url = os.environ.get("ZB_TEST_REDIS_URL", "") if PROFILE == "postgres" else ""
     return Settings(
         sandbox_enabled=False,
         sandbox_base_url=sandbox_url,
+        sandbox_keys_dir=sandbox_keys_dir,
+        payment_notify_base_url=f"http://127.0.0.1:{callback_port}",
         wechat_appid=SANDBOX_APPID,
         wechat_secret=SANDBOX_SECRET,
         revocation_check_s=0.0,
@@ -197,8 +229,31 @@ async def app(settings: Settings) -> AsyncIterator[Sanic]:
     _check_conformance(application)
     runner = AppRunner(application)
     await runner.start()
-    yield application
+    async with serving_on_socket(application, settings.payment_notify_base_url):
+        yield application
     await runner.stop()
+
+
+@asynccontextmanager
+async def serving_on_socket(application: Sanic, base_url: str) -> AsyncIterator[None]:
+    """The started application also on a real socket (uvicorn, its lifespan already run), for
+    callers from other processes: the sandbox's payment peers calling back."""
+    port = urlsplit(base_url).port
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )  # type: ignore[arg-type]
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture(scope="session")
