@@ -88,7 +88,7 @@ Choices where the pages are silent or the value is unconfirmed:
 
 The ``_control/`` routes are not WeChat Pay: they play the payer (``pay``), the bank
 (``refund-settle``) and the test (``faults``, ``bill-differences``, ``flush``, ``speedup``,
-``advance-clock``, ``notifications``, ``stats``, ``reset``).
+``advance-clock``, ``notifications``, ``merchant``, ``stats``, ``reset``).
 """
 
 from __future__ import annotations
@@ -154,6 +154,8 @@ BILL_MAX_AGE_DAYS = 92
 DOWNLOAD_TTL_S = 300
 #: out_of_order: notifications made within this window are held, then sent last first.
 OUT_OF_ORDER_WINDOW_S = 0.5
+#: and released this far apart, so that they arrive in that order
+OUT_OF_ORDER_STAGGER_S = 0.1
 
 CHINA = timezone(timedelta(hours=8))
 OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_\-|*]{6,32}")
@@ -1011,14 +1013,14 @@ class WeChatPaySandbox:
     def flush(self) -> int:
         """Send the held notifications now, the last made first."""
         held, self._held = self._held, []
-        for note in reversed(held):
+        for place, note in enumerate(reversed(held)):
             note.state = "pending"
-            self._spawn(self._deliver(note))
+            self._spawn(self._deliver(note, after_s=place * OUT_OF_ORDER_STAGGER_S))
         return len(held)
 
-    async def _deliver(self, note: _Notification) -> None:
-        if note.faults.delay_s:
-            await asyncio.sleep(note.faults.delay_s)
+    async def _deliver(self, note: _Notification, *, after_s: float = 0.0) -> None:
+        if note.faults.delay_s or after_s:
+            await asyncio.sleep(note.faults.delay_s + after_s)
         for attempt, wait in enumerate((0.0, *RESEND_SCHEDULE_S)):
             if wait:
                 await asyncio.sleep(wait / self.speedup)
@@ -1419,6 +1421,12 @@ def wechatpay_blueprint(state: WeChatPaySandbox) -> Blueprint:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise ControlError(400, "PARAM_ERROR", "seconds must be a number")
         return {"now": state.advance_clock(float(seconds))}
+
+    @bp.get("/_control/merchant", name="control_merchant")
+    @control
+    def merchant(request: Request) -> dict[str, Any]:
+        """Whom this peer serves, for a test that builds the merchant side against it."""
+        return {"appid": state.appid, "mchid": state.mch_id, "speedup": state.speedup}
 
     @bp.get("/_control/notifications", name="control_notifications")
     @control
