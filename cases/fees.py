@@ -401,8 +401,12 @@ def _channel_name(payload: dict[str, Any]) -> str:
 
 
 async def on_paid(event_id: int, topic: str, payload: dict[str, Any]) -> None:
-    """The fee is paid: the case moves on to result pending (once: a transition is a
-    compare-and-set, and a repeat finds the case moved)."""
+    await fee_paid(payload, now=utcnow())
+
+
+async def fee_paid(payload: dict[str, Any], *, now: datetime) -> None:
+    """The fee is paid (``payment.paid``): the case moves on to result pending, once (a
+    transition is a compare-and-set, and a repeat finds the case moved)."""
     case = await _case_of(payload)
     if case is None or case.status != CaseStatus.fee_due.value:
         return
@@ -420,7 +424,7 @@ async def on_paid(event_id: int, topic: str, payload: dict[str, Any]) -> None:
                     "channel": payload["channel"],
                     "paid_fen": payload["paid_fen"],
                 },
-                now=utcnow(),
+                now=now,
             )
         except InvalidTransition:
             return

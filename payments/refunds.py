@@ -123,21 +123,26 @@ async def execute_refund(refund_id: int, *, channels: Channels, now: datetime) -
 
 
 async def apply_refund_status(status: ChannelRefundStatus, *, now: datetime) -> bool:
-    """Record what a channel says of one of our refunds; False if it is not ours."""
+    """Record what a channel says of one of our refunds; False if it is not ours.
+
+    A final word whose amount is not this refund's (Alipay's refund notification carries the
+    trade's total refunded so far) settles nothing: the refund is asked about at the next run
+    of ``check_refunds`` instead, whose answer names this refund alone."""
     refund = await Refund.get_or_none(out_refund_no=status.out_refund_no)
     if refund is None:
         log.warning("refund notification for an unknown refund")
-        return False
-    if status.amount_fen != refund.amount_fen:
-        log.error("refund amount differs from ours", extra={"refund_id": refund.id})
         return False
     if status.state is RefundState.processing:
         await Refund.filter(id=refund.id, status__in=_LIVE).update(
             status=RefundStatus.processing.value,
             refund_id=status.refund_id or refund.refund_id,
-            channel_state=status.channel_state,
+            channel_state=status.channel_state[:32],
             checked_at=now,
         )
+        return True
+    if status.amount_fen != refund.amount_fen:
+        log.info("refund word without this refund's amount; asking", extra={"refund_id": refund.id})
+        await Refund.filter(id=refund.id, status__in=_LIVE).update(checked_at=now - CHECK_EVERY)
         return True
     await _settle(refund, status.state, status, status.channel_state, now)
     return True

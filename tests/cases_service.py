@@ -22,12 +22,16 @@ from sanic import Sanic
 
 from auth.models import Staff, User
 from auth.permissions import Subject
-from cases import filing, prereview, review
+from cases import fees, filing, prereview, review
+from cases.errors import InvalidTransition
 from cases.models import Case, CaseEvent, CorrectionNotice, ReviewTask
 from cases.states import FINAL_STATES, TRANSITIONS, CaseStatus
 from core.crypto import FieldCipher
 from core.models import OutboxEvent
 from core.settings import Settings
+from payments.models import ChannelOrder, FeeOrder
+from payments.orders import Applied, apply_trade
+from payments.providers.base import TradeState, TradeStatus
 from storage.models import Upload, UploadStatus
 from tests.cases_flow import CaseCatalogue, required_materials
 
@@ -221,6 +225,35 @@ async def result_pending(
     case = await decide(desk_.approver, case.id, now=now)
     assert case.status == CaseStatus.result_pending
     return case
+
+
+async def fee_paid(case: Case, *, now: datetime) -> Case:
+    """The case's open fee order paid as a channel's notification records it (an attempt at
+    the WeChat Pay channel, paid), then the case told as the worker tells it."""
+    order = await FeeOrder.get_or_none(open_reference=fees.reference_of(case.id))
+    if order is None:  # no fee is due: what the kernel answers a payment of such a case
+        raise InvalidTransition(details={"case_id": case.id, "action": "fee_paid"})
+    attempt = await ChannelOrder.create(
+        order_id=order.id,
+        channel="wechatpay",
+        mode="in_app",
+        out_trade_no=f"ZBTEST{order.id}{secrets.token_hex(4)}",
+        amount_fen=order.amount_fen,
+        created_at=now,
+        expires_at=now + timedelta(minutes=30),
+    )
+    status = TradeStatus(
+        out_trade_no=attempt.out_trade_no,
+        state=TradeState.paid,
+        transaction_id=f"4200{secrets.token_hex(8)}",
+        amount_fen=order.amount_fen,
+        paid_at=now,
+    )
+    assert await apply_trade(channel="wechatpay", status=status, now=now) is Applied.recorded
+    event = await OutboxEvent.filter(topic="payment.paid").order_by("-id").first()
+    assert event is not None and event.payload["order_id"] == order.id
+    await fees.fee_paid(event.payload, now=now)
+    return await Case.get(id=case.id)
 
 
 # --- what a test compares --------------------------------------------------------------------

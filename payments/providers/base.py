@@ -4,7 +4,7 @@ terms translated to ours.
 
 Money is integer fen on this side of the port; a channel that speaks yuan strings (Alipay) converts
 inside its adapter and nowhere else. Times are aware UTC datetimes. Every identifier we send is
-ours (``out_trade_no``, ``out_refund_no``: ASCII letters, digits, ``_`` and ``-``, at most 32
+ours (``out_trade_no``, ``out_refund_no``: ASCII letters, digits and ``_``, at most 32
 characters, which both platforms accept), so a repeated call is recognised by the channel as the
 same order or the same refund.
 
@@ -28,9 +28,9 @@ from typing import Protocol
 
 from core.errors import Conflict, ServiceUnavailable
 
-#: Our order and refund numbers: WeChat Pay allows 6–32 of ``[0-9A-Za-z_-|*]``, Alipay up to 64;
-#: the common ground, without the characters a URL or a log would need to escape.
-OUT_NO = re.compile(r"[0-9A-Za-z_-]{6,32}")
+#: Our order and refund numbers: WeChat Pay allows 6–32 of ``[0-9A-Za-z_-|*]``, Alipay up to 64
+#: letters, digits and ``_`` ("仅支持字母、数字、下划线"): the common ground.
+OUT_NO = re.compile(r"[0-9A-Za-z_]{6,32}")
 
 
 class ChargeMode(StrEnum):
@@ -85,7 +85,7 @@ class ChargeRequest:
 
     def __post_init__(self) -> None:
         if not OUT_NO.fullmatch(self.out_trade_no):
-            raise ValueError("out_trade_no must be 6-32 of [0-9A-Za-z_-]")
+            raise ValueError("out_trade_no must be 6-32 of [0-9A-Za-z_]")
         if not 1 <= self.amount_fen <= 10_000_000_000:
             raise ValueError("amount_fen must be between 1 and 10,000,000,000")
         if self.mode is ChargeMode.in_app and not self.payer_id:
@@ -129,7 +129,7 @@ class RefundRequest:
 
     def __post_init__(self) -> None:
         if not OUT_NO.fullmatch(self.out_refund_no) or not OUT_NO.fullmatch(self.out_trade_no):
-            raise ValueError("out_trade_no and out_refund_no must be 6-32 of [0-9A-Za-z_-]")
+            raise ValueError("out_trade_no and out_refund_no must be 6-32 of [0-9A-Za-z_]")
         if not 1 <= self.refund_fen <= self.total_fen:
             raise ValueError("refund_fen must be between 1 and total_fen")
 

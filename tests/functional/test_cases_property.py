@@ -40,6 +40,7 @@ from tests.cases_service import (
     check_case,
     complete_draft,
     desk,
+    fee_paid,
     person,
     ready_file,
     snapshot,
@@ -209,7 +210,7 @@ async def _act(
     subject = world.subjects.get(actor)
     cat = world.cat
     if action == "fee_paid":
-        await review.mark_fee_paid(case_id=case.id, payment_ref="pay-test", now=now)
+        await fee_paid(case, now=now)
         return
     if action == "article_32":
         await prereview.auto_accept_overdue(now=now)

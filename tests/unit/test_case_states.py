@@ -62,7 +62,7 @@ def test_the_applicant_never_decides_and_staff_never_apply() -> None:
 
 
 def test_only_the_system_accepts_by_article_32_and_records_the_fee() -> None:
-    for name in ("auto_accept", "require_fee", "await_result", "fee_paid"):
+    for name in ("auto_accept", "require_fee", "await_result", "fee_paid", "lapse"):
         assert TRANSITIONS[name].roles == {Role.system}, name
 
 
@@ -79,13 +79,14 @@ def test_the_state_groups_are_consistent() -> None:
     assert not EDITABLE & FINAL_STATES
     assert not (CLOCK_RUNNING | CLOCK_PAUSED) & FINAL_STATES
     assert not CLOCK_RUNNING & CLOCK_PAUSED
-    # Withdrawal is possible exactly until the decision.
+    # Withdrawal is possible until the decision, and while a granted case's fee is unpaid.
     assert TRANSITIONS["withdraw"].from_states == {
         CaseStatus.submitted,
         CaseStatus.correction_requested,
         CaseStatus.accepted,
         CaseStatus.in_review,
         CaseStatus.suspended,
+        CaseStatus.fee_due,
     }
 
 
