@@ -19,12 +19,17 @@ from typing import Any
 import httpx
 import pytest
 from sanic import Sanic
+from tortoise.transactions import in_transaction
 
+from cases import fees
+from cases.kernel import guide_of
 from cases.models import Case, CaseEvent
 from core.clock import local_today, utcnow
 from core.models import OutboxEvent
 from payments import jobs as payment_jobs
+from payments.checkout import start_payment
 from payments.models import ChannelOrder, Discrepancy, FeeOrder, Payment, Refund
+from payments.providers.base import ChargeMode
 from payments.reconciliation import reconcile
 from tests.cases_flow import Scene, pass_step
 from tests.oversight_flow import accepted
@@ -478,3 +483,77 @@ async def test_reconciliation_finds_every_kind_of_difference(
         json={"note": "再次处理"},
     )
     assert twice.status_code == 409
+
+
+# --------------------------------------------------------------------------------------------
+# The storm
+# --------------------------------------------------------------------------------------------
+
+STORM_ORDERS = 100
+STORM_COPIES = 10
+
+
+async def _cases_due(scene: Scene, count: int) -> list[Case]:
+    """``count`` granted cases of the paid item waiting for their fee, made as the decision
+    makes them (the case row, then the order on the same transaction), without walking each
+    through the whole flow."""
+    template = await Case.get(id=await fee_due(scene))
+    guide = await guide_of(template)
+    made = [template]
+    now = utcnow()
+    for _ in range(count - 1):
+        async with in_transaction() as conn:
+            case = await Case.create(
+                item_code=template.item_code,
+                item_version_id=template.item_version_id,
+                item_name=template.item_name,
+                lead_department_code=template.lead_department_code,
+                department_codes=template.department_codes,
+                applicant_user_id=template.applicant_user_id,
+                applicant_display=template.applicant_display,
+                status="fee_due",
+                decision="granted",
+                decided_at=now,
+                using_db=conn,
+            )
+            await fees.open_fee_order(conn, case, guide, now=now)
+        made.append(case)
+    return made
+
+
+async def test_a_storm_of_duplicated_reordered_callbacks_pays_each_order_once(
+    scene: Scene, sandbox: httpx.AsyncClient, app: Sanic
+) -> None:
+    cases = await _cases_due(scene, STORM_ORDERS)
+    resources = app.ctx.resources
+    numbers = []
+    for case in cases:
+        order = await FeeOrder.get(open_reference=fees.reference_of(case.id))
+        checkout = await start_payment(
+            order=order,
+            channel_name="wechatpay",
+            mode=ChargeMode.in_app,
+            payer_id="o-storm-payer",
+            channels=resources.payments,
+            redis=resources.redis,
+            now=utcnow(),
+        )
+        numbers.append(checkout.out_trade_no)
+    await control(sandbox, "wechatpay", "faults", duplicate=STORM_COPIES, out_of_order=True)
+    await asyncio.gather(*(control(sandbox, "wechatpay", "pay", out_trade_no=n) for n in numbers))
+    await control(sandbox, "wechatpay", "faults")  # releases the held ones, last first
+
+    async def all_moved() -> bool:
+        return (
+            await Case.filter(id__in=[c.id for c in cases], status="result_pending").count()
+            == STORM_ORDERS
+        )
+
+    await eventually(all_moved, timeout=60)
+    await asyncio.sleep(0.5)  # stragglers
+    stats = (await sandbox.get("/wechatpay/_control/stats")).json()
+    assert await Payment.all().count() == STORM_ORDERS, stats
+    assert await OutboxEvent.filter(topic="payment.paid").count() == STORM_ORDERS
+    assert await OutboxEvent.filter(topic="case.fee_paid").count() == STORM_ORDERS
+    assert await CaseEvent.filter(action="fee_paid").count() == STORM_ORDERS
+    assert await Refund.all().count() == 0
