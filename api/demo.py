@@ -423,6 +423,57 @@ def step_decide(ctx: DemoContext) -> None:
     )
 
 
+def step_pay(ctx: DemoContext) -> None:
+    """The applicant pays the fee through the WeChat Pay sandbox: the payment sheet, the payer's
+    tap (the peer's control API plays it), the signed callback, the case moving on, and the
+    receipt checked as anyone holding it would check it."""
+    case_id = ctx.state["case_id"]
+    fee = ctx.get(f"/api/v1/cases/{case_id}/fee")
+    if fee["status"] != "open":
+        raise StepFailed(f"the fee notice is {fee['status']}, not open")
+    checkout = ctx.post(
+        f"/api/v1/cases/{case_id}/fee/pay",
+        {"channel": "wechatpay", "mode": "in_app"},
+    )
+    if not checkout["client"].get("paySign"):
+        raise StepFailed("no wx.requestPayment parameters")
+    paid = ctx.client.post(
+        "/sandbox/wechatpay/_control/pay", json={"out_trade_no": checkout["out_trade_no"]}
+    )
+    if paid.status_code != 200:
+        raise StepFailed(f"the WeChat Pay sandbox did not take the payment ({paid.status_code})")
+    ctx.post(
+        f"/api/v1/cases/{case_id}/fee/returned",
+        {"out_trade_no": checkout["out_trade_no"]},
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        detail = ctx.get(f"/api/v1/cases/{case_id}")
+        if detail["status"] == "result_pending":
+            break
+        if time.monotonic() > deadline:
+            raise StepFailed(f"the case is still {detail['status']} 30 s after the payment")
+        time.sleep(0.2)
+    fee = ctx.get(f"/api/v1/cases/{case_id}/fee")
+    payment = fee["payments"][0]
+    receipt = ctx.get(f"/api/v1/cases/{case_id}/payments/{payment['id']}/receipt")
+    checked = ctx.get(
+        "/api/v1/public/receipts/verify",
+        token="",
+        params={
+            "receipt_number": receipt["receipt_number"],
+            "code": receipt["verification_code"],
+        },
+    )
+    if not checked.get("valid"):
+        raise StepFailed("the receipt does not verify")
+    ctx.say(
+        f"notice {fee['notice_number']}: paid ¥{receipt['amount']} ({receipt['amount_in_words']}) "
+        f"by WeChat Pay; case {detail['status']} ({detail['status_label']}); receipt "
+        f"{receipt['receipt_number']} verified"
+    )
+
+
 #: The steps built so far; the others print ``not built`` and do not fail the run.
 BUILT: dict[str, Callable[[DemoContext], None]] = {
     "browse": step_browse,
@@ -434,6 +485,7 @@ BUILT: dict[str, Callable[[DemoContext], None]] = {
     "accept": step_accept,
     "review": step_review,
     "decide": step_decide,
+    "pay": step_pay,
 }
 
 
