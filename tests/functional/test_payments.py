@@ -557,3 +557,27 @@ async def test_a_storm_of_duplicated_reordered_callbacks_pays_each_order_once(
     assert await OutboxEvent.filter(topic="case.fee_paid").count() == STORM_ORDERS
     assert await CaseEvent.filter(action="fee_paid").count() == STORM_ORDERS
     assert await Refund.all().count() == 0
+
+
+async def test_when_both_channels_are_paid_the_later_payment_is_refunded(
+    scene: Scene, sandbox: httpx.AsyncClient
+) -> None:
+    """An Alipay QR code exists at Alipay only once scanned: closing it before finds nothing to
+    close, and a finance officer who scans it later can still pay. Both succeed: the later one
+    is recorded, refunded on its own and shown to the payer."""
+    case_id = await fee_due(scene)
+    qr = await start(scene.person, case_id, "alipay", mode="qr")
+    await paid_by_wechat(scene, sandbox, case_id)  # closes the QR's trade first: none yet
+    await control(sandbox, "alipay", "scan", out_trade_no=qr["out_trade_no"])
+    await control(sandbox, "alipay", "pay", out_trade_no=qr["out_trade_no"])
+    await eventually(lambda: Payment.exists(channel="alipay"))
+    late = await Payment.get(channel="alipay")
+    assert late.disposition == "surplus" and "其他支付方式" in late.disposition_reason
+    await eventually(lambda: Refund.exists(payment_id=late.id, status="succeeded"))
+    await eventually(lambda: CaseEvent.exists(case_id=case_id, action="fee_refunded"))
+    assert await status_of(case_id) == "result_pending"
+    fee = (await scene.person.call("GET", f"/api/v1/cases/{case_id}/fee")).json()
+    assert [p["disposition"] for p in fee["payments"]] == ["applied", "surplus"]
+    assert fee["refunds"][0]["automatic"] and fee["refunds"][0]["status"] == "succeeded"
+    surplus_line = await CaseEvent.get(case_id=case_id, action="payment_surplus")
+    assert "原路退回" in surplus_line.comment
