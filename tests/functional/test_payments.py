@@ -28,8 +28,9 @@ from core.clock import local_today, utcnow
 from core.models import OutboxEvent
 from payments import jobs as payment_jobs
 from payments.checkout import start_payment
+from payments.errors import OrderAlreadyOpen
 from payments.models import ChannelOrder, Discrepancy, FeeOrder, Payment, Refund
-from payments.providers.base import ChargeMode
+from payments.providers.base import ChargeMode, ChargeRequest
 from payments.reconciliation import reconcile
 from tests.cases_flow import Scene, pass_step
 from tests.oversight_flow import accepted
@@ -581,3 +582,49 @@ async def test_when_both_channels_are_paid_the_later_payment_is_refunded(
     assert fee["refunds"][0]["automatic"] and fee["refunds"][0]["status"] == "succeeded"
     surplus_line = await CaseEvent.get(case_id=case_id, action="payment_surplus")
     assert "原路退回" in surplus_line.comment
+
+
+async def test_a_notification_with_another_amount_or_for_no_order_of_ours_records_nothing(
+    scene: Scene, sandbox: httpx.AsyncClient, app: Sanic, settings: Any
+) -> None:
+    case_id = await fee_due(scene)
+    checkout = await start(scene.person, case_id, "wechatpay")
+    await control(sandbox, "wechatpay", "faults", wrong_amount=True)
+    await control(sandbox, "wechatpay", "pay", out_trade_no=checkout["out_trade_no"])
+    # An order made at WeChat Pay by someone holding our keys, but not by us: its notification
+    # is signed, and names no attempt of ours.
+    channel = app.ctx.resources.payments.get("wechatpay")
+    stranger_order = ChargeRequest(
+        out_trade_no="ZBNOTOURS0001",
+        amount_fen=5000,
+        description="不是本系统的订单",
+        expires_at=utcnow() + timedelta(minutes=30),
+        mode=ChargeMode.in_app,
+        notify_url=f"{settings.payment_notify_base_url}/callbacks/wechatpay",
+        payer_id="o-someone",
+    )
+    await control(sandbox, "wechatpay", "faults")
+    await channel.charge(stranger_order)
+    await control(sandbox, "wechatpay", "pay", out_trade_no=stranger_order.out_trade_no)
+
+    async def both_refused() -> bool:
+        rows = (await sandbox.get("/wechatpay/_control/notifications")).json()["notifications"]
+        answered = [n["attempts"][0]["status"] for n in rows if n["attempts"]]
+        return len(answered) == 2
+
+    await eventually(both_refused)
+    rows = (await sandbox.get("/wechatpay/_control/notifications")).json()["notifications"]
+    # Not processed: the platform will send them again (a 4xx/5xx with {"code": "FAIL"}).
+    assert all(n["attempts"][0]["status"] >= 400 for n in rows), rows
+    await asyncio.sleep(0.3)
+    assert await Payment.all().count() == 0
+    assert await status_of(case_id) == "fee_due"
+
+
+async def test_a_case_has_one_open_fee_order(scene: Scene) -> None:
+    case_id = await fee_due(scene)
+    case = await Case.get(id=case_id)
+    with pytest.raises(OrderAlreadyOpen):
+        async with in_transaction() as conn:
+            await fees.open_fee_order(conn, case, await guide_of(case), now=utcnow())
+    assert await FeeOrder.filter(reference=fees.reference_of(case_id)).count() == 1
