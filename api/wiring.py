@@ -45,7 +45,7 @@ from core.settings import Settings
 from core.worker import FileJobState, JobState, RedisJobState, Registry, Worker, WorkerConfig
 from payments import jobs as payments_jobs
 from payments.channels import Channels
-from payments.providers.registry import payment_channels
+from payments.providers.factory import payment_channels
 from platforms.wechat import WeChatClient
 from sandbox.keys import ensure_sandbox_keys
 from storage.base import ObjectStore

@@ -10,7 +10,7 @@ same order or the same refund.
 
 What every adapter must do is written on each method and checked by the contract suite
 ``tests/contract/test_payment_channels.py``, run against every channel of
-``payments.providers.registry`` pointed at its ``sandbox/`` peer.
+``payments.providers.factory`` pointed at its ``sandbox/`` peer.
 
 A third channel (统一公共支付平台) fits without a change outside ``payments/``: it issues its own
 payment code (``Charge.client`` carries it, ``ChargeMode.code``), notifies with its own signature

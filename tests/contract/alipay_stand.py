@@ -3,7 +3,7 @@ the payment port's contract suite needs from every channel (the WeChat Pay stand
 interface).
 
 ``async with alipay_stand(sandbox_url, http, keys_dir) as stand:`` gives ``stand.channel``, an
-``AlipayChannel`` built through ``payments.providers.registry.CHANNELS["alipay"]`` with settings
+``AlipayChannel`` built through ``payments.providers.factory.CHANNELS["alipay"]`` with settings
 that point at the peer of ``sandbox_url`` (``http://127.0.0.1:<port>/sandbox``) and read the
 merchant's keys from ``keys_dir`` (the folder that peer was started with), and:
 
@@ -33,7 +33,7 @@ import httpx
 
 from core.settings import Settings
 from payments.providers.base import PaymentChannel, RefundState
-from payments.providers.registry import CHANNELS
+from payments.providers.factory import CHANNELS
 
 _SETTLED = {RefundState.succeeded.value: "success", RefundState.failed.value: "failed"}
 

@@ -1,6 +1,6 @@
 """The payment-channel port (``payments.providers.base.PaymentChannel``), against every channel.
 
-Every channel of the registry (``payments.providers.registry.CHANNELS``) is built as the
+Every channel of the registry (``payments.providers.factory.CHANNELS``) is built as the
 composition root builds it and pointed at its peer in the session's sandbox process; a stand
 (``tests/contract/*_stand.py``) plays the payer, the bank and the faults. The notifications the
 peers send go to a receiver of this suite on a real socket, which parses each with the channel
@@ -40,7 +40,7 @@ from payments.providers.base import (
     RefundState,
     TradeState,
 )
-from payments.providers.registry import CHANNELS
+from payments.providers.factory import CHANNELS
 from tests.contract.alipay_stand import alipay_stand
 from tests.contract.wechatpay_stand import wechatpay_stand
 from tests.processes import free_port

@@ -19,7 +19,7 @@ import httpx
 
 from core.settings import Settings
 from payments.providers.base import PaymentChannel, RefundState
-from payments.providers.registry import CHANNELS
+from payments.providers.factory import CHANNELS
 
 #: ``settle_refund`` takes the platform's word or ours.
 REFUND_OUTCOMES = {
