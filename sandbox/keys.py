@@ -25,7 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-#: File names within the folder; ``payments.providers.registry`` reads the merchant's halves.
+#: File names within the folder; ``payments.providers.credentials`` reads the merchant's halves.
 WECHATPAY_MERCHANT_KEY = "wechatpay-merchant-key.pem"
 WECHATPAY_MERCHANT_PUBLIC = "wechatpay-merchant-public.pem"
 WECHATPAY_PLATFORM_KEY = "wechatpay-platform-key.pem"
