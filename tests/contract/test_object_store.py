@@ -48,7 +48,14 @@ from sanic import Sanic
 
 from api.objects import bp as objects_bp
 from core.settings import Settings
-from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge, PresignedPost, UploadPolicy
+from storage.base import (
+    ObjectInfo,
+    ObjectMissing,
+    ObjectStore,
+    ObjectTooLarge,
+    PresignedPost,
+    UploadPolicy,
+)
 from storage.factory import create_object_store, local_signing_key
 from storage.local import DEFAULT_ACCESS_KEY, LocalObjectStore, LocalPolicyError
 from storage.s3 import S3ObjectStore
@@ -294,6 +301,15 @@ def s3_error_code(response: httpx.Response) -> str:
     return response.text[start : response.text.index("</Code>")]
 
 
+async def assert_stored(store: ObjectStore, key: str, data: bytes, content_type: str) -> ObjectInfo:
+    """``data`` stored under ``key`` with ``content_type``, read back whole; its stat."""
+    info = await store.stat(key)
+    assert info is not None
+    assert (info.key, info.size, info.content_type) == (key, len(data), content_type)
+    assert await store.read(key, max_bytes=len(data)) == data
+    return info
+
+
 # --- the contract: every adapter ----------------------------------------------------------------
 
 
@@ -308,12 +324,9 @@ async def test_put_stat_read_delete_round_trip(store: ObjectStore, prefix: str) 
     before = datetime.now(UTC) - timedelta(seconds=5)
     await store.put(key, JPEG, content_type="image/jpeg")
 
-    info = await store.stat(key)
-    assert info is not None
-    assert (info.key, info.size, info.content_type) == (key, len(JPEG), "image/jpeg")
+    info = await assert_stored(store, key, JPEG, "image/jpeg")
     assert info.last_modified.tzinfo is not None
     assert before <= info.last_modified <= datetime.now(UTC) + timedelta(seconds=5)
-    assert await store.read(key, max_bytes=len(JPEG)) == JPEG
 
     await store.put(key, b"%PDF-1.7 replaced", content_type="application/pdf")
     replaced = await store.stat(key)
@@ -423,10 +436,7 @@ async def test_presigned_post_upload_like_wx_upload_file(
     response = await wx_upload(web, post, JPEG, file_type="application/octet-stream")
     assert response.status_code == 204, response.text
     assert response.content == b""
-    info = await store.stat(key)
-    assert info is not None
-    assert (info.size, info.content_type) == (len(JPEG), "image/jpeg")
-    assert await store.read(key, max_bytes=len(JPEG)) == JPEG
+    await assert_stored(store, key, JPEG, "image/jpeg")
 
 
 async def test_presigned_post_takes_files_larger_than_the_api_body_limit(
@@ -464,10 +474,7 @@ async def test_boto3_presigned_post_uploads(
         form["url"], data=form["fields"], files={"file": ("tmp.jpg", JPEG, "image/jpeg")}
     )
     assert response.status_code == 204, response.text
-    info = await store.stat(key)
-    assert info is not None
-    assert (info.size, info.content_type) == (len(JPEG), "image/jpeg")
-    assert await store.read(key, max_bytes=len(JPEG)) == JPEG
+    await assert_stored(store, key, JPEG, "image/jpeg")
 
 
 async def test_boto3_presigned_post_names_the_key_after_the_file(
@@ -967,6 +974,13 @@ def local_boto3(store: LocalObjectStore, **overrides: str) -> Any:
     return s3_client(**options)
 
 
+#: The refusal cases whose signer is not the store's: what ``local_boto3`` is given instead.
+BAD_SIGNERS: dict[str, dict[str, str]] = {
+    "wrong secret": {"secret_key": secrets.token_hex(20)},
+    "unknown access key": {"access_key": "zbsomeoneelse"},
+    "wrong region": {"region": "us-west-2"},
+}
+
 BOTO3_POST_REFUSALS: dict[str, tuple[int, str]] = {
     "tampered policy": (403, "SignatureDoesNotMatch"),
     "tampered signature": (403, "SignatureDoesNotMatch"),
@@ -985,11 +999,7 @@ BOTO3_POST_REFUSALS: dict[str, tuple[int, str]] = {
 async def test_local_refuses_what_s3_refuses_of_a_boto3_post(
     local: LocalObjectStore, clock: Clock, prefix: str, web: httpx.AsyncClient, case: str
 ) -> None:
-    overrides = {
-        "wrong secret": {"secret_key": secrets.token_hex(20)},
-        "unknown access key": {"access_key": "zbsomeoneelse"},
-        "wrong region": {"region": "us-west-2"},
-    }.get(case, {})
+    overrides = BAD_SIGNERS.get(case, {})
     form = local_boto3(local, **overrides).generate_presigned_post(
         Bucket=local.bucket,
         Key=f"{prefix}incoming/${{filename}}",
@@ -1053,11 +1063,7 @@ async def test_local_refuses_what_s3_refuses_of_a_boto3_url(
     key = f"{prefix}mine.jpg"
     await local.put(key, JPEG, content_type="image/jpeg")
     await local.put(f"{prefix}theirs.jpg", b"secret", content_type="image/jpeg")
-    overrides = {
-        "wrong secret": {"secret_key": secrets.token_hex(20)},
-        "unknown access key": {"access_key": "zbsomeoneelse"},
-        "wrong region": {"region": "us-west-2"},
-    }.get(case, {})
+    overrides = BAD_SIGNERS.get(case, {})
     client = local_boto3(local, **overrides)
     url: str = client.generate_presigned_url(
         "put_object" if case == "signed for PUT" else "get_object",

@@ -77,6 +77,15 @@ class Recorder:
         return self.calls.count((name, event_id))
 
 
+def recording() -> tuple[Recorder, Registry]:
+    """A registry whose one handler, ``h`` for every ``case.*`` event, records its calls; and
+    its recorder."""
+    rec = Recorder()
+    registry = Registry()
+    registry.register_handler("case.*", "h", rec.handler("h"))
+    return rec, registry
+
+
 @pytest.fixture
 async def paused(clean: Sanic) -> AsyncIterator[Sanic]:
     """The application with its in-process worker stopped (started again afterwards)."""
@@ -254,9 +263,7 @@ async def test_a_hanging_handler_times_out_and_is_retried(paused: Sanic, clock: 
 async def test_a_stopped_workers_events_are_taken_over_when_its_lease_runs_out(
     paused: Sanic, clock: FakeClock
 ) -> None:
-    rec = Recorder()
-    registry = Registry()
-    registry.register_handler("case.*", "h", rec.handler("h"))
+    rec, registry = recording()
     ids = await events("case.submitted", 3)
     dying = make_worker(paused, registry, clock, name="dying", lease_s=30)
     survivor = make_worker(paused, registry, clock, name="survivor", lease_s=30)
@@ -295,9 +302,7 @@ async def test_a_worker_keeps_its_lease_while_it_works(paused: Sanic, clock: Fak
 async def test_the_last_attempt_cut_short_by_a_crash_ends_dead(
     paused: Sanic, clock: FakeClock
 ) -> None:
-    rec = Recorder()
-    registry = Registry()
-    registry.register_handler("case.*", "h", rec.handler("h"))
+    rec, registry = recording()
     event_id = (await emit("case.submitted", {})).id
     crashing = make_worker(paused, registry, clock, max_attempts=2, lease_s=10)
     for _ in range(2):  # killed during each attempt
@@ -349,9 +354,7 @@ async def test_stop_finishes_the_current_event_and_gives_the_rest_back(
 async def test_two_workers_claiming_concurrently_never_deliver_an_event_twice(
     paused: Sanic, clock: FakeClock
 ) -> None:
-    rec = Recorder()
-    registry = Registry()
-    registry.register_handler("case.*", "h", rec.handler("h"))
+    rec, registry = recording()
     ids = await events("case.submitted", 120)
     workers = [make_worker(paused, registry, clock, batch_size=7) for _ in range(2)]
     by_worker: Counter[str] = Counter()

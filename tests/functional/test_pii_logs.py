@@ -94,14 +94,24 @@ async def _full_flow(
         found.add("access token", str(answer["access_token"]))
         found.add("refresh token", str(answer["refresh_token"]))
 
+    async def logged_in(someone: Phone) -> Phone:
+        """``someone`` logged in; their tokens and WeChat session key are secrets."""
+        tokens_of(await someone.login())
+        row = await User.get(openid=someone.openid)
+        found.add(
+            "session_key",
+            clean.ctx.auth.cipher.decrypt(row.session_key_enc, context=SESSION_KEY_CONTEXT),
+        )
+        return someone
+
+    def secret_id() -> str:
+        """A fresh ID number, a secret."""
+        number = fresh_id()
+        found.add("id number", number)
+        return number
+
     # Login, phone, L1, L2.
-    person = phone()
-    tokens_of(await person.login())
-    row = await User.get(openid=person.openid)
-    found.add(
-        "session_key",
-        clean.ctx.auth.cipher.decrypt(row.session_key_enc, context=SESSION_KEY_CONTEXT),
-    )
+    person = await logged_in(phone())
     code = (
         await control(
             "/wechat/_control/phone-code", {"phone_number": MOBILE, "openid": str(person.openid)}
@@ -110,39 +120,24 @@ async def _full_flow(
     bound = await person.call("POST", "/api/v1/me/phone", json={"code": code})
     assert bound.status_code == 200, bound.text
     found.add("phone", MOBILE)
-    number = fresh_id()
-    found.add("id number", number)
+    number = secret_id()
     await person.verify_l1(name="张伟", number=number)
     await person.verify_l2()
 
     # Error paths: mismatch, outage, a number taken by another account, a failed face check.
-    other = phone()
-    tokens_of(await other.login())
-    other_row = await User.get(openid=other.openid)
-    found.add(
-        "session_key",
-        clean.ctx.auth.cipher.decrypt(other_row.session_key_enc, context=SESSION_KEY_CONTEXT),
-    )
-    mismatched = fresh_id()
-    found.add("id number", mismatched)
-    await control("/realname/_control/outcome", {"id_number": mismatched, "outcome": "mismatch"})
-    response = await other.call(
-        "POST", "/api/v1/me/realname", json={"name": "王芳", "id_number": mismatched}
-    )
-    assert response.status_code == 400, response.text
-    outage = fresh_id()
-    found.add("id number", outage)
-    await control("/realname/_control/outcome", {"id_number": outage, "outcome": "unavailable"})
-    response = await other.call(
-        "POST", "/api/v1/me/realname", json={"name": "王芳", "id_number": outage}
-    )
-    assert response.status_code == 503, response.text
+    other = await logged_in(phone())
+    for outcome, status in (("mismatch", 400), ("unavailable", 503)):
+        refused = secret_id()
+        await control("/realname/_control/outcome", {"id_number": refused, "outcome": outcome})
+        response = await other.call(
+            "POST", "/api/v1/me/realname", json={"name": "王芳", "id_number": refused}
+        )
+        assert response.status_code == status, response.text
     response = await other.call(
         "POST", "/api/v1/me/realname", json={"name": "张伟", "id_number": number}
     )
     assert response.status_code == 409, response.text
-    second = fresh_id()
-    found.add("id number", second)
+    second = secret_id()
     await other.verify_l1(name="王芳", number=second)
     await control("/wechat/_control/face-outcome", {"cert_no": second, "verify_ret": 10002})
     started = await other.call("POST", "/api/v1/me/face")

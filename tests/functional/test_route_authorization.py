@@ -20,6 +20,7 @@ is not done until its authorization is part of this matrix.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -341,6 +342,11 @@ class Variant:
     also: Callable[[World, str], bool] | None = None
 
 
+def sending(variants: tuple[Variant, ...], body: dict[str, Any]) -> tuple[Variant, ...]:
+    """The same variants, each sending ``body`` (a copy each call)."""
+    return tuple(replace(v, body=lambda w: copy.deepcopy(body)) for v in variants)
+
+
 @dataclass(frozen=True)
 class Scenario:
     variants: tuple[Variant, ...] = (Variant(),)
@@ -583,31 +589,17 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "cases.detail": Scenario(variants=personal_and_company, states=CASE_STATES),
     "cases.save_form": Scenario(
-        variants=tuple(
-            Variant(
-                v.name, params=v.params, target=v.target, body=lambda w: {"form": {"reason": "改"}}
-            )
-            for v in personal_and_company
-        ),
-        states=CASE_STATES,
+        variants=sending(personal_and_company, {"form": {"reason": "改"}}), states=CASE_STATES
     ),
     "cases.delete_draft": Scenario(
         variants=personal_and_company, states=CASE_STATES, destructive=True
     ),
     "cases.submit": Scenario(variants=personal_and_company, states=CASE_STATES),
     "cases.withdraw": Scenario(
-        variants=tuple(
-            Variant(v.name, params=v.params, target=v.target, body=lambda w: {"reason": "不办了"})
-            for v in personal_and_company
-        ),
-        states=CASE_STATES,
+        variants=sending(personal_and_company, {"reason": "不办了"}), states=CASE_STATES
     ),
     "evaluations.rate": Scenario(
-        variants=tuple(
-            Variant(v.name, params=v.params, target=v.target, body=lambda w: {"score": 5})
-            for v in personal_and_company
-        ),
-        states=CASE_STATES,
+        variants=sending(personal_and_company, {"score": 5}), states=CASE_STATES
     ),
     "uploads.create_intent": Scenario(
         variants=(
