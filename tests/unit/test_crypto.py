@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -352,40 +353,33 @@ def test_lookup_hash_normalises_spellings_of_one_value() -> None:
 # --- masks -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "masked"),
-    [
-        ("360426199101010071", "3604**********0071"),
-        ("11010519491231002X", "1101**********002X"),
-        ("123456789", "1234*6789"),
-        ("12345678", "********"),
-        ("", ""),
-    ],
-)
-def test_mask_id_number(value: str, masked: str) -> None:
-    assert mask_id_number(value) == masked
-    assert len(mask_id_number(value)) == len(value)
+MASKED: list[tuple[Callable[[str], str], str, str]] = [
+    (mask_id_number, "360426199101010071", "3604**********0071"),
+    (mask_id_number, "11010519491231002X", "1101**********002X"),
+    (mask_id_number, "123456789", "1234*6789"),
+    (mask_id_number, "12345678", "********"),
+    (mask_id_number, "", ""),
+    (mask_phone, "13812345678", "138****5678"),
+    (mask_phone, "075512345678", "075*******78"),
+    (mask_phone, "88886666", "888***66"),
+    (mask_phone, "123456", "123*56"),
+    (mask_phone, "12345", "*****"),
+    (mask_phone, "", ""),
+    (mask_name, "张三丰", "张**"),
+    (mask_name, "张三", "张*"),
+    (mask_name, "张", "张"),
+    (mask_name, "欧阳娜娜", "欧***"),
+    (mask_name, "", ""),
+]
 
 
 @pytest.mark.parametrize(
-    ("value", "masked"),
-    [
-        ("13812345678", "138****5678"),
-        ("075512345678", "075*******78"),
-        ("88886666", "888***66"),
-        ("123456", "123*56"),
-        ("12345", "*****"),
-        ("", ""),
-    ],
+    ("mask", "value", "masked"),
+    MASKED,
+    ids=[f"{mask.__name__}-{value or 'empty'}" for mask, value, _ in MASKED],
 )
-def test_mask_phone(value: str, masked: str) -> None:
-    assert mask_phone(value) == masked
-    assert len(mask_phone(value)) == len(value)
-
-
-@pytest.mark.parametrize(
-    ("value", "masked"),
-    [("张三丰", "张**"), ("张三", "张*"), ("张", "张"), ("欧阳娜娜", "欧***"), ("", "")],
-)
-def test_mask_name(value: str, masked: str) -> None:
-    assert mask_name(value) == masked
+def test_a_mask_hides_what_it_must_and_keeps_the_length(
+    mask: Callable[[str], str], value: str, masked: str
+) -> None:
+    assert mask(value) == masked
+    assert len(mask(value)) == len(value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +41,13 @@ def _module_of(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
-def private_reaches(path: Path) -> list[str]:
-    return private_reaches_in(path.read_text(encoding="utf-8"), _module_of(path))
+def across_packages(check: Callable[[str, str], list[str]]) -> list[str]:
+    """What ``check(source, module)`` finds in every module of the packages."""
+    return [
+        found
+        for path in _modules()
+        for found in check(path.read_text(encoding="utf-8"), _module_of(path))
+    ]
 
 
 def private_reaches_in(source: str, here: str) -> list[str]:
@@ -73,7 +79,7 @@ def private_reaches_in(source: str, here: str) -> list[str]:
 
 
 def test_no_module_reaches_into_another_modules_private_names() -> None:
-    found = [reach for path in _modules() for reach in private_reaches(path)]
+    found = across_packages(private_reaches_in)
     assert not found, "private names used across modules:\n" + "\n".join(found)
 
 
@@ -137,11 +143,7 @@ def sql_outside_queries_in(source: str, here: str) -> list[str]:
 
 
 def test_plain_sql_lives_in_queries_modules() -> None:
-    found = [
-        reach
-        for path in _modules()
-        for reach in sql_outside_queries_in(path.read_text(encoding="utf-8"), _module_of(path))
-    ]
+    found = across_packages(sql_outside_queries_in)
     assert not found, "SQL outside a queries.py:\n" + "\n".join(found)
 
 
@@ -174,13 +176,7 @@ def local_imports_without_reason_in(source: str, here: str) -> list[str]:
 
 
 def test_function_local_imports_say_why() -> None:
-    found = [
-        reach
-        for path in _modules()
-        for reach in local_imports_without_reason_in(
-            path.read_text(encoding="utf-8"), _module_of(path)
-        )
-    ]
+    found = across_packages(local_imports_without_reason_in)
     assert not found, "function-local imports without a reason:\n" + "\n".join(found)
 
 

@@ -5,6 +5,7 @@ Chinese message."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,13 +22,18 @@ def guide(**overrides: Any) -> dict[str, Any]:
     return factories.guide(lead_department="D1", **overrides)
 
 
-def errors_of(model: type, data: Any) -> list[dict[str, Any]]:
+def refused_fields(parsing: Callable[[], object]) -> list[dict[str, Any]]:
+    """The field errors of the 400 ``request.validation_failed`` that ``parsing()`` raises."""
     with pytest.raises(ValidationFailed) as caught:
-        parse(model, data)
+        parsing()
     exc = caught.value
     assert exc.code == "request.validation_failed"
     assert exc.status == 400
     return exc.details["fields"]
+
+
+def errors_of(model: type, data: Any) -> list[dict[str, Any]]:
+    return refused_fields(lambda: parse(model, data))
 
 
 def by_field(fields: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -40,12 +46,7 @@ def rule_errors(prefix: str = "", **overrides: Any) -> list[dict[str, Any]]:
 
 
 def parse_guide_errors(data: Any, prefix: str = "") -> list[dict[str, Any]]:
-    with pytest.raises(ValidationFailed) as caught:
-        parse_guide(data, prefix)
-    exc = caught.value
-    assert exc.code == "request.validation_failed"
-    assert exc.status == 400
-    return exc.details["fields"]
+    return refused_fields(lambda: parse_guide(data, prefix))
 
 
 # --- valid data --------------------------------------------------------------------------------
