@@ -54,8 +54,18 @@ from tests.uploads import (
 MB = 1024 * 1024
 
 
-async def no_upload_rows() -> None:
+@pytest.fixture
+async def other(me: Phone, phone: Callable[[], Phone]) -> Phone:
+    """Another citizen, logged in after ``me``, with nothing of theirs."""
+    person = phone()
+    await person.login()
+    return person
+
+
+async def nothing_kept(store: ObjectStore) -> None:
+    """A refused intent keeps nothing: no upload row, no object under incoming/ or materials/."""
     assert await Upload.all().count() == 0
+    await assert_nothing_behind(store, None, statuses=(None,))
 
 
 async def assert_never_arrived(me: Phone, store: ObjectStore, upload_id: str) -> None:
@@ -339,7 +349,7 @@ async def test_a_zero_byte_file_is_refused_by_the_intent_and_by_the_store(
         await intent(me, cat.item, cat.photos, size=0), 400, "request.validation_failed"
     )
     assert [f["field"] for f in error["details"]["fields"]] == ["size"]
-    await no_upload_rows()
+    await nothing_kept(store)
 
     # A phone that measured one byte and sends none: the policy's range starts at 1.
     issued = await policy(me, cat.item, cat.photos, size=1)
@@ -356,7 +366,7 @@ async def test_a_50_mb_photo_is_refused_by_the_intent_and_by_the_store(
         await intent(me, cat.item, cat.photos, size=fifty), 400, "storage.too_large"
     )
     assert error["details"] == {"max_bytes": 10 * MB}
-    await no_upload_rows()
+    await nothing_kept(store)
 
     # A phone that claims 1 MB and sends 50 MB: refused from the request's length, unread.
     issued = await policy(me, cat.item, cat.photos, size=MB)
@@ -417,12 +427,10 @@ async def test_a_policy_used_after_it_expired_is_refused(
 async def test_a_key_outside_the_users_prefix_is_refused_by_the_store(
     cat: Catalogue,
     me: Phone,
-    phone: Callable[[], Phone],
+    other: Phone,
     store: ObjectStore,
     client: httpx.AsyncClient,
 ) -> None:
-    other = phone()
-    await other.login()
     photo = images.jpeg_with_exif(800, 600, orientation=1)
     issued = await policy(me, cat.item, cat.photos, size=len(photo))
     upload_id = issued["upload_id"]
@@ -457,25 +465,23 @@ async def test_a_key_outside_the_users_prefix_is_refused_by_the_store(
 async def test_completion_for_someone_elses_upload_is_404(
     cat: Catalogue,
     me: Phone,
-    phone: Callable[[], Phone],
+    other: Phone,
     store: ObjectStore,
 ) -> None:
-    intruder = phone()
-    await intruder.login()
     photo = images.jpeg_with_exif(800, 600, orientation=1)
     issued = await posted(me, cat.item, cat.photos, photo)
 
-    refused = await complete(intruder, issued["upload_id"])
+    refused = await complete(other, issued["upload_id"])
 
     # The same answer as for an upload that does not exist: existence is not revealed.
     error = assert_envelope(refused, 404, "storage.upload_not_found")
-    missing = assert_envelope(await complete(intruder, "0" * 24), 404, "storage.upload_not_found")
+    missing = assert_envelope(await complete(other, "0" * 24), 404, "storage.upload_not_found")
     assert error == missing
     row = await Upload.get(id=issued["upload_id"])
     assert (row.status, row.object_key) == ("pending", None)
     assert await keys(store) == {issued["fields"]["key"]}  # the owner's file, untouched
     for method in ("GET", "DELETE"):
-        answer = await intruder.call(method, f"/api/v1/uploads/{issued['upload_id']}")
+        answer = await other.call(method, f"/api/v1/uploads/{issued['upload_id']}")
         assert_envelope(answer, 404, "storage.upload_not_found")
     assert (await Upload.get(id=issued["upload_id"])).status == "pending"
     # The owner's completion is unaffected.
@@ -533,8 +539,7 @@ async def test_a_type_the_material_does_not_accept_is_refused(
         error = assert_envelope(refused, 400, "storage.type_not_allowed")
         assert error["details"]["formats"] == ["jpg", "png", "heic", "webp"]
         assert "application/pdf" not in error["details"]["allowed"]
-    await no_upload_rows()
-    await assert_nothing_behind(store, None, statuses=(None,))
+    await nothing_kept(store)
 
 
 async def test_a_size_over_the_limit_is_refused(
@@ -548,7 +553,7 @@ async def test_a_size_over_the_limit_is_refused(
         me, cat.item, cat.any_file, content_type="application/pdf", size=pdf_limit + 1
     )
     assert assert_envelope(refused, 400, "storage.too_large")["details"] == {"max_bytes": pdf_limit}
-    await no_upload_rows()
+    await nothing_kept(store)
     # Exactly at the limits is fine.
     assert (await intent(me, cat.item, cat.any_file, size=photo_limit)).status_code == 201
     pdf_ok = await intent(
@@ -585,16 +590,14 @@ async def test_an_unknown_material_or_item_is_refused(
         ("material_code", "unknown_material")
     ]
     assert_envelope(await intent(me, "NO-SUCH-ITEM", cat.photos), 404, "catalog.item_not_found")
-    await no_upload_rows()
-    await assert_nothing_behind(store, None, statuses=(None,))
+    await nothing_kept(store)
 
 
 async def test_an_upload_for_a_case_is_refused_until_cases_exist(
     cat: Catalogue, me: Phone, store: ObjectStore
 ) -> None:
     assert_envelope(await intent(me, cat.item, cat.photos, case_id=1), 404, "case.not_found")
-    await no_upload_rows()
-    await assert_nothing_behind(store, None, statuses=(None,))
+    await nothing_kept(store)
 
 
 async def test_a_company_upload_needs_the_apply_scope(
@@ -612,8 +615,7 @@ async def test_a_company_upload_needs_the_apply_scope(
     for person in (viewer, stranger):
         refused = await intent(person, cat.item, cat.photos, company_id=company)
         assert_envelope(refused, 403, "auth.forbidden")
-    await no_upload_rows()
-    await assert_nothing_behind(store, None, statuses=(None,))
+    await nothing_kept(store)
 
 
 async def test_an_upload_for_someone_else_needs_a_mandate(
@@ -629,8 +631,7 @@ async def test_an_upload_for_someone_else_needs_a_mandate(
     await grant_mandate(principal, agent, [cat.other_item])
     refused = await intent(agent, cat.item, cat.photos, principal_user_id=uid(principal))
     assert_envelope(refused, 403, "auth.forbidden")
-    await no_upload_rows()
-    await assert_nothing_behind(store, None, statuses=(None,))
+    await nothing_kept(store)
 
 
 # --------------------------------------------------------------------------------------------
@@ -738,17 +739,13 @@ async def test_deleting_the_first_copy_while_the_second_completes_keeps_the_obje
 # --------------------------------------------------------------------------------------------
 
 
-async def test_another_citizen_cannot_see_my_file(
-    cat: Catalogue, me: Phone, phone: Callable[[], Phone]
-) -> None:
+async def test_another_citizen_cannot_see_my_file(cat: Catalogue, me: Phone, other: Phone) -> None:
     mine = await uploaded(me, cat.item, cat.photos, images.jpeg_with_exif(400, 300, 1))
-    stranger = phone()
-    await stranger.login()
 
-    refused = await stranger.call("GET", f"/api/v1/uploads/{mine['id']}")
+    refused = await other.call("GET", f"/api/v1/uploads/{mine['id']}")
 
     assert_envelope(refused, 404, "storage.upload_not_found")
-    assert (await stranger.call("GET", "/api/v1/uploads")).json() == {"uploads": []}
+    assert (await other.call("GET", "/api/v1/uploads")).json() == {"uploads": []}
 
 
 async def test_company_files_are_seen_by_members_with_view_not_by_revoked_agents(
