@@ -12,9 +12,9 @@ from sanic import Sanic
 
 from core.calendar import calendar_source
 from tests import factories, images
-from tests.people import Phone
+from tests.people import Phone, citizen
 from tests.staff import StaffMember, staff_member
-from tests.uploads import citizen, uploaded
+from tests.uploads import uploaded
 
 
 @dataclass(frozen=True)

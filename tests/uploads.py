@@ -8,23 +8,19 @@ empties tables and Redis, not the folder), so ``wipe_store`` empties it before e
 from __future__ import annotations
 
 import base64
-import itertools
 import json
-import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from sanic import Sanic
 
-from core.clock import local_today, utcnow
 from storage.base import ObjectStore
 from storage.models import Upload
 from tests import factories
-from tests.people import Phone, id_number
+from tests.people import Phone
 
 # --- the catalogue ---------------------------------------------------------------------------
 
@@ -72,78 +68,6 @@ async def import_catalogue(app: Sanic) -> Catalogue:
         other_item=elsewhere["code"],
         other_item_material=elsewhere_material["code"],
     )
-
-
-# --- people ----------------------------------------------------------------------------------
-
-
-async def citizen(phone: Phone, *, name: str | None = None) -> Phone:
-    """A logged-in citizen verified at L1 (the level companies and mandates need)."""
-    await phone.login()
-    await phone.verify_l1(name=name, number=id_number())
-    return phone
-
-
-def uid(person: Phone) -> int:
-    return int(person.tokens["user"]["id"])
-
-
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_uscc_seq = itertools.count(1)
-
-
-def new_uscc() -> str:
-    """A valid unified social credit code not used before (the sandbox registry outlives tests)."""
-    tail = "".join(secrets.choice(USCC_ALPHABET) for _ in range(4)) + f"{next(_uscc_seq):05d}"
-    body = "91360402" + tail
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
-    return body + USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-async def company_of(rep: Phone, sandbox: httpx.AsyncClient) -> int:
-    """A company registered by ``rep`` (L1) through the sandbox registry; its id."""
-    record = {
-        "uscc": new_uscc(),
-        "name": f"测试示范{secrets.token_hex(3)}有限公司",
-        "legal_rep_name": rep.name,
-        "legal_rep_id_number": rep.id_number,
-    }
-    response = await sandbox.post("/registry/_control/company", json=record)
-    assert response.status_code == 200, response.text
-    registered = await rep.call(
-        "POST", "/api/v1/companies", json={"uscc": record["uscc"], "name": record["name"]}
-    )
-    assert registered.status_code == 201, registered.text
-    return int(registered.json()["id"])
-
-
-async def make_agent(rep: Phone, company_id: int, agent: Phone, scopes: list[str]) -> int:
-    """``agent`` (L1) invited with ``scopes`` and accepted; the agent row's id."""
-    invited = await rep.call(
-        "POST", f"/api/v1/companies/{company_id}/invitations", json={"scopes": scopes}
-    )
-    assert invited.status_code == 201, invited.text
-    accepted = await agent.call(
-        "POST", "/api/v1/company-invitations/accept", json={"code": invited.json()["invite_code"]}
-    )
-    assert accepted.status_code == 200, accepted.text
-    return int(invited.json()["agent_id"])
-
-
-async def grant_mandate(principal: Phone, agent: Phone, items: list[str]) -> dict[str, Any]:
-    response = await principal.call(
-        "POST",
-        "/api/v1/mandates",
-        json={
-            "agent_name": agent.name,
-            "agent_id_number": agent.id_number,
-            "item_codes": items,
-            "ends_on": (local_today(utcnow()) + timedelta(days=30)).isoformat(),
-        },
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 # --- the upload flow -------------------------------------------------------------------------

@@ -16,9 +16,8 @@ from cases.models import AcceptanceCounter, Case
 from core.clock import local_today, utcnow
 from tests.cases_flow import import_case_catalogue
 from tests.cases_service import submitted, worker_paused
-from tests.people import Phone
+from tests.people import Phone, citizen, uid
 from tests.staff import staff_member
-from tests.uploads import citizen, uid
 
 MANY = 24
 

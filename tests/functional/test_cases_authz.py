@@ -38,9 +38,8 @@ from tests.cases_service import (
     task_of,
     worker_paused,
 )
-from tests.people import Phone
+from tests.people import Phone, citizen, company_of, grant_mandate, make_agent, uid
 from tests.staff import StaffMember, staff_member
-from tests.uploads import citizen, company_of, grant_mandate, make_agent, uid
 
 ACTIONS = (
     "view",

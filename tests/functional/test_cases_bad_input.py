@@ -38,9 +38,9 @@ from tests.cases_service import (
     submitted,
     worker_paused,
 )
-from tests.people import Phone
+from tests.people import Phone, uid
 from tests.staff import StaffMember
-from tests.uploads import intent, uid
+from tests.uploads import intent
 
 
 def refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

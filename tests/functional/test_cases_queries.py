@@ -30,9 +30,8 @@ from tests.cases_service import (
     task_of,
     worker_paused,
 )
-from tests.people import Phone
+from tests.people import Phone, citizen, uid
 from tests.staff import StaffMember
-from tests.uploads import citizen, uid
 
 MANY = 50
 

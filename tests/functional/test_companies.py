@@ -8,8 +8,6 @@ is checked to hold no trace of the refused request.
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,58 +19,20 @@ from auth.models import Company, CompanyAgent
 from auth.permissions import Action, Owned, Subject, can
 from core.clock import local_today, utcnow
 from tests.functional.test_http_edge import assert_envelope
-from tests.people import Phone, id_number
-
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_uscc_seq = itertools.count(1)
-
-
-def uscc_check_char(first17: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def new_uscc() -> str:
-    """A valid credit code never used before in this session (the registry outlives tests)."""
-    # 9 = registered by the market regulator, 1 = enterprise, 360402 = region, then 9 characters
-    # of organisation code: 2 random letters/digits of the alphabet and a running number.
-    tail = "".join(secrets.choice(USCC_ALPHABET) for _ in range(4)) + f"{next(_uscc_seq):05d}"
-    body = "91360402" + tail
-    assert len(body) == 17
-    return body + uscc_check_char(body)
+from tests.people import (
+    USCC_ALPHABET,
+    Phone,
+    citizen,
+    id_number,
+    new_uscc,
+    registry_company,
+    uid,
+)
 
 
 def with_wrong_check_char(code: str) -> str:
     wrong = next(c for c in USCC_ALPHABET if c != code[-1])
     return code[:-1] + wrong
-
-
-async def registry_company(
-    sandbox: httpx.AsyncClient, *, rep: Phone, name: str | None = None, uscc: str | None = None
-) -> dict[str, str]:
-    """A registry record for ``rep`` (name and ID number), through the sandbox control API."""
-    record = {
-        "uscc": uscc or new_uscc(),
-        "name": name or f"测试示范{secrets.token_hex(3)}有限公司",
-        "legal_rep_name": rep.name,
-        "legal_rep_id_number": rep.id_number,
-    }
-    response = await sandbox.post("/registry/_control/company", json=record)
-    assert response.status_code == 200, response.text
-    return record
-
-
-async def citizen(phone: Callable[[], Phone], *, level: int = 1, name: str | None = None) -> Phone:
-    person = phone()
-    await person.login()
-    if level >= 1:
-        await person.verify_l1(name=name, number=id_number())
-    return person
-
-
-def user_id(person: Phone) -> int:
-    return int(person.tokens["user"]["id"])
 
 
 async def register(person: Phone, record: dict[str, str], **overrides: str) -> httpx.Response:
@@ -84,7 +44,7 @@ async def registered(
     phone: Callable[[], Phone], sandbox: httpx.AsyncClient
 ) -> tuple[Phone, dict[str, Any]]:
     """A legal representative at L1 and the company they registered."""
-    rep = await citizen(phone, name="李明")
+    rep = await citizen(phone(), name="李明")
     record = await registry_company(sandbox, rep=rep)
     response = await register(rep, record)
     assert response.status_code == 201, response.text
@@ -103,7 +63,7 @@ def field_names(error: dict[str, Any]) -> set[str]:
 async def test_legal_rep_at_l1_registers_the_company(
     phone: Callable[[], Phone], sandbox: httpx.AsyncClient
 ) -> None:
-    rep = await citizen(phone, name="李明")
+    rep = await citizen(phone(), name="李明")
     record = await registry_company(sandbox, rep=rep)
 
     response = await register(rep, record)
@@ -115,7 +75,7 @@ async def test_legal_rep_at_l1_registers_the_company(
     assert company["role"] == "legal_rep"
     assert sorted(company["scopes"]) == ["apply", "pay", "view"]
     row = await Company.get(uscc=record["uscc"])
-    assert row.id == company["id"] and row.legal_rep_id == user_id(rep)
+    assert row.id == company["id"] and row.legal_rep_id == uid(rep)
     assert row.verified_at is not None
 
     mine = await rep.call("GET", "/api/v1/companies")
@@ -126,7 +86,7 @@ async def test_legal_rep_at_l1_registers_the_company(
 async def test_lower_case_and_spaced_code_is_normalised(
     phone: Callable[[], Phone], sandbox: httpx.AsyncClient
 ) -> None:
-    rep = await citizen(phone, name="李明")
+    rep = await citizen(phone(), name="李明")
     record = await registry_company(sandbox, rep=rep)
     typed = " ".join([record["uscc"][:9], record["uscc"][9:]]).lower()
 
@@ -139,7 +99,7 @@ async def test_lower_case_and_spaced_code_is_normalised(
 async def test_l0_user_cannot_register(
     phone: Callable[[], Phone], sandbox: httpx.AsyncClient
 ) -> None:
-    rep = await citizen(phone, level=0)
+    rep = await citizen(phone(), level=0)
     rep.name, rep.id_number = "李明", id_number()
     record = await registry_company(sandbox, rep=rep)
 
@@ -153,7 +113,7 @@ async def test_l0_user_cannot_register(
 async def test_code_with_a_forbidden_letter_is_refused_on_field_uscc(
     phone: Callable[[], Phone], sandbox: httpx.AsyncClient, letter: str
 ) -> None:
-    rep = await citizen(phone, name="李明")
+    rep = await citizen(phone(), name="李明")
     record = await registry_company(sandbox, rep=rep)
     bad = record["uscc"][:10] + letter + record["uscc"][11:]
 
@@ -167,7 +127,7 @@ async def test_code_with_a_forbidden_letter_is_refused_on_field_uscc(
 async def test_code_with_a_wrong_check_character_is_refused(
     phone: Callable[[], Phone], sandbox: httpx.AsyncClient
 ) -> None:
-    rep = await citizen(phone, name="李明")
+    rep = await citizen(phone(), name="李明")
     record = await registry_company(sandbox, rep=rep)
 
     error = assert_envelope(
@@ -182,7 +142,7 @@ async def test_code_with_a_wrong_check_character_is_refused(
 
 
 async def test_code_unknown_to_the_registry_is_404(phone: Callable[[], Phone]) -> None:
-    rep = await citizen(phone, name="李明")
+    rep = await citizen(phone(), name="李明")
 
     assert_envelope(
         await register(rep, {"uscc": new_uscc(), "name": "查无此企业有限公司"}),
@@ -196,7 +156,7 @@ async def test_code_unknown_to_the_registry_is_404(phone: Callable[[], Phone]) -
 async def test_name_differing_from_the_registry_is_refused(
     phone: Callable[[], Phone], sandbox: httpx.AsyncClient
 ) -> None:
-    rep = await citizen(phone, name="李明")
+    rep = await citizen(phone(), name="李明")
     record = await registry_company(sandbox, rep=rep)
 
     error = assert_envelope(
@@ -212,10 +172,10 @@ async def test_name_differing_from_the_registry_is_refused(
 async def test_another_person_is_not_the_legal_representative(
     phone: Callable[[], Phone], sandbox: httpx.AsyncClient
 ) -> None:
-    rep = await citizen(phone, name="李明")
+    rep = await citizen(phone(), name="李明")
     record = await registry_company(sandbox, rep=rep)
-    namesake = await citizen(phone, name="李明")  # same name, other ID number
-    stranger = await citizen(phone, name="王芳")
+    namesake = await citizen(phone(), name="李明")  # same name, other ID number
+    stranger = await citizen(phone(), name="王芳")
 
     for person in (namesake, stranger):
         assert_envelope(await register(person, record), 403, "auth.not_legal_representative")
@@ -234,7 +194,7 @@ async def test_registering_twice_is_idempotent_for_the_rep_and_a_conflict_for_ot
     assert again.status_code in (200, 201), again.text
     assert again.json() == company
 
-    other = await citizen(phone, name="王芳")
+    other = await citizen(phone(), name="王芳")
     assert_envelope(await register(other, record), 409, "auth.company_registered")
 
     assert await Company.all().count() == 1
@@ -273,7 +233,7 @@ async def test_invited_l1_user_becomes_an_agent_with_the_scopes(
     assert row.user_id is None and row.company_id == company["id"]
     assert row.invite_code_hash and invitation["invite_code"] not in row.invite_code_hash
 
-    agent = await citizen(phone, name="王芳")
+    agent = await citizen(phone(), name="王芳")
     accepted = await accept(agent, invitation["invite_code"])
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["role"] == "agent"
@@ -300,7 +260,7 @@ async def test_invited_l1_user_becomes_an_agent_with_the_scopes(
         }
     ]
     row = await CompanyAgent.get(id=invitation["agent_id"])
-    assert row.user_id == user_id(agent) and row.accepted_at is not None
+    assert row.user_id == uid(agent) and row.accepted_at is not None
     assert row.invite_code_hash is None
 
 
@@ -309,15 +269,15 @@ async def test_an_invitation_code_is_single_use(
 ) -> None:
     rep, company = await registered(phone, sandbox)
     code = (await invite(rep, company["id"], ["apply"])).json()["invite_code"]
-    first = await citizen(phone, name="王芳")
-    second = await citizen(phone, name="张伟")
+    first = await citizen(phone(), name="王芳")
+    second = await citizen(phone(), name="张伟")
     assert (await accept(first, code)).status_code == 200
 
     assert_envelope(await accept(second, code), 400, "auth.invitation_invalid")
     assert_envelope(await accept(first, code), 400, "auth.invitation_invalid")
 
     assert await CompanyAgent.filter(company_id=company["id"]).count() == 1
-    assert not await CompanyAgent.exists(user_id=user_id(second))
+    assert not await CompanyAgent.exists(user_id=uid(second))
     assert (await second.call("GET", "/api/v1/companies")).json() == {"companies": []}
 
 
@@ -329,7 +289,7 @@ async def test_unknown_or_expired_invitation_code_is_refused(
     await CompanyAgent.filter(id=invitation["agent_id"]).update(
         invite_expires_at=datetime.now(UTC) - timedelta(minutes=1)
     )
-    agent = await citizen(phone, name="王芳")
+    agent = await citizen(phone(), name="王芳")
 
     assert_envelope(await accept(agent, "no-such-code-123"), 400, "auth.invitation_invalid")
     assert_envelope(await accept(agent, invitation["invite_code"]), 400, "auth.invitation_invalid")
@@ -343,13 +303,13 @@ async def test_l0_user_cannot_accept_and_the_code_stays_usable(
 ) -> None:
     rep, company = await registered(phone, sandbox)
     invitation = (await invite(rep, company["id"], ["pay"])).json()
-    l0 = await citizen(phone, level=0)
+    l0 = await citizen(phone(), level=0)
 
     assert_envelope(await accept(l0, invitation["invite_code"]), 403, "auth.realname_level_too_low")
     row = await CompanyAgent.get(id=invitation["agent_id"])
     assert row.user_id is None and row.invite_code_hash is not None
 
-    l1 = await citizen(phone, name="王芳")
+    l1 = await citizen(phone(), name="王芳")
     assert (await accept(l1, invitation["invite_code"])).status_code == 200
 
 
@@ -395,9 +355,9 @@ async def test_only_the_rep_invites_and_lists_agents(
 ) -> None:
     rep, company = await registered(phone, sandbox)
     code = (await invite(rep, company["id"], ["apply", "pay", "view"])).json()["invite_code"]
-    agent = await citizen(phone, name="王芳")
+    agent = await citizen(phone(), name="王芳")
     assert (await accept(agent, code)).status_code == 200
-    stranger = await citizen(phone, name="张伟")
+    stranger = await citizen(phone(), name="张伟")
 
     for person in (agent, stranger):
         assert_envelope(await invite(person, company["id"], ["view"]), 403, "auth.not_company_rep")
@@ -416,9 +376,9 @@ async def test_revocation_takes_effect_at_once(
 ) -> None:
     rep, company = await registered(phone, sandbox)
     invitation = (await invite(rep, company["id"], ["apply", "view"])).json()
-    agent = await citizen(phone, name="王芳")
+    agent = await citizen(phone(), name="王芳")
     assert (await accept(agent, invitation["invite_code"])).status_code == 200
-    subject = Subject(kind="user", id=user_id(agent))
+    subject = Subject(kind="user", id=uid(agent))
     obj = Owned(company_id=company["id"])
     today = local_today(utcnow())
     assert await can(subject, Action.view, obj, today=today)
@@ -450,7 +410,7 @@ async def test_revoking_an_unknown_agent_is_404_and_only_the_rep_revokes(
     rep, company = await registered(phone, sandbox)
     other_rep, other_company = await registered(phone, sandbox)
     invitation = (await invite(rep, company["id"], ["apply"])).json()
-    agent = await citizen(phone, name="王芳")
+    agent = await citizen(phone(), name="王芳")
     assert (await accept(agent, invitation["invite_code"])).status_code == 200
     base = f"/api/v1/companies/{company['id']}/agents"
 
@@ -490,7 +450,7 @@ async def test_a_revoked_pending_invitation_cannot_be_accepted(
         "DELETE", f"/api/v1/companies/{company['id']}/agents/{invitation['agent_id']}"
     )
     assert revoked.status_code == 204
-    agent = await citizen(phone, name="王芳")
+    agent = await citizen(phone(), name="王芳")
 
     assert_envelope(await accept(agent, invitation["invite_code"]), 400, "auth.invitation_invalid")
 
@@ -503,7 +463,7 @@ async def test_a_revoked_agent_can_be_invited_again_with_new_scopes(
 ) -> None:
     rep, company = await registered(phone, sandbox)
     first = (await invite(rep, company["id"], ["apply", "pay"])).json()
-    agent = await citizen(phone, name="王芳")
+    agent = await citizen(phone(), name="王芳")
     assert (await accept(agent, first["invite_code"])).status_code == 200
     base = f"/api/v1/companies/{company['id']}/agents"
     assert (await rep.call("DELETE", f"{base}/{first['agent_id']}")).status_code == 204
@@ -517,7 +477,7 @@ async def test_a_revoked_agent_can_be_invited_again_with_new_scopes(
         (company["id"], "agent", ["view"])
     ]
     obj = Owned(company_id=company["id"])
-    subject = Subject(kind="user", id=user_id(agent))
+    subject = Subject(kind="user", id=uid(agent))
     today = local_today(utcnow())
     assert await can(subject, Action.view, obj, today=today)
     assert not await can(subject, Action.apply, obj, today=today)

@@ -30,9 +30,9 @@ from tests.cases_flow import (
     import_case_catalogue,
     open_task,
 )
-from tests.people import Phone, id_number
+from tests.people import Phone, company_of, grant_mandate, id_number, make_agent, uid
 from tests.staff import Hire, StaffMember
-from tests.uploads import company_of, grant_mandate, intent, make_agent, uid
+from tests.uploads import intent
 
 
 def envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -18,21 +18,7 @@ from auth.permissions import Action, Owned, Subject, can
 from core.clock import local_today, utcnow
 from core.models import OutboxEvent
 from tests.functional.test_http_edge import assert_envelope
-from tests.people import Phone, id_number
-
-
-async def citizen(phone: Callable[[], Phone], *, name: str, level: int = 1) -> Phone:
-    person = phone()
-    await person.login()
-    if level >= 1:
-        await person.verify_l1(name=name, number=id_number())
-    else:
-        person.name, person.id_number = name, id_number()
-    return person
-
-
-def uid(person: Phone) -> int:
-    return int(person.tokens["user"]["id"])
+from tests.people import Phone, citizen, id_number, uid
 
 
 def one_year_after(day: date) -> date:
@@ -69,9 +55,9 @@ async def nothing_granted() -> None:
 async def family(phone: Callable[[], Phone]) -> dict[str, Phone]:
     """A mother (张秀英) and her son (张伟), both at L1, and a stranger (王芳) at L1."""
     return {
-        "mother": await citizen(phone, name="张秀英"),
-        "son": await citizen(phone, name="张伟"),
-        "stranger": await citizen(phone, name="王芳"),
+        "mother": await citizen(phone(), name="张秀英"),
+        "son": await citizen(phone(), name="张伟"),
+        "stranger": await citizen(phone(), name="王芳"),
     }
 
 
@@ -141,7 +127,7 @@ async def test_grant_with_a_name_that_does_not_match_is_404(family: dict[str, Ph
 async def test_grant_to_an_l0_person_is_404(
     family: dict[str, Phone], phone: Callable[[], Phone]
 ) -> None:
-    l0 = await citizen(phone, name="张强", level=0)
+    l0 = await citizen(phone(), name="张强", level=0)
 
     assert_envelope(await grant(family["mother"], l0), 404, "auth.agent_user_not_found")
 
@@ -225,7 +211,7 @@ async def test_ends_on_one_day_past_one_year_is_refused(family: dict[str, Phone]
 async def test_l0_principal_cannot_grant(
     family: dict[str, Phone], phone: Callable[[], Phone]
 ) -> None:
-    l0 = await citizen(phone, name="张强", level=0)
+    l0 = await citizen(phone(), name="张强", level=0)
 
     error = assert_envelope(await grant(l0, family["son"]), 403, "auth.realname_level_too_low")
 

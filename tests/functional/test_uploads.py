@@ -29,25 +29,20 @@ from storage.base import ObjectStore
 from storage.models import StaffRead, Upload
 from tests import images
 from tests.functional.test_http_edge import assert_envelope
-from tests.people import Phone
+from tests.people import Phone, citizen, company_of, grant_mandate, make_agent, uid
 from tests.staff import Hire
 from tests.uploads import (
     Catalogue,
     assert_nothing_behind,
     assert_s3_error,
-    citizen,
-    company_of,
     complete,
     decode_policy,
     download,
-    grant_mandate,
     intent,
     keys,
-    make_agent,
     policy,
     post_to_store,
     posted,
-    uid,
     uploaded,
 )
 
