@@ -25,7 +25,7 @@ from tests import factories
 from tests.cases_flow import import_case_catalogue
 from tests.cases_service import draft, submitted
 from tests.functional.test_http_edge import assert_envelope
-from tests.people import Handset, Phone, id_number
+from tests.people import Handset, Phone, citizen
 from tests.staff import Hire, StaffMember, create_staff, username
 
 DEPT_A = "DEPT-A"
@@ -605,10 +605,7 @@ async def test_a_published_version_cannot_be_edited_or_published_again(
 
 @pytest.fixture
 async def applicant(phone: Callable[[], Phone]) -> Phone:
-    person = phone()
-    await person.login()
-    await person.verify_l1(name="张伟", number=id_number())
-    return person
+    return await citizen(phone(), name="张伟")
 
 
 @pytest.fixture
