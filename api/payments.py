@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, raw
 
@@ -27,7 +27,7 @@ from core.clock import utcnow
 from core.ratelimit import hit
 from payments import views as payment_views
 from payments.callbacks import receive
-from payments.providers.base import ChargeMode
+from payments.providers.base import ChargeMode, NotificationKind
 
 log = logging.getLogger("zhangban.payments")
 
@@ -111,11 +111,11 @@ class PayIn(In):
         description="in_app: pay on this phone (WeChat Pay); qr: a QR code another phone scans "
         "(a company's finance officer)",
     )
-    receipt_title: FreeText | None = Field(
-        None, max_length=100, description="receipt title (a company's name), if wanted"
+    receipt_title: Annotated[FreeText, Field(min_length=2, max_length=100)] | None = Field(
+        None, description="receipt title (a company's name), if wanted; kept when not sent"
     )
-    tax_number: str | None = Field(
-        None, min_length=18, max_length=18, description="the company's tax number (its USCC)"
+    tax_number: Annotated[str, Field(min_length=18, max_length=18)] | None = Field(
+        None, description="the company's tax number (its USCC); kept when not sent"
     )
 
 
@@ -161,12 +161,13 @@ class ReceiptOut(Out):
 
 
 class ReceiptCheckOut(Out):
-    valid: bool
+    valid: bool = Field(description="false once the payment was refunded in full (or was surplus)")
+    state: Literal["paid", "partially_refunded", "refunded"]
     receipt_number: str
     notice_number: str
     payer: str = Field(description="masked")
-    title: str | None
-    tax_number: str | None
+    title: str | None = Field(description="masked")
+    tax_number: str | None = Field(description="masked")
     item: str
     amount_fen: int
     amount: str
@@ -185,12 +186,12 @@ class ReceiptCheckOut(Out):
 
 
 class ReceiptCheckQuery(Query):
-    receipt_number: str = Field(pattern=r"^PJ\d{18}$")
+    receipt_number: str = Field(pattern=r"^PJ[0-9]{18}$")
     code: str = Field(min_length=8, max_length=8, pattern=r"^[0-9A-Za-z]{8}$")
 
 
 class RefundIn(In):
-    amount_fen: int = Field(ge=1, le=10_000_000_000)
+    amount_fen: StrictInt = Field(ge=1, le=10_000_000_000, description="integer fen")
     reason: FreeText = Field(min_length=2, max_length=200, description="shown to the applicant")
 
 
@@ -521,12 +522,16 @@ async def resolve(request: Request, discrepancy_id: int) -> HTTPResponse:
 # --------------------------------------------------------------------------------------------
 
 
-async def _callback(request: Request, channel_name: str) -> HTTPResponse:
+async def _callback(
+    request: Request, channel_name: str, expect: NotificationKind | None = None
+) -> HTTPResponse:
     channels = request.app.ctx.resources.payments
     channel = channels.get(channel_name)
     if channel is None:
         return json({"code": "FAIL", "message": "channel not enabled"}, status=404)
-    answer = await receive(channel, dict(request.headers), request.body or b"", now=utcnow())
+    answer = await receive(
+        channel, dict(request.headers), request.body or b"", now=utcnow(), expect=expect
+    )
     return raw(
         answer.body,
         status=answer.status,
@@ -541,13 +546,13 @@ _platform = partial(endpoint, tag="callbacks", audience=Audience.anonymous, in_d
 @callbacks.post("/wechatpay")
 @_platform("WeChat Pay payment notification")
 async def wechatpay_paid(request: Request) -> HTTPResponse:
-    return await _callback(request, "wechatpay")
+    return await _callback(request, "wechatpay", NotificationKind.payment)
 
 
 @callbacks.post("/wechatpay/refund")
 @_platform("WeChat Pay refund notification")
 async def wechatpay_refunded(request: Request) -> HTTPResponse:
-    return await _callback(request, "wechatpay")
+    return await _callback(request, "wechatpay", NotificationKind.refund)
 
 
 @callbacks.post("/alipay")

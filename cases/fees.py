@@ -22,9 +22,9 @@ from tortoise.transactions import in_transaction
 
 from auth.identifiers import check_uscc
 from auth.models import Company, User
-from auth.permissions import Action, Owned, Subject, departments, require, require_staff
-from cases.errors import InvalidTransition
-from cases.kernel import SYSTEM, load_for, note, owned, transition
+from auth.permissions import Action, Subject, departments, require, require_staff
+from cases.errors import CaseNotFound, InvalidTransition
+from cases.kernel import SYSTEM, find_case, load_for, note, owned, transition
 from cases.models import Case, CaseEvent
 from cases.states import CaseStatus
 from catalog.models import Department
@@ -189,8 +189,7 @@ async def pay(
             raise ModeNotSupported()
         user = await User.get_or_none(id=subject.id)
         payer_id = user.openid if user else None
-    if receipt_title is not None or tax_number is not None:
-        await _set_receipt_title(order, receipt_title or "", tax_number or "")
+    await _set_receipt_title(order, receipt_title, tax_number)
     return await start_payment(
         order=order,
         channel_name=channel,
@@ -202,12 +201,19 @@ async def pay(
     )
 
 
-async def _set_receipt_title(order: FeeOrder, title: str, tax_number: str) -> None:
-    if tax_number:
-        tax_number = check_uscc(tax_number)  # a company's tax number is its USCC
-    await FeeOrder.filter(id=order.id, status=OrderStatus.open.value).update(
-        receipt_title=title.strip()[:100], receipt_tax_number=tax_number
-    )
+async def _set_receipt_title(order: FeeOrder, title: str | None, tax_number: str | None) -> None:
+    """What the payer wants on the receipt; a field not sent is left as it was."""
+    changes: dict[str, str] = {}
+    if title is not None:
+        changes["receipt_title"] = title.strip()[:100]
+    if tax_number is not None:
+        try:
+            changes["receipt_tax_number"] = check_uscc(tax_number)  # a company's tax number
+        except ValidationFailed as invalid:
+            fields = [{**f, "field": "tax_number"} for f in invalid.details.get("fields", [])]
+            raise ValidationFailed(fields) from None
+    if changes:
+        await FeeOrder.filter(id=order.id, status=OrderStatus.open.value).update(**changes)
 
 
 async def returned(*, subject: Subject, case_id: int, out_trade_no: str, now: datetime) -> None:
@@ -288,15 +294,6 @@ async def department_orders(
     }
 
 
-async def _case_target(order: FeeOrder) -> Owned:
-    """What the rule needs of an order: its case's applicant side (recusal) and the payee."""
-    case_id = case_id_of(order.reference)
-    case = await Case.get_or_none(id=case_id) if case_id else None
-    if case is None:
-        return departments(order.payee_department_code)
-    return owned(case, departments=(order.payee_department_code,))
-
-
 async def refund_case_fee(
     *,
     subject: Subject,
@@ -306,12 +303,17 @@ async def refund_case_fee(
     request_key: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """A refund of a case's paid fee, in full or in part, by finance staff of the payee
-    department, with the reason the applicant will read."""
+    """A refund of a case's paid fee, in full or in part, by finance staff of the payee (lead)
+    department, with the reason the applicant will read. Who may is asked of the case before
+    anything about its fee is read, so a refusal does not tell whether the case has a fee."""
+    case = await find_case(case_id=case_id)
+    if case is None:
+        raise CaseNotFound(details={"case_id": case_id})
+    target = owned(case, departments=(case.lead_department_code,))
+    await require(subject, Action.finance, target, today=local_today(now))
     order = await orders.order_of(reference_of(case_id))
     if order is None:
         raise FeeOrderNotFound(details={"case_id": case_id})
-    await require(subject, Action.finance, await _case_target(order), today=local_today(now))
     refund = await refunds.request_refund(
         order=order,
         amount_fen=amount_fen,

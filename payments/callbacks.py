@@ -27,20 +27,30 @@ log = logging.getLogger("zhangban.payments")
 
 
 async def receive(
-    channel: PaymentChannel, headers: Mapping[str, str], body: bytes, *, now: datetime
+    channel: PaymentChannel,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: datetime,
+    expect: NotificationKind | None = None,
 ) -> CallbackAnswer:
+    """``expect``: the kind of notification the route is for (WeChat Pay sends payments and
+    refunds to different URLs; Alipay sends both to one)."""
     try:
         notification = channel.parse_callback(
             {k.lower(): v for k, v in headers.items()}, body, now=now
         )
     except CallbackRejected as rejected:
-        log.warning(
-            "callback refused",
-            extra={"channel": channel.name, "reason": rejected.reason, "bytes": len(body)},
-        )
-        return channel.answer(processed=False)
+        return _refused(channel, rejected.reason, body)
+    except Exception:  # a parser's bug must still answer in the platform's format
+        log.exception("callback parser failed", extra={"channel": channel.name})
+        return _refused(channel, "parser_error", body)
+    if expect is not None and notification.kind is not expect:
+        return _refused(channel, f"not_{expect.value}", body)
     if notification.kind is NotificationKind.refund and notification.refund is not None:
-        processed = await apply_refund_status(notification.refund, now=now)
+        processed = await apply_refund_status(
+            notification.refund, now=now, out_trade_no=notification.trade.out_trade_no
+        )
     else:
         applied = await apply_trade(channel=channel.name, status=notification.trade, now=now)
         processed = applied.processed
@@ -49,3 +59,10 @@ async def receive(
                 "callback not applied", extra={"channel": channel.name, "outcome": applied.value}
             )
     return channel.answer(processed=processed)
+
+
+def _refused(channel: PaymentChannel, reason: str, body: bytes) -> CallbackAnswer:
+    log.warning(
+        "callback refused", extra={"channel": channel.name, "reason": reason, "bytes": len(body)}
+    )
+    return channel.answer(processed=False)

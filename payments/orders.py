@@ -192,6 +192,8 @@ class Applied(StrEnum):
     not_paid = "not_paid"  # the channel does not say paid: nothing to record
     unknown_order = "unknown_order"  # no attempt of ours has that number
     amount_mismatch = "amount_mismatch"  # paid, but not the amount we asked for
+    #: a transaction id already recorded for another attempt: not this attempt's payment
+    foreign = "foreign"
 
     @property
     def processed(self) -> bool:
@@ -231,7 +233,9 @@ async def apply_trade(*, channel: str, status: TradeStatus, now: datetime) -> Ap
             return await _record(conn, attempt, channel, status, now)
     except IntegrityError:
         # The same transaction recorded by a concurrent delivery between our check and insert.
-        if await Payment.exists(channel=channel, transaction_id=status.transaction_id):
+        if await Payment.exists(
+            channel=channel, transaction_id=status.transaction_id, attempt_id=attempt.id
+        ):
             return Applied.duplicate
         raise
 
@@ -245,7 +249,13 @@ async def _record(
 ) -> Applied:
     order = await FeeOrder.select_for_update().using_db(conn).get(id=attempt.order_id)
     transaction_id = status.transaction_id or ""
-    if await Payment.filter(channel=channel, transaction_id=transaction_id).using_db(conn).exists():
+    earlier = (
+        await Payment.filter(channel=channel, transaction_id=transaction_id).using_db(conn).first()
+    )
+    if earlier is not None:
+        if earlier.attempt_id != attempt.id:
+            log.error("a transaction id of another attempt", extra={"attempt_id": attempt.id})
+            return Applied.foreign
         return Applied.duplicate
     today = local_today(now)
     applies = order.status == OrderStatus.open.value

@@ -14,6 +14,7 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core.errors import Conflict
 from core.outbox import emit
 from payments.channels import Channels
 from payments.errors import NotRefundable, RefundNotFound, RefundTooLarge
@@ -61,6 +62,14 @@ async def request_refund(
     if request_key:
         earlier = await Refund.get_or_none(request_key=request_key)
         if earlier is not None:
+            if (earlier.order_id, earlier.amount_fen, earlier.reason) != (
+                order.id,
+                amount_fen,
+                reason,
+            ):
+                raise Conflict(
+                    "同一个幂等键不能用于不同的请求内容。", code="request.idempotency_key_reused"
+                )
             return earlier
     async with in_transaction() as conn:
         locked = await FeeOrder.select_for_update().using_db(conn).get(id=order.id)
@@ -122,7 +131,9 @@ async def execute_refund(refund_id: int, *, channels: Channels, now: datetime) -
     await apply_refund_status(status, now=now)
 
 
-async def apply_refund_status(status: ChannelRefundStatus, *, now: datetime) -> bool:
+async def apply_refund_status(
+    status: ChannelRefundStatus, *, now: datetime, out_trade_no: str | None = None
+) -> bool:
     """Record what a channel says of one of our refunds; False if it is not ours.
 
     A final word whose amount is not this refund's (Alipay's refund notification carries the
@@ -132,6 +143,13 @@ async def apply_refund_status(status: ChannelRefundStatus, *, now: datetime) -> 
     if refund is None:
         log.warning("refund notification for an unknown refund")
         return False
+    if out_trade_no is not None:
+        # A notification names the trade too: it must be this refund's.
+        payment = await Payment.get(id=refund.payment_id)
+        attempt = await payment.attempt
+        if attempt.out_trade_no != out_trade_no or attempt.channel != payment.channel:
+            log.error("refund notification names another trade", extra={"refund_id": refund.id})
+            return False
     if status.state is RefundState.processing:
         await Refund.filter(id=refund.id, status__in=_LIVE).update(
             status=RefundStatus.processing.value,

@@ -121,6 +121,11 @@ async def receipt_data(payment: Payment, *, public: bool = False) -> dict[str, A
         data.pop("reference")
         data.pop("lines")
         data["transaction_id"] = payment.transaction_id[:6] + "…" + payment.transaction_id[-4:]
+        # The title may be a person's name, the tax number a company's: shown masked, like the
+        # payer, so that a receipt number and its code reveal no more than the paper shows.
+        data["title"] = mask_name(order.receipt_title) if order.receipt_title else None
+        tax = order.receipt_tax_number
+        data["tax_number"] = f"{tax[:4]}{'*' * (len(tax) - 8)}{tax[-4:]}" if tax else None
     else:
         data["verification_code"] = payment.verification_code
     return data
@@ -134,4 +139,16 @@ async def verify_receipt(*, receipt_number: str, code: str) -> dict[str, Any]:
         payment.verification_code.encode(), code.strip().upper().encode()
     ):
         raise ReceiptNotFound()
-    return {"valid": True, **(await receipt_data(payment, public=True))}
+    return {**receipt_state(payment), **(await receipt_data(payment, public=True))}
+
+
+def receipt_state(payment: Payment) -> dict[str, Any]:
+    """Whether a receipt still stands for money the payee keeps: a refunded (or surplus, which
+    is always refunded) payment's receipt no longer proves a fee paid."""
+    if payment.disposition != "applied" or payment.refunded_fen >= payment.amount_fen:
+        state = "refunded"
+    elif payment.refunded_fen:
+        state = "partially_refunded"
+    else:
+        state = "paid"
+    return {"valid": state != "refunded", "state": state}

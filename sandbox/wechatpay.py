@@ -598,7 +598,10 @@ class WeChatPaySandbox:
         if values["serial_no"] != self.merchant_serial:
             raise WeChatPayError(401, "SIGN_ERROR", "签名错误：商户证书序列号有误")
         timestamp = values["timestamp"]
-        if not timestamp.isdigit() or abs(int(timestamp) - self.wall()) > TIMESTAMP_SKEW_S:
+        if (
+            not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12)
+            or abs(int(timestamp) - self.wall()) > TIMESTAMP_SKEW_S
+        ):
             raise WeChatPayError(401, "SIGN_ERROR", "签名错误：请求时间戳已过期或无效")
         nonce = values["nonce_str"]
         if not nonce or len(nonce) > 32:

@@ -253,7 +253,7 @@ class WeChatPayChannel:
         signature = headers.get("wechatpay-signature", "")
         if serial != self._c.platform_key_id:
             raise ChannelUnavailable(details={"reason": "answer_serial"})
-        if not timestamp.isdigit() or abs(int(timestamp) - time.time()) > MAX_SKEW_S:
+        if not _within_skew(timestamp, time.time()):
             raise ChannelUnavailable(details={"reason": "answer_timestamp"})
         message = answer_message(timestamp, nonce, response.content)
         if not rsa_verify(self._c.platform_key, message, signature):
@@ -347,7 +347,9 @@ class WeChatPayChannel:
     def _trade(self, data: Mapping[str, Any]) -> TradeStatus:
         channel_state = str(data.get("trade_state", ""))
         amount = data.get("amount")
-        total = amount.get("payer_total", amount.get("total")) if isinstance(amount, dict) else None
+        # ``total`` is the order's amount, the one we asked for; ``payer_total`` is what the payer
+        # paid after a coupon or a bank's discount, which may be less and still pays the order.
+        total = amount.get("total") if isinstance(amount, dict) else None
         return TradeStatus(
             out_trade_no=str(data.get("out_trade_no", "")),
             state=TRADE_STATES.get(channel_state, TradeState.pending),
@@ -446,7 +448,7 @@ class WeChatPayChannel:
             raise CallbackRejected("unsigned")
         if serial != self._c.platform_key_id:
             raise CallbackRejected("serial")
-        if not timestamp.isdigit() or abs(int(timestamp) - now.timestamp()) > MAX_SKEW_S:
+        if not _within_skew(timestamp, now.timestamp()):
             raise CallbackRejected("timestamp")
         if not rsa_verify(self._c.platform_key, answer_message(timestamp, nonce, body), signature):
             raise CallbackRejected("signature")
@@ -544,3 +546,11 @@ class WeChatPayChannel:
             return parse_trade_bill(data)
         except (ValueError, KeyError):
             raise ChannelUnavailable(details={"reason": "bill_format"}) from None
+
+
+def _within_skew(timestamp: str, now: float) -> bool:
+    """A ``Wechatpay-Timestamp``: ASCII digits of a plausible length (``str.isdigit`` also takes
+    superscripts, and a thousand digits overflow a float), within five minutes of ``now``."""
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return False
+    return abs(int(timestamp) - now) <= MAX_SKEW_S

@@ -858,7 +858,7 @@ async def test_the_adapter_charges_pays_refunds_and_reads_the_bill_through_the_p
             await channel.close(out_trade_no)
         request = RefundRequest(
             out_trade_no=out_trade_no,
-            out_refund_no="RF-ad-" + out_trade_no,
+            out_refund_no="RF" + out_trade_no[-30:],
             refund_fen=1000,
             total_fen=1000,
             reason="案件撤回",
