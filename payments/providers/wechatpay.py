@@ -511,8 +511,10 @@ class WeChatPayChannel:
         接收失败：HTTP应答状态码需返回5XX或4XX，同时需返回应答报文" ``{"code": "FAIL", …}``."""
         if processed:
             return CallbackAnswer(status=204, body=b"")
+        # 4XX, not 5XX: WeChat Pay resends on either, and a callback we refuse (or cannot
+        # apply yet) is not a fault of this server that its 5XX alarms should count.
         return CallbackAnswer(
-            status=500, body=_FAIL_BODY, content_type="application/json; charset=utf-8"
+            status=400, body=_FAIL_BODY, content_type="application/json; charset=utf-8"
         )
 
     # --- bills -------------------------------------------------------------------------------

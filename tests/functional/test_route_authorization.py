@@ -24,7 +24,7 @@ import copy
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -48,10 +48,13 @@ from auth.permissions import (
     departments,
     may_attempt,
 )
-from cases import evaluation, filing, kernel, prereview, review, supervision
+from cases import evaluation, fees, filing, kernel, prereview, review, supervision
 from cases.models import Case, Evaluation, ReviewTask, SupervisionNotice
 from core import clock
 from core.models import OutboxEvent
+from payments.models import ChannelOrder, Discrepancy, FeeOrder, Payment
+from payments.orders import Applied, apply_trade
+from payments.providers.base import TradeState, TradeStatus
 from storage.models import Upload
 from tests import factories
 from tests.cases_flow import CaseCatalogue, import_case_catalogue
@@ -108,6 +111,8 @@ STAFF = {
     "admin_lead": ("lead", ["admin"]),
     "catalog_admin_lead": ("lead", ["catalog_admin"]),
     "admin_other": ("other", ["admin"]),
+    "finance": ("lead", ["finance"]),
+    "finance_other": ("other", ["finance"]),
     "deactivated": ("lead", ["clerk", "reviewer", "approver", "admin"]),
     # Handlers of the lead department who apply too, on the same WeChat as a citizen of the
     # world (``RECUSED``): their own applications, and their companies', are not theirs to see.
@@ -159,7 +164,11 @@ _seq = itertools.count(1)
 
 
 async def _case_in(state: str, world: dict[str, Any], *, company: bool) -> Case:
-    """A case of the catalogue's item, for the owner (or the company), brought to ``state``."""
+    """A case of the catalogue's item, for the owner (or the company), brought to ``state``;
+    ``fee``: a case of the paid item, granted, its fee paid (the worker paused, the case still
+    waits in ``fee_due`` for the event, and the order is paid: every fee route has its object)."""
+    if state == "fee":
+        return await _paid_case(world, company=company)
     now = datetime.now(UTC)
     subjects, cat = world["subjects"], world["cat"]
     applicant = subjects["company_rep"] if company else subjects["owner"]
@@ -190,6 +199,59 @@ async def _case_in(state: str, world: dict[str, Any], *, company: bool) -> Case:
             opinion="不符合法定条件。",
             now=now,
         )
+    return await Case.get(id=case.id)
+
+
+async def _paid_case(world: dict[str, Any], *, company: bool) -> Case:
+    now = datetime.now(UTC)
+    subjects, cat = world["subjects"], world["cat"]
+    applicant = subjects["company_rep"] if company else subjects["owner"]
+    case = await filing.create_draft(
+        subject=applicant,
+        item_code=cat.paid_item,
+        company_id=world["company"].id if company else None,
+        principal_user_id=None,
+        form={"reason": "姓名更正"},
+        cipher=CIPHER,
+        now=now,
+    )
+    await ready_file(case, cat.paid_material, now=now)
+    await filing.submit(subject=applicant, case_id=case.id, cipher=CIPHER, now=now)
+    await prereview.accept(subject=subjects["clerk"], case_id=case.id, comment="", now=now)
+    task = await ReviewTask.get(case_id=case.id, role="reviewer", department_code=cat.lead)
+    await review.claim_task(subject=subjects["reviewer"], task_id=task.id, now=now)
+    await review.decide_task(
+        subject=subjects["reviewer"], task_id=task.id, outcome="pass", opinion="同意。", now=now
+    )
+    order = await FeeOrder.get(open_reference=fees.reference_of(case.id))
+    attempt = await ChannelOrder.create(
+        order_id=order.id,
+        channel="wechatpay",
+        mode="in_app",
+        out_trade_no=f"ZBMATRIX{order.id}{next(_seq)}",
+        amount_fen=order.amount_fen,
+        created_at=now,
+        expires_at=now + timedelta(minutes=30),
+    )
+    paid = TradeStatus(
+        out_trade_no=attempt.out_trade_no,
+        state=TradeState.paid,
+        transaction_id=f"4200MATRIX{order.id}{next(_seq)}",
+        amount_fen=order.amount_fen,
+        paid_at=now,
+    )
+    assert await apply_trade(channel="wechatpay", status=paid, now=now) is Applied.recorded
+    await Discrepancy.create(
+        channel="wechatpay",
+        day=clock.local_today(now),
+        kind="amount",
+        entry="payment",
+        out_trade_no=attempt.out_trade_no,
+        ours_fen=order.amount_fen,
+        theirs_fen=order.amount_fen - 1,
+        department_code=order.payee_department_code,
+        found_at=now,
+    )
     return await Case.get(id=case.id)
 
 
@@ -315,8 +377,26 @@ async def build_world(app: Sanic, state: str, sandbox: httpx.AsyncClient) -> Wor
         notice=notice,
         rating=rating,
         event=event,
-        extra={"staff_rows": staff_rows},
+        extra={"staff_rows": staff_rows, **(await _fee_rows(case, company_case))},
     )
+
+
+async def _fee_rows(case: Case, company_case: Case) -> dict[str, Any]:
+    """The payments (by case), a receipt and a reconciliation difference of the world's cases,
+    when they have a fee."""
+    found: dict[str, Any] = {"payments": {}}
+    for each in (case, company_case):
+        order = await FeeOrder.get_or_none(reference=fees.reference_of(each.id))
+        if order is not None and order.payment_id is not None:
+            found["payments"][each.id] = order.payment_id
+    if found["payments"]:
+        payment = await Payment.get(id=next(iter(found["payments"].values())))
+        found["receipt"] = {
+            "receipt_number": payment.receipt_number,
+            "code": payment.verification_code,
+        }
+        found["discrepancy"] = (await Discrepancy.all().order_by("id").first()).id  # type: ignore[union-attr]
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -886,6 +966,88 @@ SCENARIOS: dict[str, Scenario] = {
         )
     ),
 }
+FEE_STATES = ("fee",)
+
+
+def fee_case_target(w: World, s: Subject) -> Target:
+    """A case's fee, to finance: the case as the payee (lead) department holds it."""
+    return kernel.owned(w.case, departments=(w.case.lead_department_code,))
+
+
+def fee_company_case_target(w: World, s: Subject) -> Target:
+    return kernel.owned(w.company_case, departments=(w.company_case.lead_department_code,))
+
+
+def _payment_params(company: bool) -> dict[str, Value]:
+    def case_id(w: World) -> int:
+        return (w.company_case if company else w.case).id
+
+    def payment_id(w: World) -> int:
+        return int(w.extra["payments"][case_id(w)])
+
+    return {"case_id": case_id, "payment_id": payment_id}
+
+
+receipts = (
+    Variant("personal", params=_payment_params(False), target=case_target),
+    Variant("company", params=_payment_params(True), target=company_case_target),
+)
+finance_lists = (
+    Variant("lead", query=lambda w: {"department": w.cat.lead}, target=lead),
+    Variant("own", target=own_department),
+)
+SCENARIOS.update(
+    {
+        "payments.fee": Scenario(variants=personal_and_company, states=FEE_STATES),
+        "payments.pay": Scenario(
+            variants=sending(personal_and_company, {"channel": "alipay", "mode": "qr"}),
+            states=FEE_STATES,
+        ),
+        "payments.returned": Scenario(
+            variants=sending(personal_and_company, {"out_trade_no": "ZBNOSUCHATTEMPT"}),
+            states=FEE_STATES,
+        ),
+        "payments.receipt": Scenario(variants=receipts, states=FEE_STATES),
+        "payments.receipt_pdf": Scenario(variants=receipts, states=FEE_STATES),
+        "payments.verify_receipt": Scenario(
+            variants=(Variant(query=lambda w: dict(w.extra["receipt"])),), states=FEE_STATES
+        ),
+        "payments.department_orders": Scenario(variants=finance_lists, states=FEE_STATES),
+        "payments.department_refunds": Scenario(variants=finance_lists, states=FEE_STATES),
+        "payments.discrepancies": Scenario(variants=finance_lists, states=FEE_STATES),
+        "payments.resolve": Scenario(
+            variants=(
+                Variant(
+                    params={"discrepancy_id": lambda w: w.extra["discrepancy"]},
+                    body=lambda w: {"note": "已与银行核对。"},
+                    target=lead,
+                ),
+            ),
+            states=FEE_STATES,
+        ),
+        "payments.refund": Scenario(
+            variants=(
+                Variant(
+                    params=on_case,
+                    body=lambda w: {"amount_fen": 100, "reason": "部分费用退回"},
+                    target=fee_case_target,
+                ),
+                Variant(
+                    "company",
+                    params={"case_id": lambda w: w.company_case.id},
+                    body=lambda w: {"amount_fen": 100, "reason": "部分费用退回"},
+                    target=fee_company_case_target,
+                ),
+            ),
+            states=FEE_STATES,
+        ),
+        # The platforms' callbacks: anyone may post; what is refused is told in the platform's
+        # own answer (tests/functional/test_payments*.py), never a 5XX.
+        "callbacks.wechatpay_paid": anonymous,
+        "callbacks.wechatpay_refunded": anonymous,
+        "callbacks.alipay_notified": anonymous,
+    }
+)
 SCENARIOS["supervision.acknowledge"] = Scenario(
     variants=(
         Variant(

@@ -372,7 +372,7 @@ def test_the_answers_are_the_documented_ones() -> None:
     done = channel().answer(processed=True)
     assert (done.status, done.body) == (204, b"")
     failed = channel().answer(processed=False)
-    assert failed.status == 500
+    assert failed.status == 400
     assert json.loads(failed.body) == {"code": "FAIL", "message": "失败"}
 
 
