@@ -10,8 +10,9 @@ the OpenAPI document (no client of ours calls them).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, StrictInt
 from sanic import Blueprint, Request
@@ -199,6 +200,9 @@ class DepartmentQuery(PageQuery):
     department: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 
 
+DepartmentQueryT = TypeVar("DepartmentQueryT", bound=DepartmentQuery)
+
+
 class OrdersQuery(DepartmentQuery):
     status: Literal["open", "paid", "lapsed", "cancelled"] | None = None
 
@@ -265,6 +269,25 @@ class ResolveIn(In):
 
 def _json(data: Any, status: int = 200) -> HTTPResponse:
     return json(data, status=status, ensure_ascii=False, headers={"Cache-Control": "no-store"})
+
+
+async def _department_page(
+    request: Request,
+    model: type[DepartmentQueryT],
+    list_of: Callable[..., Awaitable[dict[str, Any]]],
+    filters: Callable[[DepartmentQueryT], dict[str, Any]],
+) -> HTTPResponse:
+    """A finance list: the department asked for (default: the officer's), one page of it."""
+    subject = await guards.staff(request)
+    params = query(request, model)
+    return _json(
+        await list_of(
+            subject=subject,
+            department=params.department,
+            page_request=paging(request, params),
+            **filters(params),
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,15 +442,8 @@ async def verify_receipt(request: Request) -> HTTPResponse:
     errors=(400, 403),
 )
 async def department_orders(request: Request) -> HTTPResponse:
-    subject = await guards.staff(request)
-    params = query(request, OrdersQuery)
-    return _json(
-        await fees.department_orders(
-            subject=subject,
-            department=params.department,
-            status=params.status,
-            page_request=paging(request, params),
-        )
+    return await _department_page(
+        request, OrdersQuery, fees.department_orders, lambda params: {"status": params.status}
     )
 
 
@@ -465,15 +481,11 @@ async def refund(request: Request, case_id: int) -> HTTPResponse:
     errors=(400, 403),
 )
 async def department_refunds(request: Request) -> HTTPResponse:
-    subject = await guards.staff(request)
-    params = query(request, RefundsQuery)
-    return _json(
-        await fees.department_refunds(
-            subject=subject,
-            department=params.department,
-            attention=params.attention,
-            page_request=paging(request, params),
-        )
+    return await _department_page(
+        request,
+        RefundsQuery,
+        fees.department_refunds,
+        lambda params: {"attention": params.attention},
     )
 
 
@@ -486,15 +498,11 @@ async def department_refunds(request: Request) -> HTTPResponse:
     errors=(400, 403),
 )
 async def discrepancies(request: Request) -> HTTPResponse:
-    subject = await guards.staff(request)
-    params = query(request, DiscrepanciesQuery)
-    return _json(
-        await fees.department_discrepancies(
-            subject=subject,
-            department=params.department,
-            open_only=params.open,
-            page_request=paging(request, params),
-        )
+    return await _department_page(
+        request,
+        DiscrepanciesQuery,
+        fees.department_discrepancies,
+        lambda params: {"open_only": params.open},
     )
 
 

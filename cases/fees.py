@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from auth.identifiers import check_uscc
@@ -42,6 +44,8 @@ from payments.orders import NewOrder, OrderLine
 from payments.providers.base import ChargeMode
 
 log = logging.getLogger(__name__)
+
+Listed = TypeVar("Listed", FeeOrder, Refund, Discrepancy)
 
 
 class FeeOrderNotFound(NotFound):
@@ -259,39 +263,50 @@ def _department_scope(subject: Subject, department: str | None) -> str:
     return code
 
 
+async def _newest_first(
+    query: QuerySet[Listed],
+    *,
+    name: str,
+    scope: str,
+    page_request: PageRequest,
+) -> tuple[list[Listed], str | None]:
+    """One page of a finance list, newest first, its cursor bound to the list and its reader."""
+    kind = Cursor(list=name, scope=scope, fields={"id": "int"})
+    if position := page_request.position(kind):
+        query = query.filter(id__lt=position["id"])
+    rows = await query.order_by("-id").limit(page_request.limit + 1)
+    return page_request.cut(rows, kind, lambda row: {"id": row.id})
+
+
+def _order_row(o: FeeOrder) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "case_id": case_id_of(o.reference),
+        "notice_number": o.notice_number,
+        "title": o.title,
+        "amount_fen": o.amount_fen,
+        "status": o.status,
+        "status_label": views.ORDER_LABELS[o.status],
+        "due_on": o.due_on.isoformat(),
+        "paid_at": o.paid_at.isoformat() if o.paid_at else None,
+    }
+
+
 async def department_orders(
     *, subject: Subject, department: str | None, status: str | None, page_request: PageRequest
 ) -> dict[str, Any]:
     """A department's fee orders, newest first (finance staff)."""
     code = _department_scope(subject, department)
-    kind = Cursor(
-        list="fee_orders", scope=f"s:{subject.id}|{code}|{status or ''}", fields={"id": "int"}
-    )
     query = FeeOrder.filter(payee_department_code=code)
     if status:
         query = query.filter(status=status)
-    if position := page_request.position(kind):
-        query = query.filter(id__lt=position["id"])
-    rows = await query.order_by("-id").limit(page_request.limit + 1)
-    page, next_cursor = page_request.cut(rows, kind, lambda o: {"id": o.id})
-    return {
-        "department": code,
-        "items": [
-            {
-                "id": o.id,
-                "case_id": case_id_of(o.reference),
-                "notice_number": o.notice_number,
-                "title": o.title,
-                "amount_fen": o.amount_fen,
-                "status": o.status,
-                "status_label": views.ORDER_LABELS[o.status],
-                "due_on": o.due_on.isoformat(),
-                "paid_at": o.paid_at.isoformat() if o.paid_at else None,
-            }
-            for o in page
-        ],
-        "next_cursor": next_cursor,
-    }
+    page, next_cursor = await _newest_first(
+        query,
+        name="fee_orders",
+        scope=f"s:{subject.id}|{code}|{status or ''}",
+        page_request=page_request,
+    )
+    return {"department": code, "items": [_order_row(o) for o in page], "next_cursor": next_cursor}
 
 
 async def refund_case_fee(
@@ -331,24 +346,20 @@ async def department_refunds(
     """A department's refunds, newest first; ``attention``: only those raised to finance staff
     (processing too long, or failed)."""
     code = _department_scope(subject, department)
-    kind = Cursor(
-        list="refunds", scope=f"s:{subject.id}|{code}|{int(attention)}", fields={"id": "int"}
-    )
-    order_ids = FeeOrder.filter(payee_department_code=code).values_list("id", flat=True)
-    query = Refund.filter(order_id__in=await order_ids)
+    orders_of_department = FeeOrder.filter(payee_department_code=code).values("id")
+    query = Refund.filter(order_id__in=Subquery(orders_of_department))
     if attention:
         query = query.filter(
             escalated_at__not_isnull=True, status__in=("processing", "requested", "failed")
         )
-    if position := page_request.position(kind):
-        query = query.filter(id__lt=position["id"])
-    rows = await query.order_by("-id").limit(page_request.limit + 1)
-    page, next_cursor = page_request.cut(rows, kind, lambda r: {"id": r.id})
-    return {
-        "department": code,
-        "items": [views.refund_view(r) for r in page],
-        "next_cursor": next_cursor,
-    }
+    page, next_cursor = await _newest_first(
+        query,
+        name="refunds",
+        scope=f"s:{subject.id}|{code}|{int(attention)}",
+        page_request=page_request,
+    )
+    items = [views.refund_view(r) for r in page]
+    return {"department": code, "items": items, "next_cursor": next_cursor}
 
 
 async def department_discrepancies(
@@ -356,21 +367,17 @@ async def department_discrepancies(
 ) -> dict[str, Any]:
     """The reconciliation differences of a department's orders (finance staff)."""
     code = _department_scope(subject, department)
-    kind = Cursor(
-        list="discrepancies", scope=f"s:{subject.id}|{code}|{int(open_only)}", fields={"id": "int"}
-    )
     query = Discrepancy.filter(department_code=code)
     if open_only:
         query = query.filter(resolved_at=None)
-    if position := page_request.position(kind):
-        query = query.filter(id__lt=position["id"])
-    rows = await query.order_by("-id").limit(page_request.limit + 1)
-    page, next_cursor = page_request.cut(rows, kind, lambda d: {"id": d.id})
-    return {
-        "department": code,
-        "items": [reconciliation.discrepancy_view(d) for d in page],
-        "next_cursor": next_cursor,
-    }
+    page, next_cursor = await _newest_first(
+        query,
+        name="discrepancies",
+        scope=f"s:{subject.id}|{code}|{int(open_only)}",
+        page_request=page_request,
+    )
+    items = [reconciliation.discrepancy_view(d) for d in page]
+    return {"department": code, "items": items, "next_cursor": next_cursor}
 
 
 async def resolve_discrepancy(
