@@ -111,6 +111,7 @@ from sanic.response import json as json_response
 
 from core.settings import get_settings
 from sandbox._http import add_state_controls, json_object
+from sandbox.faults import NotificationFaults, checked_faults
 from sandbox.keys import ALIPAY_APP_PUBLIC, ALIPAY_KEY, SandboxKeys, ensure_sandbox_keys
 
 log = logging.getLogger("zhangban.sandbox.alipay")
@@ -183,19 +184,6 @@ TIMEOUT_EXPRESS = re.compile(r"([1-9][0-9]*)([mhd])")
 BILL_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 BILL_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 SUBJECT_FORBIDDEN = frozenset("/=&")
-
-FAULT_KEYS = (
-    "duplicate",
-    "out_of_order",
-    "delay_s",
-    "drop",
-    "bad_signature",
-    "wrong_app_id",
-    "wrong_seller_id",
-    "wrong_total_amount",
-    "response_bad_signature",
-    "refund_processing",
-)
 
 DETAIL_HEADER = (
     "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,"
@@ -330,19 +318,10 @@ class _Notification:
 
 
 @dataclass
-class Faults:
-    """What goes wrong with the notifications created (and refunds made) while it is set."""
+class Faults(NotificationFaults):
+    """What goes wrong with the notifications created (and refunds made) while it is set
+    (``sandbox.faults``), and Alipay's own switches."""
 
-    #: every attempt is sent as this many concurrent copies
-    duplicate: int = 1
-    #: notifications are held back, then sent newest first by ``_control/flush``
-    out_of_order: bool = False
-    #: the first attempt waits this long (seconds, not divided by the speed-up)
-    delay_s: float = 0.0
-    #: the notification is never sent
-    drop: bool = False
-    #: signed with a key that is not Alipay's
-    bad_signature: bool = False
     #: another app's ``app_id``, another seller's ``seller_id``, another ``total_amount``, each
     #: correctly signed, so only the adapter's checks after the signature can catch them
     wrong_app_id: bool = False
@@ -990,29 +969,20 @@ class AlipaySandbox:
         raise ControlError(404, "no refund with this out_request_no")
 
     def set_faults(self, values: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(values) - set(FAULT_KEYS))
-        if unknown:
-            raise ControlError(400, "unknown fault: " + ", ".join(unknown))
-        for name, value in values.items():
-            if name == "duplicate":
-                if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-                    raise ControlError(400, "duplicate must be an integer from 1 to 100")
-            elif name == "delay_s":
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ControlError(400, "delay_s must be a number")
-                if not (math.isfinite(value) and 0 <= value <= 3600):
-                    raise ControlError(400, "delay_s must be from 0 to 3600")
-            elif not isinstance(value, bool):
-                raise ControlError(400, f"{name} must be a boolean")
+        """The switches named (the others as they were)."""
+        try:
+            values = checked_faults(Faults, values)
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from None
         was_out_of_order = self.faults.out_of_order
         for name, value in values.items():
-            setattr(self.faults, name, float(value) if name == "delay_s" else value)
+            setattr(self.faults, name, value)
         if was_out_of_order and not self.faults.out_of_order:
             self.flush()
         return self.fault_values()
 
     def fault_values(self) -> dict[str, Any]:
-        return {name: getattr(self.faults, name) for name in FAULT_KEYS}
+        return {name: getattr(self.faults, name) for name in Faults.names()}
 
     def set_bill_differences(self, values: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(values) - {"missing", "extra", "amount"})

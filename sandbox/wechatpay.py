@@ -127,6 +127,7 @@ from sanic.response import HTTPResponse, raw
 from sanic.response import json as json_response
 
 from sandbox._http import add_state_controls, json_object
+from sandbox.faults import NotificationFaults, checked_faults
 from sandbox.keys import (
     WECHATPAY_MERCHANT_PUBLIC,
     WECHATPAY_PLATFORM_KEY,
@@ -176,17 +177,6 @@ REFUND_EVENTS = {
     "ABNORMAL": ("REFUND.ABNORMAL", "退款异常"),
     "CLOSED": ("REFUND.CLOSED", "退款关闭"),
 }
-FAULT_NAMES = (
-    "duplicate",
-    "out_of_order",
-    "delay_s",
-    "drop",
-    "bad_signature",
-    "wrong_mchid",
-    "wrong_appid",
-    "wrong_amount",
-)
-
 ALL_HEADER = (
     "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
     "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
@@ -366,45 +356,22 @@ def _notify_url(value: str, pointer: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Faults:
-    """What goes wrong with the notifications made while they are set."""
+@dataclass
+class Faults(NotificationFaults):
+    """What goes wrong with the notifications made while they are set (``sandbox.faults``), and
+    a resource naming another merchant / app / amount (well signed and encrypted)."""
 
-    #: send each notification's first attempt this many times at once
-    duplicate: int = 1
-    #: hold the notifications of a short window and send them last first
-    out_of_order: bool = False
-    #: wait this many (real) seconds before the first attempt
-    delay_s: float = 0.0
-    #: never send
-    drop: bool = False
-    #: a signature that does not verify
-    bad_signature: bool = False
-    #: a resource naming another merchant / app / amount (well signed and encrypted)
     wrong_mchid: bool = False
     wrong_appid: bool = False
     wrong_amount: bool = False
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Faults:
-        unknown = sorted(set(data) - set(FAULT_NAMES))
-        if unknown:
-            raise ControlError(400, "PARAM_ERROR", f"unknown faults {unknown}; known {FAULT_NAMES}")
-        duplicate = data.get("duplicate", 1)
-        if isinstance(duplicate, bool) or not isinstance(duplicate, int) or duplicate < 1:
-            raise ControlError(400, "PARAM_ERROR", "duplicate must be an integer ≥ 1")
-        delay = data.get("delay_s", 0.0)
-        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-            raise ControlError(400, "PARAM_ERROR", "delay_s must be a number ≥ 0")
-        flags = {}
-        for name in FAULT_NAMES[1:]:
-            if name == "delay_s":
-                continue
-            value = data.get(name, False)
-            if not isinstance(value, bool):
-                raise ControlError(400, "PARAM_ERROR", f"{name} must be a boolean")
-            flags[name] = value
-        return cls(duplicate=duplicate, delay_s=float(delay), **flags)
+        """All the switches at once: those not named are off."""
+        try:
+            return cls(**checked_faults(cls, data))
+        except ValueError as exc:
+            raise ControlError(400, "PARAM_ERROR", str(exc)) from None
 
 
 @dataclass
