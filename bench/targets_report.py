@@ -1,6 +1,8 @@
-"""The results table of bench/identity.sh, uploads.sh and cases.sh (bench/wrk_report.py's sibling).
+"""The results table of bench/identity.sh, uploads.sh, cases.sh and payments.sh (the sibling of
+bench/wrk_report.py).
 
-    python bench/targets_report.py identity|uploads|cases --raw DIR --out FILE.json [--meta k=v ...]
+    python bench/targets_report.py identity|uploads|cases|payments --raw DIR --out FILE.json \
+        [--meta k=v ...]
 
 DIR holds one wrk output per run, ``<endpoint>.<round>.txt``, with optionally ``.load`` (share of
 the machine other processes used, from cpuload.py) and ``.cpu`` (CPU-seconds of named process
@@ -8,10 +10,14 @@ groups before and after the run, written by lib.sh's wrk_run) next to it. The wr
 parsed by wrk_report.parse_wrk. For each endpoint the table shows the median over the rounds of
 req/s and p99 (and p50 when a target is about it), and the median of the per-round ratio to the
 hello-world req/s of the same round (for cases.sh's 16-connection runs: to the hello-world run
-at 16 connections).
+at 16 connections). Each run's CPU per request (CPU-seconds of each named group during the run,
+from the ``.cpu`` file, divided by the requests wrk counted) is kept in the JSON, and shown in the
+table for payments.sh (the server's).
 
-The targets of the identity, materials and cases issues are of four kinds:
+The targets of the identity, materials, cases and payments issues are of five kinds:
 
+* a ratio to the hello-world of the same round (``ratio >= N``), with or without a latency
+  limit: the payment callbacks;
 * an absolute rate (``req/s >= N``): login, upload intents, case detail, submissions. Absolute
   figures depend on the machine and on everything else running on it: the ratio to hello-world is
   printed beside them;
@@ -29,6 +35,7 @@ script printed a ``LUA BROKEN`` line (a login code or upload slot ran out, a san
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 from dataclasses import asdict, dataclass
@@ -44,6 +51,7 @@ from wrk_report import (
     fmt_ms,
     print_table,
     print_verdict,
+    read_cpu_seconds,
     read_runs,
     render_table,
     write_report,
@@ -55,6 +63,8 @@ class Endpoint:
     name: str
     label: str
     min_rps: float | None = None
+    #: least ratio of req/s to the reference's req/s of the same round
+    min_ratio: float | None = None
     max_overhead: float | None = None
     overhead_of: str | None = None
     info: bool = False
@@ -117,6 +127,20 @@ BENCHMARKS: dict[str, tuple[str, list[Endpoint]]] = {
             Endpoint("submit", "submission (POST /api/v1/cases/{id}/submit)", min_rps=300),
         ],
     ),
+    "payments": (
+        "Payment callback benchmark",
+        [
+            Endpoint("hello", "hello-world (GET /)"),
+            Endpoint(
+                "fresh",
+                "fresh callback (POST /callbacks/wechatpay)",
+                min_ratio=0.03,
+                max_p99_ms=100,
+            ),
+            Endpoint("duplicate", "duplicate callback (same URL, paid)", min_ratio=0.08),
+            Endpoint("fresh_c16", "fresh callback, 16 connections", info=True),
+        ],
+    ),
 }
 
 #: Endpoints measured as references (the hello-world at each number of connections).
@@ -129,8 +153,19 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def cpu_ms_per_request(raw: Path | None, run: WrkRun) -> dict[str, float]:
+    """CPU-milliseconds of each named group per request wrk counted in this run."""
+    if raw is None or not run.requests:
+        return {}
+    _, used = read_cpu_seconds(raw / f"{run.endpoint}.{run.round}.cpu")
+    return {name: round(1000 * seconds / run.requests, 3) for name, seconds in used.items()}
+
+
 def summarise(
-    runs: dict[str, list[WrkRun]], cpu: CpuByRun, endpoints: list[Endpoint]
+    runs: dict[str, list[WrkRun]],
+    cpu: CpuByRun,
+    endpoints: list[Endpoint],
+    raw: Path | None = None,
 ) -> list[dict[str, Any]]:
     rps_by_round = {name: {r.round: r.rps for r in found} for name, found in runs.items()}
     rows: list[dict[str, Any]] = []
@@ -151,14 +186,19 @@ def summarise(
         overhead = _median(overheads)
         target, measured_ok = "-", None
         verdict = "reference" if ep.name in REFERENCES else "info"
-        if ep.max_p50_ms is not None or ep.max_p99_ms is not None:
+        if ep.min_ratio is not None or ep.max_p50_ms is not None or ep.max_p99_ms is not None:
             checks = [
                 (name, limit, value)
                 for name, limit, value in (("p50", ep.max_p50_ms, p50), ("p99", ep.max_p99_ms, p99))
                 if limit is not None
             ]
-            target = " and ".join(f"{name} < {limit:g} ms" for name, limit, _ in checks)
+            parts = [f"{name} < {limit:g} ms" for name, limit, _ in checks]
             missed = [name for name, limit, value in checks if value >= limit]
+            if ep.min_ratio is not None:
+                parts.insert(0, f"ratio >= {ep.min_ratio:g}")
+                if ratio is None or ratio < ep.min_ratio:
+                    missed.insert(0, "ratio")
+            target = " and ".join(parts)
             measured_ok = not missed
             verdict = "PASS" if measured_ok else f"FAIL ({', '.join(missed)})"
         elif ep.min_rps is not None:
@@ -180,6 +220,11 @@ def summarise(
             )
             for name in sorted({n for r in found for n in cpu.get((ep.name, r.round), {})})
         }
+        per_request = [cpu_ms_per_request(raw, r) for r in found]
+        cpu_ms_medians = {
+            name: round(statistics.median(pr[name] for pr in per_request if name in pr), 3)
+            for name in sorted({n for pr in per_request for n in pr})
+        }
         rows.append(
             {
                 "endpoint": ep.name,
@@ -197,8 +242,11 @@ def summarise(
                 "overhead_median": round(overhead, 4) if overhead is not None else None,
                 "overhead_per_round": [round(x, 4) for x in overheads],
                 "cpu_pct_of_one_core_median": cpu_medians,
+                "cpu_ms_per_request_median": cpu_ms_medians,
+                "cpu_ms_per_request_per_round": per_request,
                 "target": target,
                 "target_min_rps": ep.min_rps,
+                "target_min_ratio": ep.min_ratio,
                 "target_max_overhead": ep.max_overhead,
                 "target_max_p50_ms": ep.max_p50_ms,
                 "target_max_p99_ms": ep.max_p99_ms,
@@ -209,25 +257,46 @@ def summarise(
     return rows
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    with_p50 = any(row.get("target_max_p50_ms") is not None for row in rows)
-    head: tuple[str, ...] = ("endpoint", "req/s", "p99", "ratio to hello", "target", "result")
-    if with_p50:
-        head = ("endpoint", "req/s", "p50", "p99", "ratio to hello", "target", "result")
+def table(
+    rows: list[dict[str, Any]],
+    *,
+    p50: bool = False,
+    cpu_of: str | None = None,
+    ratio_digits: int = 2,
+) -> str:
+    """The Markdown table; a p50 column when a target is about it (or ``p50``), and a column of
+    CPU-milliseconds per request when ``cpu_of`` names the group measured (the hello-world rows
+    show the hello-world server's own, the ``hello`` group)."""
+    with_p50 = p50 or any(row.get("target_max_p50_ms") is not None for row in rows)
+    head: tuple[str, ...] = (
+        "endpoint",
+        "req/s",
+        *(("p50",) if with_p50 else ()),
+        "p99",
+        "ratio to hello",
+        *(("CPU/req",) if cpu_of else ()),
+        "target",
+        "result",
+    )
     body = []
     for row in rows:
         ratio = row["ratio_to_hello_median"]
+        group = "hello" if row["endpoint"] in REFERENCES else cpu_of
+        cpu_ms = row["cpu_ms_per_request_median"].get(group) if group else None
+        shown_ratio = f"{ratio:.{ratio_digits}f}" if ratio else "-"
         cells: tuple[str, ...] = (
             row["label"],
             f"{row['rps_median']:,.0f}",
             *((fmt_ms(row["p50_ms_median"]),) if with_p50 else ()),
             fmt_ms(row["p99_ms_median"]),
-            "1.00" if row["endpoint"] in REFERENCES else (f"{ratio:.2f}" if ratio else "-"),
+            "1.00" if row["endpoint"] in REFERENCES else shown_ratio,
+            *((f"{cpu_ms:.2f} ms" if cpu_ms is not None else "-",) if cpu_of else ()),
             row["target"],
             row["verdict"],
         )
         body.append(cells)
-    return render_table(head, body, ["<", ">", *([">"] if with_p50 else []), ">", ">", "<", "<"])
+    right = [">"] * (3 + with_p50 + bool(cpu_of))  # req/s, [p50], p99, ratio, [CPU]
+    return render_table(head, body, ["<", *right, "<", "<"])
 
 
 def identity_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
@@ -331,6 +400,64 @@ def cases_notes(rows: dict[str, dict[str, Any]]) -> list[str]:
     return notes
 
 
+def payments_notes(rows: dict[str, dict[str, Any]], connections: int = 64) -> list[str]:
+    """What the latency target means at this concurrency, and the CPU each callback costs."""
+    notes: list[str] = []
+    hello, fresh, dup = rows.get("hello"), rows.get("fresh"), rows.get("duplicate")
+    if fresh and fresh.get("target_max_p99_ms") and hello and hello["rps_median"]:
+        limit = fresh["target_max_p99_ms"]
+        floor = connections * 1000 / limit
+        notes.append(
+            f"Latency: wrk keeps {connections} connections busy, so by Little's law the mean "
+            f"latency is {connections} / req/s: a p99 under {limit:g} ms needs well over "
+            f"{floor:,.0f} callbacks a "
+            f"second, a ratio of {floor / hello['rps_median']:.3f} to this run's hello-world "
+            f"(whose own p99 is {fmt_ms(hello['p99_ms_median'])})."
+        )
+        c16 = rows.get("fresh_c16")
+        if c16:
+            notes[-1] += (
+                f" At 16 connections fresh callbacks answer in p50 {fmt_ms(c16['p50_ms_median'])}, "
+                f"p99 {fmt_ms(c16['p99_ms_median'])} ({c16['rps_median']:,.0f} req/s)."
+            )
+        scale = hello["rps_median"] / REFERENCE_HELLO_RPS
+        targets = "; ".join(
+            f"{row['endpoint']} {row['target_min_ratio'] * REFERENCE_HELLO_RPS:,.0f} req/s"
+            for row in (fresh, dup)
+            if row and row.get("target_min_ratio")
+        )
+        notes.append(
+            f"On RECIPES.md's reference run ({REFERENCE_HELLO_RPS:,} req/s of hello-world) the "
+            f"ratio targets are {targets}; this run's hello-world was {scale:.0%} of it. Fresh "
+            f"p99 scaled the same way (p99 × {scale:.2f}, latency at a fixed number of "
+            f"connections follows throughput): {fmt_ms(fresh['p99_ms_median'] * scale)}."
+        )
+    parts = []
+    for row in (hello, fresh, dup, rows.get("fresh_c16")):
+        if not row or not row["cpu_ms_per_request_median"]:
+            continue
+        ms = row["cpu_ms_per_request_median"]
+        own = ms.get("hello") if row["endpoint"] == "hello" else ms.get("server")
+        if own is None:
+            continue
+        text = f"{row['endpoint']} {own:.2f} ms"
+        if row["endpoint"] != "hello":
+            pg, redis = ms.get("postgres", 0.0), ms.get("redis", 0.0)
+            text += (
+                f" (+ PostgreSQL {pg:.2f} ms, Redis {redis:.2f} ms; two cores would serve at "
+                f"most {2000 / own:,.0f}/s on the server's CPU alone, "
+                f"{2000 / (own + pg + redis):,.0f}/s with the databases')"
+            )
+        parts.append(text)
+    if parts:
+        notes.append(
+            "CPU per request (CPU-seconds of the processes during the run ÷ requests wrk counted, "
+            "median over the rounds; the server's two workers and main process, hello-world's "
+            "for hello): " + "; ".join(parts) + "."
+        )
+    return notes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark", choices=sorted(BENCHMARKS))
@@ -338,11 +465,17 @@ def main(argv: list[str] | None = None) -> int:
 
     title, endpoints = BENCHMARKS[args.benchmark]
     runs, cpu, broken, warnings = read_runs(args.raw, (e.name for e in endpoints))
-    rows = summarise(runs, cpu, endpoints)
+    rows = summarise(runs, cpu, endpoints, args.raw)
     by_name = {row["endpoint"]: row for row in rows}
-    notes = {"identity": identity_notes, "cases": cases_notes}.get(
-        args.benchmark, lambda _rows: []
-    )(by_name)
+    meta = dict(item.split("=", 1) for item in args.meta if "=" in item)
+    connections = re.search(r"-c(\d+)", meta.get("wrk", ""))
+    notes = {
+        "identity": identity_notes,
+        "cases": cases_notes,
+        "payments": lambda found: payments_notes(
+            found, int(connections.group(1)) if connections else 64
+        ),
+    }.get(args.benchmark, lambda _rows: [])(by_name)
     judged = [r for r in rows if r["target_ok"] is not None]
     failed = [r["endpoint"] for r in judged if not r["target_ok"]]
     runs_json = [
@@ -352,7 +485,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     write_report(args, args.benchmark, rows, runs, runs_json, warnings, broken, not failed, notes)
 
-    print_table(title, runs, table(rows))
+    if args.benchmark == "payments":
+        print_table(title, runs, table(rows, p50=True, cpu_of="server", ratio_digits=3))
+    else:
+        print_table(title, runs, table(rows))
     if any(r["target_min_rps"] for r in rows):
         print(
             "req/s targets are absolute: on this machine wrk, the servers, PostgreSQL and Redis "

@@ -166,10 +166,11 @@ def check_rounds(runs: dict[str, list[Any]], broken: list[str], warnings: list[s
         warnings.append(f"endpoints have different rounds: {rounds}")
 
 
-def read_cpu(path: Path) -> dict[str, float]:
-    """% of one core each named group used during the run (from a .cpu file); {} if none."""
+def read_cpu_seconds(path: Path) -> tuple[float, dict[str, float]]:
+    """(wall seconds, CPU-seconds of each named group) during the run, from a .cpu file;
+    (0.0, {}) if none."""
     if not path.exists():
-        return {}
+        return 0.0, {}
     snaps: dict[str, dict[str, float]] = {}
     for line in path.read_text().splitlines():
         label, _, rest = line.partition(" ")
@@ -178,12 +179,16 @@ def read_cpu(path: Path) -> dict[str, float]:
     before, after = snaps.get("before", {}), snaps.get("after", {})
     wall = after.get("wall_s", 0.0) - before.get("wall_s", 0.0)
     if wall <= 0:
-        return {}
-    return {
-        name: round(100 * (after[name] - before[name]) / wall, 1)
-        for name in after
-        if name != "wall_s" and name in before
+        return 0.0, {}
+    return wall, {
+        name: after[name] - before[name] for name in after if name != "wall_s" and name in before
     }
+
+
+def read_cpu(path: Path) -> dict[str, float]:
+    """% of one core each named group used during the run (from a .cpu file); {} if none."""
+    wall, used = read_cpu_seconds(path)
+    return {name: round(100 * seconds / wall, 1) for name, seconds in used.items()}
 
 
 #: CPU of named process groups per (endpoint, round): % of one core (lib.sh's BENCH_CPU_GROUPS).
