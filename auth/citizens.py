@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from auth.common import (
     ID_CONTEXT,
@@ -29,6 +28,7 @@ from auth.models import FaceVerification, PersonalDataAccess, RealnameLevel, Use
 from auth.providers.base import ProviderUnavailable, RealnameOutcome
 from core.clock import local_today
 from core.crypto import FieldCipher, mask_id_number, mask_phone
+from core.db import in_transaction
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
 from core.ratelimit import hit, refund
 from platforms.wechat import FACE_VERIFY_TTL_S, WeChatUnavailable, new_out_seq_no

@@ -14,7 +14,6 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from auth.common import (
     ID_CONTEXT,
@@ -35,7 +34,7 @@ from auth.models import AgentScope, Company, CompanyAgent, Mandate, RealnameLeve
 from auth.permissions import Action, Owned, Relation, Standing, Subject, can, citizen_may
 from core.clock import local_today
 from core.crypto import mask_name
-from core.db import serialise
+from core.db import in_transaction, serialise
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
 from core.ratelimit import hit

@@ -20,12 +20,12 @@ from typing import Any, Literal
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
-from tortoise.transactions import in_transaction
 
 from auth.permissions import DEPLOYMENT, Action, Subject, departments, staff_may
 from cases.kernel import Actor, handling_role, load_for, note
 from cases.models import Case, Evaluation
 from cases.states import RATEABLE, CaseStatus, Role
+from core.db import in_transaction
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.outbox import emit
 from core.paging import Cursor, PageRequest

@@ -20,7 +20,6 @@ from redis.asyncio import Redis
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from auth.identifiers import check_uscc
 from auth.models import Company, User
@@ -33,6 +32,7 @@ from catalog.models import Department
 from catalog.schemas import Guide
 from core.calendar import calendar_source
 from core.clock import local_today, utcnow
+from core.db import in_transaction
 from core.errors import Conflict, NotFound, ValidationFailed, field_error
 from core.paging import Cursor, PageRequest
 from payments import orders, receipt_pdf, reconciliation, refunds, views

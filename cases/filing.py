@@ -9,7 +9,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from auth.common import require_realname_level
 from auth.models import Company, Mandate, User
@@ -52,6 +51,7 @@ from catalog.service import get_published_version
 from core.calendar import calendar_source
 from core.clock import local_today
 from core.crypto import FieldCipher, mask_name
+from core.db import in_transaction
 from core.errors import ValidationFailed, field_error
 from core.outbox import emit
 from storage.models import Upload, UploadStatus

@@ -20,12 +20,12 @@ import logging
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from cases.kernel import SYSTEM, note
 from cases.models import Case, CaseEvent, ItemDurationStats
 from core.calendar import calendar_source
 from core.clock import local_today, utcnow
+from core.db import in_transaction
 from core.worker import Registry
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from auth.permissions import Action, Owned, Subject, can, require
 from cases.filing import check_upload_allowed, delete_draft
 from cases.kernel import find_case, load_for, owned
@@ -25,6 +23,7 @@ from cases.views import case_detail
 from catalog.guides import published_guide
 from core.cache import GenerationalCache
 from core.clock import local_today
+from core.db import in_transaction
 from core.errors import ValidationFailed, field_error
 from core.settings import Settings
 from storage import service as storage

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from auth.permissions import (
     Action,
@@ -38,6 +37,7 @@ from cases.states import Role
 from catalog.schemas import Guide
 from core.calendar import calendar_source
 from core.clock import local_today
+from core.db import in_transaction
 from core.errors import ValidationFailed, field_error
 
 log = logging.getLogger(__name__)

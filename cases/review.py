@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from auth.models import Company, PersonalDataAccess
 from auth.permissions import (
@@ -48,6 +47,7 @@ from cases.states import Role
 from core.calendar import calendar_source
 from core.clock import local_today
 from core.crypto import FieldCipher
+from core.db import in_transaction
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,6 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from auth.models import Staff
 from auth.permissions import (
@@ -51,6 +50,7 @@ from cases.views import card, summary
 from catalog.service import get_department
 from core.calendar import WorkCalendar, calendar_source
 from core.clock import local_today
+from core.db import in_transaction
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.outbox import emit
 from core.paging import Cursor, PageRequest

@@ -18,7 +18,6 @@ import yaml
 from pydantic import ValidationError as PydanticValidationError
 from tortoise.functions import Max
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from catalog.models import Department, Item, ItemVersion, Theme, VersionStatus
 from catalog.schemas import (
@@ -34,6 +33,7 @@ from catalog.schemas import (
 )
 from catalog.search import MAX_QUERY_CHARS, build_search_text, normalise
 from core.cache import GenerationalCache
+from core.db import in_transaction
 from core.errors import Conflict, NotFound, ValidationFailed, field_error
 from core.paging import Cursor, PageRequest
 from core.validation import translate

@@ -10,6 +10,8 @@ in step with the models.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -24,6 +26,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.models import Model
+from tortoise.transactions import in_transaction as _tortoise_transaction
 
 from core.settings import Settings
 
@@ -268,3 +271,34 @@ def as_json(value: Any) -> Any:
     """A JSON column's value from either dialect (text on SQLite; asyncpg hands jsonb over as
     text unless a codec is set, and Tortoise sets none)."""
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+class in_transaction:
+    """``async with in_transaction() as conn:`` as Tortoise's, whose entry gives back what it
+    took when the request is cancelled half-way in.
+
+    Sanic cancels a request's task when its client hangs up. Tortoise's entry takes a pooled
+    connection (PostgreSQL) or the one connection's lock (SQLite), then sends ``BEGIN``; cancelled
+    during ``BEGIN``, it raises without giving either back, and only its exit would: the pool lost
+    one connection for good (a worker hangs once all of its are gone), and SQLite's lock was never
+    released (the embedded server hangs at once). Here a cancelled entry that got that far runs
+    the exit, in the same task (the exit resets a context variable set in this context), then
+    lets the cancellation go on."""
+
+    __slots__ = ("_context",)
+
+    def __init__(self, connection_name: str | None = None) -> None:
+        self._context = _tortoise_transaction(connection_name)
+
+    async def __aenter__(self) -> BaseDBAsyncClient:
+        try:
+            return await self._context.__aenter__()
+        except asyncio.CancelledError:
+            # ``token`` is set once the connection (or the lock) is held.
+            if hasattr(self._context, "token"):
+                with contextlib.suppress(Exception):
+                    await self._context.__aexit__(asyncio.CancelledError, None, None)
+            raise
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        await self._context.__aexit__(exc_type, exc, tb)

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from core.calendar import calendar_source
 from core.clock import local_today
+from core.db import in_transaction
 from core.outbox import emit
 from payments.channels import Channels
 from payments.checkout import close_attempt

@@ -27,9 +27,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from core.clock import local_today
+from core.db import in_transaction
 from core.outbox import emit
 from payments.errors import OrderAlreadyOpen, OrderNotFound, OrderNotOpen
 from payments.models import (
@@ -228,6 +228,11 @@ async def apply_trade(*, channel: str, status: TradeStatus, now: datetime) -> Ap
             extra={"attempt_id": attempt.id, "paid_fen": status.amount_fen},
         )
         return Applied.amount_mismatch
+    # Most copies of a callback arrive after the first was recorded: answered without a
+    # transaction or a lock (the check is repeated under the lock for the ones that race).
+    earlier = await Payment.filter(channel=channel, transaction_id=status.transaction_id).first()
+    if earlier is not None:
+        return Applied.duplicate if earlier.attempt_id == attempt.id else Applied.foreign
     try:
         async with in_transaction() as conn:
             return await _record(conn, attempt, channel, status, now)

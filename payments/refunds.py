@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
+from core.db import in_transaction
 from core.errors import Conflict
 from core.outbox import emit
 from payments.channels import Channels

@@ -21,10 +21,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from core.clock import local_today
-from core.db import serialise
+from core.db import in_transaction, serialise
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
 from core.settings import Settings
 from storage.base import ObjectMissing, ObjectStore, ObjectTooLarge, UploadPolicy

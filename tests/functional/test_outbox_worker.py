@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 import pytest
 from sanic import Sanic
-from tortoise.transactions import in_transaction
 
+from core.db import in_transaction
 from core.models import OutboxEvent
 from core.outbox import emit
 from core.worker import (

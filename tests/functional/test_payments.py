@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 import pytest
 from sanic import Sanic
-from tortoise.transactions import in_transaction
 
 from cases import fees
 from cases.kernel import guide_of
 from cases.models import Case, CaseEvent
 from core.clock import local_today, utcnow
+from core.db import in_transaction
 from core.models import OutboxEvent
 from payments import jobs as payment_jobs
 from payments.checkout import start_payment

@@ -19,12 +19,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sanic import Sanic
-from tortoise.transactions import in_transaction
 
 from auth.models import Company, CompanyAgent, Mandate, Staff, StaffRole, User
 from auth.permissions import CROSS_DEPARTMENT, STAFF_ACTIONS, Action, Owned, Subject, can
 from auth.staff import staff_standing
 from core.clock import local_today, utcnow
+from core.db import in_transaction
 
 ACTIONS: tuple[Action, ...] = (
     Action.view,
