@@ -142,6 +142,7 @@ class Payment(Model):
     class Meta:
         table = "payments_payment"
         unique_together = (("channel", "transaction_id"),)
+        indexes = (("order_id",), ("attempt_id",))
 
 
 class Refund(Model):
@@ -169,6 +170,7 @@ class Refund(Model):
 
     class Meta:
         table = "payments_refund"
+        indexes = (("payment_id",),)
 
 
 class DiscrepancyKind(StrEnum):

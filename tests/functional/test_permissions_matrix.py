@@ -44,44 +44,47 @@ ACTIONS: tuple[Action, ...] = (
     Action.administer_catalog,
     Action.edit_calendar,
     Action.operate,
+    Action.finance,
 )
 OBJECTS: tuple[str, ...] = ("personal", "company", "parallel")
 
 # Columns of each cell string, in ACTIONS order:
 #   view apply pay manage | accept review approve dispatch handle | supervise reassign
-#   acknowledge reveal | administer_staff administer_catalog edit_calendar operate
+#   acknowledge reveal | administer_staff administer_catalog edit_calendar operate | finance
 # "Y" = allowed, "." = refused. The objects are cases (or their files): an account, a notice and
 # a mandate are targets of their own kinds (``StaffAccount``, ``Addressed``, ``Relation``), which
 # is why administer_staff and acknowledge are refused on every object here.
 # fmt: off
 TABLE: dict[str, tuple[str, str, str]] = {
     #                             personal             company              parallel
-    "owner":                      ("YYYY.............", ".................", "YYYY............."),
-    "mandate_agent_covering":     ("YYY..............", ".................", "YYY.............."),
-    "mandate_agent_all_items":    ("YYY..............", ".................", "YYY.............."),
-    "mandate_agent_other_item":   (".................", ".................", "................."),
-    "mandate_agent_ended":        (".................", ".................", "................."),
-    "mandate_agent_expired":      (".................", ".................", "................."),
-    "stranger":                   (".................", ".................", "................."),
-    "company_legal_rep":          (".................", "YYYY.............", "................."),
-    "company_agent_apply":        (".................", "YY...............", "................."),
-    "company_agent_pay":          (".................", "Y.Y..............", "................."),
-    "company_agent_view":         (".................", "Y................", "................."),
-    "company_agent_revoked":      (".................", ".................", "................."),
-    "clerk_d1":                   ("Y...Y...Y...Y....", "Y...Y...Y...Y....", "Y...Y...Y...Y...."),
-    "reviewer_d1":                ("Y....Y..Y...Y....", "Y....Y..Y...Y....", "Y....Y..Y...Y...."),
-    "approver_d1":                ("Y.....Y.Y...Y....", "Y.....Y.Y...Y....", "Y.....Y.Y...Y...."),
-    "dispatcher_d1":              ("Y......YY........", "Y......YY........", "Y......YY........"),
-    "clerk_d2_parallel":          (".................", ".................", "Y...Y...Y...Y...."),
+    "owner":                      ("YYYY..............", "..................", "YYYY.............."),
+    "mandate_agent_covering":     ("YYY...............", "..................", "YYY..............."),
+    "mandate_agent_all_items":    ("YYY...............", "..................", "YYY..............."),
+    "mandate_agent_other_item":   ("..................", "..................", ".................."),
+    "mandate_agent_ended":        ("..................", "..................", ".................."),
+    "mandate_agent_expired":      ("..................", "..................", ".................."),
+    "stranger":                   ("..................", "..................", ".................."),
+    "company_legal_rep":          ("..................", "YYYY..............", ".................."),
+    "company_agent_apply":        ("..................", "YY................", ".................."),
+    "company_agent_pay":          ("..................", "Y.Y...............", ".................."),
+    "company_agent_view":         ("..................", "Y.................", ".................."),
+    "company_agent_revoked":      ("..................", "..................", ".................."),
+    "clerk_d1":                   ("Y...Y...Y...Y.....", "Y...Y...Y...Y.....", "Y...Y...Y...Y....."),
+    "reviewer_d1":                ("Y....Y..Y...Y.....", "Y....Y..Y...Y.....", "Y....Y..Y...Y....."),
+    "approver_d1":                ("Y.....Y.Y...Y.....", "Y.....Y.Y...Y.....", "Y.....Y.Y...Y....."),
+    "dispatcher_d1":              ("Y......YY.........", "Y......YY.........", "Y......YY........."),
+    "clerk_d2_parallel":          ("..................", "..................", "Y...Y...Y...Y....."),
     # Clerks of D1 who apply too, on the same WeChat as a citizen above (recusal, 回避):
-    "clerk_d1_is_owner":          (".................", "Y...Y...Y...Y....", "................."),
-    "clerk_d1_is_company_rep":    ("Y...Y...Y...Y....", ".................", "Y...Y...Y...Y...."),
-    "clerk_d1_is_company_agent":  ("Y...Y...Y...Y....", ".................", "Y...Y...Y...Y...."),
-    "clerk_d1_was_company_agent": ("Y...Y...Y...Y....", "Y...Y...Y...Y....", "Y...Y...Y...Y...."),
-    "clerk_d3_other":             (".................", ".................", "................."),
-    "supervisor_d3_other":        ("Y........Y.......", "Y........Y.......", "Y........Y......."),
-    "catalog_admin_d1":           ("..............Y..", "..............Y..", "..............Y.."),
-    "admin_d1":                   ("..............YYY", "..............YYY", "..............YYY"),
+    "clerk_d1_is_owner":          ("..................", "Y...Y...Y...Y.....", ".................."),
+    "clerk_d1_is_company_rep":    ("Y...Y...Y...Y.....", "..................", "Y...Y...Y...Y....."),
+    "clerk_d1_is_company_agent":  ("Y...Y...Y...Y.....", "..................", "Y...Y...Y...Y....."),
+    "clerk_d1_was_company_agent": ("Y...Y...Y...Y.....", "Y...Y...Y...Y.....", "Y...Y...Y...Y....."),
+    "clerk_d3_other":             ("..................", "..................", ".................."),
+    "supervisor_d3_other":        ("Y........Y........", "Y........Y........", "Y........Y........"),
+    "catalog_admin_d1":           ("..............Y...", "..............Y...", "..............Y..."),
+    # Finance of D1: the fees of D1's cases, nothing else of them (not even to read the case).
+    "finance_d1":                 (".................Y", ".................Y", ".................Y"),
+    "admin_d1":                   ("..............YYY.", "..............YYY.", "..............YYY."),
 }
 # fmt: on
 SUBJECTS: tuple[str, ...] = tuple(TABLE)
@@ -195,6 +198,7 @@ async def build_world() -> World:
         ("reviewer_d1", "D1", ["reviewer"]),
         ("approver_d1", "D1", ["approver"]),
         ("dispatcher_d1", "D1", ["dispatcher"]),
+        ("finance_d1", "D1", ["finance"]),
         ("clerk_d2_parallel", "D2", ["clerk"]),
         ("clerk_d3_other", "D3", ["clerk"]),
         ("supervisor_d3_other", "D3", ["supervisor"]),

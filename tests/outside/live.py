@@ -27,7 +27,7 @@ from tests.people import id_number, person_name
 from tests.processes import ROOT, clean_env, free_port, running
 
 #: Every staff role, so that every staff route's action is within reach of one token.
-ALL_ROLES = "clerk,reviewer,approver,dispatcher,supervisor,admin,catalog_admin"
+ALL_ROLES = "clerk,reviewer,approver,dispatcher,finance,supervisor,admin,catalog_admin"
 #: A department of the demo catalogue (the ID-card items' lead department).
 DEPARTMENT = "NC-GAJ"
 

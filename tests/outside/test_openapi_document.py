@@ -116,6 +116,14 @@ def test_every_operation_answers_json_and_the_envelope(served: dict[str, Any]) -
             if not content:
                 problems.append(f"{where} {code}: a body is sent, but no content is declared")
                 continue
+            if code.startswith("2") and set(content) == {"application/pdf"}:
+                # a file (a receipt): binary, declared as such
+                if content["application/pdf"].get("schema") != {
+                    "type": "string",
+                    "format": "binary",
+                }:
+                    problems.append(f"{where} {code}: a PDF answer without a binary schema")
+                continue
             if set(content) != {"application/json"}:
                 problems.append(f"{where} {code}: content {sorted(content)}, not application/json")
                 continue

@@ -6,114 +6,141 @@ RUN_IN_TRANSACTION = True
 async def upgrade(db: BaseDBAsyncClient) -> str:
     return """
         CREATE TABLE IF NOT EXISTS "payments_discrepancy" (
-    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "id" BIGSERIAL NOT NULL PRIMARY KEY,
     "channel" VARCHAR(16) NOT NULL,
     "day" DATE NOT NULL,
     "kind" VARCHAR(16) NOT NULL,
-    "entry" VARCHAR(8) NOT NULL /* "payment" or "refund" */,
+    "entry" VARCHAR(8) NOT NULL,
     "out_trade_no" VARCHAR(64) NOT NULL,
-    "out_refund_no" VARCHAR(64) NOT NULL /* the refund number of a refund line, "" for a payment line (part of the unique key) */,
+    "out_refund_no" VARCHAR(64) NOT NULL,
     "transaction_id" VARCHAR(64) NOT NULL,
     "ours_fen" BIGINT,
     "theirs_fen" BIGINT,
-    "department_code" VARCHAR(64) NOT NULL /* the payee department, when the line names one of our orders; "" otherwise */,
-    "found_at" TIMESTAMP NOT NULL,
-    "resolved_at" TIMESTAMP,
+    "department_code" VARCHAR(64) NOT NULL,
+    "found_at" TIMESTAMPTZ NOT NULL,
+    "resolved_at" TIMESTAMPTZ,
     "resolved_by" VARCHAR(32) NOT NULL,
     "note" VARCHAR(500) NOT NULL,
     CONSTRAINT "uid_payments_di_channel_f0de20" UNIQUE ("channel", "day", "kind", "entry", "out_trade_no", "out_refund_no")
-) /* One difference between a channel's daily bill and our ledger. */;
+);
 CREATE INDEX IF NOT EXISTS "idx_payments_di_departm_535302" ON "payments_discrepancy" ("department_code");
+COMMENT ON COLUMN "payments_discrepancy"."entry" IS '\"payment\" or \"refund\"';
+COMMENT ON COLUMN "payments_discrepancy"."out_refund_no" IS 'the refund number of a refund line, \"\" for a payment line (part of the unique key)';
+COMMENT ON COLUMN "payments_discrepancy"."department_code" IS 'the payee department, when the line names one of our orders; \"\" otherwise';
+COMMENT ON TABLE "payments_discrepancy" IS 'One difference between a channel''s daily bill and our ledger.';
         CREATE TABLE IF NOT EXISTS "payments_fee_order" (
-    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    "notice_number" VARCHAR(32) NOT NULL UNIQUE /* 缴款通知书编号, unique in the deployment */,
-    "reference" VARCHAR(64) NOT NULL /* what the fee is for, in the orchestrating context's terms: "case:<id>" */,
-    "open_reference" VARCHAR(64) UNIQUE /* equal to ``reference`` while the order is open, null after: at most one open order per */,
+    "id" BIGSERIAL NOT NULL PRIMARY KEY,
+    "notice_number" VARCHAR(32) NOT NULL UNIQUE,
+    "reference" VARCHAR(64) NOT NULL,
+    "open_reference" VARCHAR(64) UNIQUE,
     "title" VARCHAR(128) NOT NULL,
-    "lines" JSON NOT NULL /* [{"name", "unit_fen", "quantity", "unit", "amount_fen"}] */,
+    "lines" JSONB NOT NULL,
     "amount_fen" BIGINT NOT NULL,
     "payee_department_code" VARCHAR(64) NOT NULL,
     "payee_department_name" VARCHAR(100) NOT NULL,
-    "payer_user_id" INT /* who may pay: the applicant person, or a company (its representative and agents who hold */,
+    "payer_user_id" INT,
     "payer_company_id" INT,
-    "payer_name" VARCHAR(100) NOT NULL /* the payer's name for the receipt (a company's title, a person's name) */,
-    "receipt_title" VARCHAR(100) NOT NULL /* what the payer asked to appear on the receipt (a company title and tax number) */,
+    "payer_name" VARCHAR(100) NOT NULL,
+    "receipt_title" VARCHAR(100) NOT NULL,
     "receipt_tax_number" VARCHAR(20) NOT NULL,
     "status" VARCHAR(16) NOT NULL,
     "due_on" DATE NOT NULL,
-    "opened_at" TIMESTAMP NOT NULL,
-    "paid_at" TIMESTAMP,
-    "ended_at" TIMESTAMP,
-    "payment_id" BIGINT /* the payment that paid it */,
-    "reminded_on" DATE /* the last reminder sent (one a day at most) */,
+    "opened_at" TIMESTAMPTZ NOT NULL,
+    "paid_at" TIMESTAMPTZ,
+    "ended_at" TIMESTAMPTZ,
+    "payment_id" BIGINT,
+    "reminded_on" DATE,
     "revision" INT NOT NULL
-) /* One fee to collect (缴款通知书). */;
+);
 CREATE INDEX IF NOT EXISTS "idx_payments_fe_referen_5bf77a" ON "payments_fee_order" ("reference");
 CREATE INDEX IF NOT EXISTS "idx_payments_fe_payee_d_a4f322" ON "payments_fee_order" ("payee_department_code");
 CREATE INDEX IF NOT EXISTS "idx_payments_fe_status_449bc9" ON "payments_fee_order" ("status");
 CREATE INDEX IF NOT EXISTS "idx_payments_fe_status_09dfeb" ON "payments_fee_order" ("status", "due_on");
+COMMENT ON COLUMN "payments_fee_order"."notice_number" IS '缴款通知书编号, unique in the deployment';
+COMMENT ON COLUMN "payments_fee_order"."reference" IS 'what the fee is for, in the orchestrating context''s terms: \"case:<id>\"';
+COMMENT ON COLUMN "payments_fee_order"."open_reference" IS 'equal to ``reference`` while the order is open, null after: at most one open order per';
+COMMENT ON COLUMN "payments_fee_order"."lines" IS '[{\"name\", \"unit_fen\", \"quantity\", \"unit\", \"amount_fen\"}]';
+COMMENT ON COLUMN "payments_fee_order"."payer_user_id" IS 'who may pay: the applicant person, or a company (its representative and agents who hold';
+COMMENT ON COLUMN "payments_fee_order"."payer_name" IS 'the payer''s name for the receipt (a company''s title, a person''s name)';
+COMMENT ON COLUMN "payments_fee_order"."receipt_title" IS 'what the payer asked to appear on the receipt (a company title and tax number)';
+COMMENT ON COLUMN "payments_fee_order"."payment_id" IS 'the payment that paid it';
+COMMENT ON COLUMN "payments_fee_order"."reminded_on" IS 'the last reminder sent (one a day at most)';
+COMMENT ON TABLE "payments_fee_order" IS 'One fee to collect (缴款通知书).';
         CREATE TABLE IF NOT EXISTS "payments_channel_order" (
-    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "id" BIGSERIAL NOT NULL PRIMARY KEY,
     "channel" VARCHAR(16) NOT NULL,
     "mode" VARCHAR(8) NOT NULL,
     "out_trade_no" VARCHAR(32) NOT NULL UNIQUE,
     "amount_fen" BIGINT NOT NULL,
     "status" VARCHAR(16) NOT NULL,
-    "client" JSON NOT NULL /* what the payer's client needs, kept so that a retried tap gets the same payment sheet */,
-    "created_at" TIMESTAMP NOT NULL,
-    "expires_at" TIMESTAMP NOT NULL,
-    "returned_at" TIMESTAMP /* the payer's client said the sheet closed (paid or not): query soon after */,
-    "checked_at" TIMESTAMP,
-    "ended_at" TIMESTAMP,
+    "client" JSONB NOT NULL,
+    "created_at" TIMESTAMPTZ NOT NULL,
+    "expires_at" TIMESTAMPTZ NOT NULL,
+    "returned_at" TIMESTAMPTZ,
+    "checked_at" TIMESTAMPTZ,
+    "ended_at" TIMESTAMPTZ,
     "order_id" BIGINT NOT NULL REFERENCES "payments_fee_order" ("id") ON DELETE RESTRICT
-) /* One attempt to pay a fee order through one channel (its ``out_trade_no`` at the channel). */;
+);
 CREATE INDEX IF NOT EXISTS "idx_payments_ch_status_b72d36" ON "payments_channel_order" ("status");
 CREATE INDEX IF NOT EXISTS "idx_payments_ch_order_i_571c08" ON "payments_channel_order" ("order_id", "channel");
+COMMENT ON COLUMN "payments_channel_order"."client" IS 'what the payer''s client needs, kept so that a retried tap gets the same payment sheet';
+COMMENT ON COLUMN "payments_channel_order"."returned_at" IS 'the payer''s client said the sheet closed (paid or not): query soon after';
+COMMENT ON TABLE "payments_channel_order" IS 'One attempt to pay a fee order through one channel (its ``out_trade_no`` at the channel).';
         CREATE TABLE IF NOT EXISTS "payments_payment" (
-    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "id" BIGSERIAL NOT NULL PRIMARY KEY,
     "channel" VARCHAR(16) NOT NULL,
     "transaction_id" VARCHAR(64) NOT NULL,
     "amount_fen" BIGINT NOT NULL,
-    "paid_at" TIMESTAMP NOT NULL,
-    "recorded_at" TIMESTAMP NOT NULL,
+    "paid_at" TIMESTAMPTZ NOT NULL,
+    "recorded_at" TIMESTAMPTZ NOT NULL,
     "disposition" VARCHAR(16) NOT NULL,
-    "disposition_reason" VARCHAR(200) NOT NULL /* why a surplus payment is refunded, in Chinese, shown to the payer */,
+    "disposition_reason" VARCHAR(200) NOT NULL,
     "refunded_fen" BIGINT NOT NULL,
     "receipt_number" VARCHAR(32) NOT NULL UNIQUE,
-    "verification_code" VARCHAR(16) NOT NULL /* printed on the receipt and checked by the public verification endpoint */,
-    "fiscal_receipt" VARCHAR(64) /* an electronic fiscal receipt number, where the channel issues one */,
+    "verification_code" VARCHAR(16) NOT NULL,
+    "fiscal_receipt" VARCHAR(64),
     "attempt_id" BIGINT NOT NULL REFERENCES "payments_channel_order" ("id") ON DELETE RESTRICT,
     "order_id" BIGINT NOT NULL REFERENCES "payments_fee_order" ("id") ON DELETE RESTRICT,
     CONSTRAINT "uid_payments_pa_channel_c6c3a7" UNIQUE ("channel", "transaction_id")
-) /* Money received at a channel, recorded once per channel transaction. */;
+);
+CREATE INDEX IF NOT EXISTS "idx_payments_pa_order_i_858655" ON "payments_payment" ("order_id");
+CREATE INDEX IF NOT EXISTS "idx_payments_pa_attempt_2e2875" ON "payments_payment" ("attempt_id");
+COMMENT ON COLUMN "payments_payment"."disposition_reason" IS 'why a surplus payment is refunded, in Chinese, shown to the payer';
+COMMENT ON COLUMN "payments_payment"."verification_code" IS 'printed on the receipt and checked by the public verification endpoint';
+COMMENT ON COLUMN "payments_payment"."fiscal_receipt" IS 'an electronic fiscal receipt number, where the channel issues one';
+COMMENT ON TABLE "payments_payment" IS 'Money received at a channel, recorded once per channel transaction.';
         CREATE TABLE IF NOT EXISTS "payments_refund" (
-    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "id" BIGSERIAL NOT NULL PRIMARY KEY,
     "order_id" BIGINT NOT NULL,
     "out_refund_no" VARCHAR(32) NOT NULL UNIQUE,
     "amount_fen" BIGINT NOT NULL,
     "reason" VARCHAR(200) NOT NULL,
-    "requested_by" VARCHAR(32) NOT NULL /* "s:<staff id>" for a refund finance staff asked for, "system" for an automatic one */,
-    "request_key" VARCHAR(100) UNIQUE /* the Idempotency-Key of the request that asked for it (a retried tap is the same refund) */,
+    "requested_by" VARCHAR(32) NOT NULL,
+    "request_key" VARCHAR(100) UNIQUE,
     "status" VARCHAR(16) NOT NULL,
     "refund_id" VARCHAR(64),
     "channel_state" VARCHAR(32) NOT NULL,
-    "created_at" TIMESTAMP NOT NULL,
-    "settled_at" TIMESTAMP,
-    "checked_at" TIMESTAMP,
-    "escalated_at" TIMESTAMP /* raised to the department's finance staff: processing for too long, or failed */,
+    "created_at" TIMESTAMPTZ NOT NULL,
+    "settled_at" TIMESTAMPTZ,
+    "checked_at" TIMESTAMPTZ,
+    "escalated_at" TIMESTAMPTZ,
     "payment_id" BIGINT NOT NULL REFERENCES "payments_payment" ("id") ON DELETE RESTRICT
 );
 CREATE INDEX IF NOT EXISTS "idx_payments_re_order_i_2a3947" ON "payments_refund" ("order_id");
-CREATE INDEX IF NOT EXISTS "idx_payments_re_status_3b1e43" ON "payments_refund" ("status");"""
+CREATE INDEX IF NOT EXISTS "idx_payments_re_status_3b1e43" ON "payments_refund" ("status");
+CREATE INDEX IF NOT EXISTS "idx_payments_re_payment_8d8be8" ON "payments_refund" ("payment_id");
+COMMENT ON COLUMN "payments_refund"."requested_by" IS '\"s:<staff id>\" for a refund finance staff asked for, \"system\" for an automatic one';
+COMMENT ON COLUMN "payments_refund"."request_key" IS 'the Idempotency-Key of the request that asked for it (a retried tap is the same refund)';
+COMMENT ON COLUMN "payments_refund"."escalated_at" IS 'raised to the department''s finance staff: processing for too long, or failed';"""
 
 
 async def downgrade(db: BaseDBAsyncClient) -> str:
     return """
-        DROP TABLE IF EXISTS "payments_discrepancy";
-        DROP TABLE IF EXISTS "payments_channel_order";
-        DROP TABLE IF EXISTS "payments_refund";
+        DROP TABLE IF EXISTS "payments_fee_order";
         DROP TABLE IF EXISTS "payments_payment";
-        DROP TABLE IF EXISTS "payments_fee_order";"""
+        DROP TABLE IF EXISTS "payments_channel_order";
+        DROP TABLE IF EXISTS "payments_discrepancy";
+        DROP TABLE IF EXISTS "payments_refund";"""
 
 
 MODELS_STATE = (
@@ -301,20 +328,20 @@ MODELS_STATE = (
     "TdgDydwsZwYl3xvAle3otXe7HKzvRtDZUAgn2ytPjEklNICmQP1Er2KDUb0wDFb+8jwJ/Q"
     "E/BbYmRCTeHIkyk2p+uTPkjJgdPjqfCMzsqJkyXZn1PkpCv1uwUESSKSLuOVigpMP7DeQ7"
     "H09nGqkuWiD4IVXlfG2GdljIRdgqjMDCdrBGV6mdY7QzI/siVuHSFF98REvJRlXGJgGCPt"
-    "7LILtS08tiwm1dczOXjlCM2W+txVGaOQB6hLXijkitYlLw4IQB1nau0RO/x1vMvB410UAJ"
-    "VUE0WfMIdEa2iU3Zcj1YJWWtCmRVmXViC0kLfkaefJerhrdeCn2vBs4hNMG3M8Q62uA3aw"
-    "Wqz5wdy+Z4c0Re14PBFUTiEmT4x4u4C4ZPYounBXDvjUUzd7yc5ppccd7t96/t9tDmCB4z"
-    "16O3l9pUjZGzBq76hsFLzQPOzhGPLXlMlkvie+NbMMDldJR0ILiVXeXwYeY3bAAZZcFBAE"
-    "/cTl15MUHS+8tS0DZT8REcf0XEuQONhet3ve52YWNbA9iV9YRvZlylYSyTqSO2ZchgQr33"
-    "UY96N3T8UULRi8YotPsmckIn7gPS/bUhJ5Kz3u2xaPUH5p72SeTtvijTc3XVR+z8wvOcN0"
-    "UfluisoLlpkWeNtTh2KRv/n19QFl+yMj5IG+yc+8kx6xu1PXZMwtgWdyw8cajkl/03iXX7"
-    "KaH7vLuGjHn5KOP3X1gr7KQt3qy72GG7Q38ODwmiyYfQgAe28jvCMQmX0pDRrUYczTqczv"
-    "wXhAL39i+vtshngVpLikelxqfWY5oNmjqEGUg8frKzGyNfvEZULgIHB5LZlKaghhlu4es/"
-    "ciXVy4kzvSZEwkZOoWawKQ673JzBg3II6xfsaMvKSYfvwN8WnQiZCQxbMvs2dDW5mToSMJ"
-    "i8ORO3rO/vM8jyPhMF2XJN2KynhzYy1NLt4rR6Qwtq1MpFcMcU9giEq5kUqE6nrKlVGk9U"
-    "H1lazvU8gPJUFgNxJznlJnDaosZX1m+GOQMgEXccNFu0h7NJIeMFnSqABLXCc5rtv2A81b"
-    "b5fI812DUAq1rXjFHtdFtuvMeQWtGbZsUi6/1XbnPR59B8xMVk1BUML9nMlEe6CTtH+5hM"
-    "OCfzQ/BqX9o126/66IbxmLgcD9F98ZbnP/4U0bZbx+j8Xl98AyfdXOvHvii5PYtwZSViSx"
-    "KwX6NgXZz8/rgOzn59UgO9wreJLYpJLgcNy8h9ztBJjkxUVFu1N10fIMyf7Llh/GBGmtQL"
-    "hEzYb2N7Pv/x8Cy7HB"
+    "7LILtS08tiwm1dczOXjlCM2W+txVGaOQB1gseZEp6s7ufE2m/0SfladsVKcuh9E5OHWcab"
+    "dHHAygY2EOHgujAOCkmij6hEckGkWjzL8cqRa00oI2Lcq6tAKh9bwlhztP1sNdqwMf1oZn"
+    "E59g2pjjGWp1nbOD1WLND+32PTukKaLHY42gqgoxedLE2wXELLNH0YW7csDfnrrgSzZQKz"
+    "3ucA3X8w1vcw4LnPLR28nrK0XK3gBVe0dso8CG5iERx5DbpkyW8z3xrZllcChLOkpaSKzy"
+    "/jLwGLMDDr7kIoQgICguzZ6k73jhrW0ZKPuJiDim51qCpML2ut3zPjezqIHtSfzCMrIvU7"
+    "aSZNaR3DHjMiRf+a7DuB+9eyqmaMHg1Vx8kj0/ke1XNIxKupRE3kqP+7bFNxCg1N6Wp9O2"
+    "eOPNTRec3zPzS44yXXC+m4LzgmWmBd721NlY5G9+fX1ASf/ICHmg3/Iz76RH7O7UbRlzS+"
+    "C13PCxhtPS3zTe5bOs5kedEi+ZKCTtBlTTDaiultBXWahbp7nX4IP2DR4cbJOFtg8BZ+9t"
+    "hHcEKbMvpUGDio15OpX5PRgP6OVPTJufzRCvlxQXX4+Lss8sB/R8FDWIsvV4JSZGtmafuE"
+    "wIHAQOsCVTUA0h6NLdY/ZezosLd3JHmoyJhEzdsk4Aeb03mVHjBsQx1s+YyZeU3Y+/IT43"
+    "OhESsnieZvYUaStzhnQkYXHgckfP2X9G6HGkJqbrkqSTURnfbqylyUV/5YgURrqVifuKAe"
+    "8JDFEpp1KJUF2/uTKKtD7SvpL1fQoAoiQI7EZizlPq/EKVpaxPF38MUibgMG64aBdpj0bS"
+    "AyZLGpVqiSsqxxXefqB56+0Seb5rEEqhChav7eO6yHadOa+1NcOWTcqFutruvMej74A5zK"
+    "opCEo4ozM5aw90mfYv63BY8Jbmx6C0t7RLZ+AV8S1jMRA4A+M7w23OQLxp06UPUMrr91hc"
+    "fg8s6FftzLsnvjjdfWtYZUW6u1Kgb1OQ/fy8Dsh+fl4NssO9gieJTSoJDsfNe8jdToBJXo"
+    "ZUtDtVlzfPkOy/wPlhTJDWSolLVHdofzP7/v8B+4PAng=="
 )
