@@ -238,11 +238,10 @@ async def apply_trade(*, channel: str, status: TradeStatus, now: datetime) -> Ap
             return await _record(conn, attempt, channel, status, now)
     except IntegrityError:
         # The same transaction recorded by a concurrent delivery between our check and insert.
-        if await Payment.exists(
-            channel=channel, transaction_id=status.transaction_id, attempt_id=attempt.id
-        ):
-            return Applied.duplicate
-        raise
+        raced = await Payment.filter(channel=channel, transaction_id=status.transaction_id).first()
+        if raced is None:
+            raise
+        return Applied.duplicate if raced.attempt_id == attempt.id else Applied.foreign
 
 
 async def _record(
@@ -254,14 +253,8 @@ async def _record(
 ) -> Applied:
     order = await FeeOrder.select_for_update().using_db(conn).get(id=attempt.order_id)
     transaction_id = status.transaction_id or ""
-    earlier = (
-        await Payment.filter(channel=channel, transaction_id=transaction_id).using_db(conn).first()
-    )
-    if earlier is not None:
-        if earlier.attempt_id != attempt.id:
-            log.error("a transaction id of another attempt", extra={"attempt_id": attempt.id})
-            return Applied.foreign
-        return Applied.duplicate
+    # A copy that raced past the check before the lock meets the unique (channel, transaction
+    # id) on insert: its IntegrityError is answered by ``apply_trade``.
     today = local_today(now)
     applies = order.status == OrderStatus.open.value
     payment = await Payment.create(
