@@ -42,6 +42,7 @@ from payments.models import (
     Refund,
 )
 from payments.providers.base import TradeState, TradeStatus
+from payments.queries import attempt_and_payment
 
 log = logging.getLogger("zhangban.payments")
 
@@ -216,42 +217,46 @@ async def apply_trade(*, channel: str, status: TradeStatus, now: datetime) -> Ap
 
     The amount is compared with what we asked for before anything is written; the payment is
     recorded once per channel transaction, under a lock of its order."""
-    attempt = await ChannelOrder.get_or_none(out_trade_no=status.out_trade_no, channel=channel)
-    if attempt is None:
+    found = await attempt_and_payment(channel, status.out_trade_no, status.transaction_id or "")
+    if found is None:
         log.warning("payment for an unknown attempt", extra={"channel": channel})
         return Applied.unknown_order
     if status.state is not TradeState.paid or not status.transaction_id:
         return Applied.not_paid
-    if status.amount_fen != attempt.amount_fen:
+    if status.amount_fen != found["amount_fen"]:
         log.error(
             "paid amount differs from the attempt's",
-            extra={"attempt_id": attempt.id, "paid_fen": status.amount_fen},
+            extra={"attempt_id": found["id"], "paid_fen": status.amount_fen},
         )
         return Applied.amount_mismatch
-    # Most copies of a callback arrive after the first was recorded: answered without a
-    # transaction or a lock (the check is repeated under the lock for the ones that race).
-    earlier = await Payment.filter(channel=channel, transaction_id=status.transaction_id).first()
-    if earlier is not None:
-        return Applied.duplicate if earlier.attempt_id == attempt.id else Applied.foreign
+    # Most copies of a callback arrive after the first was recorded: answered by that one read,
+    # without a transaction or a lock.
+    if found["payment_id"] is not None:
+        if found["payment_attempt_id"] == found["id"]:
+            return Applied.duplicate
+        log.error("a transaction id of another attempt", extra={"attempt_id": found["id"]})
+        return Applied.foreign
+    attempt_id, order_id = int(found["id"]), int(found["order_id"])
     try:
         async with in_transaction() as conn:
-            return await _record(conn, attempt, channel, status, now)
+            return await _record(conn, attempt_id, order_id, channel, status, now)
     except IntegrityError:
         # The same transaction recorded by a concurrent delivery between our check and insert.
         raced = await Payment.filter(channel=channel, transaction_id=status.transaction_id).first()
         if raced is None:
             raise
-        return Applied.duplicate if raced.attempt_id == attempt.id else Applied.foreign
+        return Applied.duplicate if raced.attempt_id == attempt_id else Applied.foreign
 
 
 async def _record(
     conn: BaseDBAsyncClient,
-    attempt: ChannelOrder,
+    attempt_id: int,
+    order_id: int,
     channel: str,
     status: TradeStatus,
     now: datetime,
 ) -> Applied:
-    order = await FeeOrder.select_for_update().using_db(conn).get(id=attempt.order_id)
+    order = await FeeOrder.select_for_update().using_db(conn).get(id=order_id)
     transaction_id = status.transaction_id or ""
     # A copy that raced past the check before the lock meets the unique (channel, transaction
     # id) on insert: its IntegrityError is answered by ``apply_trade``.
@@ -259,7 +264,7 @@ async def _record(
     applies = order.status == OrderStatus.open.value
     payment = await Payment.create(
         order_id=order.id,
-        attempt_id=attempt.id,
+        attempt_id=attempt_id,
         channel=channel,
         transaction_id=transaction_id,
         amount_fen=status.amount_fen,
@@ -273,7 +278,7 @@ async def _record(
         using_db=conn,
     )
     await (
-        ChannelOrder.filter(id=attempt.id)
+        ChannelOrder.filter(id=attempt_id)
         .using_db(conn)
         .update(status=AttemptStatus.paid.value, ended_at=now, checked_at=now)
     )
