@@ -44,6 +44,7 @@ from core.redis import create_redis
 from core.settings import Settings
 from core.worker import FileJobState, JobState, RedisJobState, Registry, Worker, WorkerConfig
 from payments import jobs as payments_jobs
+from payments import refunds as payments_refunds
 from payments.channels import Channels
 from payments.providers.factory import payment_channels
 from platforms.wechat import WeChatClient
@@ -249,7 +250,7 @@ def _install_payments(registry: Registry, channels: Channels) -> None:
     registry.register_job(
         "payments.refunds",
         PAYMENT_CHECK_INTERVAL_S,
-        _now_partial(payments_jobs.check_refunds, channels=channels),
+        _now_partial(payments_refunds.check_refunds, channels=channels),
     )
     registry.register_job("payments.lapse", 900, _now_partial(payments_jobs.lapse_orders))
     registry.register_job("payments.remind", 3600, _now_partial(payments_jobs.remind))

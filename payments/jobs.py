@@ -7,7 +7,7 @@ its own event handlers.
   closed at their channel; a close that finds one paid records the payment.
 * ``lapse_orders``: open orders past their payment deadline lapse (``payment.order_lapsed``).
 * ``remind``: open orders near their deadline are reminded once a day (``payment.reminder``).
-* ``check_refunds`` (``refunds.py``) and the daily ``reconcile_yesterday``.
+* the daily ``reconcile_day``; refunds are followed by ``refunds.check_refunds``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from core.outbox import emit
 from payments.channels import Channels
 from payments.checkout import close_attempt
 from payments.models import AttemptStatus, ChannelOrder, FeeOrder, OrderStatus
-from payments.orders import apply_trade, end_order, order_payload
+from payments.orders import Applied, apply_trade, end_order, order_payload
 from payments.providers.base import ChannelUnavailable
 from payments.reconciliation import reconcile
-from payments.refunds import check_refunds, execute_refund
+from payments.refunds import execute_refund
 
 log = logging.getLogger("zhangban.payments")
 
@@ -59,7 +59,7 @@ async def check_attempts(*, channels: Channels, now: datetime) -> dict[str, Any]
             status = await channel.query(attempt.out_trade_no)
             asked += 1
             applied = await apply_trade(channel=attempt.channel, status=status, now=now)
-            if applied.value == "recorded":
+            if applied is Applied.recorded:
                 recorded += 1
             elif attempt.expires_at < now:
                 if await close_attempt(channels, attempt, now=now) is None:
@@ -145,14 +145,3 @@ async def on_order_ended(payload: dict[str, Any], *, channels: Channels, now: da
         order_id=int(payload["order_id"]), status=AttemptStatus.closing.value
     ):
         await close_attempt(channels, attempt, now=now)
-
-
-__all__ = [
-    "check_attempts",
-    "check_refunds",
-    "lapse_orders",
-    "on_order_ended",
-    "on_refund_requested",
-    "reconcile_day",
-    "remind",
-]

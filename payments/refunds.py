@@ -18,7 +18,7 @@ from core.errors import Conflict
 from core.outbox import emit
 from payments.channels import Channels
 from payments.errors import NotRefundable, RefundNotFound, RefundTooLarge
-from payments.models import Disposition, FeeOrder, OrderStatus, Payment, Refund, RefundStatus
+from payments.models import FeeOrder, OrderStatus, Payment, Refund, RefundStatus
 from payments.orders import order_payload, refund_number
 from payments.providers.base import (
     ChannelRefused,
@@ -254,7 +254,3 @@ async def get_refund(refund_id: int) -> Refund:
     if refund is None:
         raise RefundNotFound(details={"refund_id": refund_id})
     return refund
-
-
-def is_surplus(payment: Payment) -> bool:
-    return payment.disposition == Disposition.surplus.value

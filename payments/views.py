@@ -9,7 +9,7 @@ from typing import Any
 from core.clock import CHINA
 from core.crypto import mask_name
 from payments.errors import ReceiptNotFound
-from payments.models import ChannelOrder, FeeOrder, OrderStatus, Payment, Refund
+from payments.models import ChannelOrder, Disposition, FeeOrder, OrderStatus, Payment, Refund
 from payments.money import capitals, figures
 
 ORDER_LABELS = {
@@ -145,7 +145,10 @@ async def verify_receipt(*, receipt_number: str, code: str) -> dict[str, Any]:
 def receipt_state(payment: Payment) -> dict[str, Any]:
     """Whether a receipt still stands for money the payee keeps: a refunded (or surplus, which
     is always refunded) payment's receipt no longer proves a fee paid."""
-    if payment.disposition != "applied" or payment.refunded_fen >= payment.amount_fen:
+    if (
+        payment.disposition != Disposition.applied.value
+        or payment.refunded_fen >= payment.amount_fen
+    ):
         state = "refunded"
     elif payment.refunded_fen:
         state = "partially_refunded"

@@ -32,6 +32,7 @@ from payments.errors import OrderAlreadyOpen
 from payments.models import ChannelOrder, Discrepancy, FeeOrder, Payment, Refund
 from payments.providers.base import ChargeMode, ChargeRequest
 from payments.reconciliation import reconcile
+from payments.refunds import check_refunds
 from tests.cases_flow import Scene, pass_step
 from tests.oversight_flow import accepted
 from tests.people import Phone
@@ -405,7 +406,7 @@ async def test_a_refund_processing_too_long_is_raised_to_finance(
     ).status_code == 201
     await eventually(lambda: Refund.exists(status="processing"))
     later = utcnow() + timedelta(days=2)
-    result = await payment_jobs.check_refunds(channels=app.ctx.resources.payments, now=later)
+    result = await check_refunds(channels=app.ctx.resources.payments, now=later)
     assert result["raised"] == 1
     attention = await finance.call("GET", "/api/v1/staff/refunds", params={"attention": "true"})
     assert [r["escalated"] for r in attention.json()["items"]] == [True]
