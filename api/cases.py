@@ -50,7 +50,6 @@ from cases.models import Case
 from cases.states import STATUS_LABELS, CaseStatus
 from core.clock import utcnow
 from core.errors import NotFound
-from core.ratelimit import hit
 
 bp = Blueprint("cases", url_prefix="/api/v1")
 
@@ -605,20 +604,9 @@ PUBLIC_LOOKUPS_PER_NUMBER = 20
 )
 async def public_status(request: Request, acceptance_number: str) -> HTTPResponse:
     params = query(request, PublicStatusQuery)
-    redis = request.app.ctx.redis
-    # Numbers are sequential: a per-address limit keeps anyone from walking through them, and
-    # a per-number one from guessing the name of one case from many addresses.
-    await hit(
-        redis,
-        f"public-case:{guards.client_ip(request)}",
-        limit=request.app.ctx.settings.public_status_limit_per_min,
-        window_s=60,
-    )
-    await hit(
-        redis,
-        f"public-case-number:{acceptance_number}",
-        limit=PUBLIC_LOOKUPS_PER_NUMBER,
-        window_s=3600,
+    # Numbers are sequential: limited per address and per number.
+    await guards.limit_public_lookup(
+        request, "public-case", acceptance_number, per_hour=PUBLIC_LOOKUPS_PER_NUMBER
     )
     view = await views.public_status(
         acceptance_number=acceptance_number, applicant_name=params.name

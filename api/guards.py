@@ -13,6 +13,7 @@ from auth.permissions import Subject
 from auth.staff import staff_standing
 from auth.tokens import Principal
 from core.errors import Unauthenticated
+from core.ratelimit import hit
 
 
 def _bearer(request: Request) -> str:
@@ -76,3 +77,18 @@ async def staff(request: Request) -> Subject:
 def client_ip(request: Request) -> str:
     """The caller's address (behind a proxy, Sanic's forwarded settings decide what counts)."""
     return request.remote_addr or request.ip or "unknown"
+
+
+async def limit_public_lookup(request: Request, kind: str, number: str, *, per_hour: int) -> None:
+    """The two limits of a look-up anyone may make by a number (a case's acceptance number, a
+    receipt's): per address and minute (``ZB_PUBLIC_STATUS_LIMIT_PER_MIN``), so that nobody
+    walks through numbers, and per number and hour whatever the address, so that the name or
+    code that goes with one number is not guessed from many machines. 429 beyond either."""
+    redis = request.app.ctx.redis
+    await hit(
+        redis,
+        f"{kind}:{client_ip(request)}",
+        limit=request.app.ctx.settings.public_status_limit_per_min,
+        window_s=60,
+    )
+    await hit(redis, f"{kind}-number:{number}", limit=per_hour, window_s=3600)

@@ -25,7 +25,6 @@ from api.schemas import FreeText, In, NextCursor, Out, PageQuery, Query
 from auth.permissions import Action
 from cases import fees
 from core.clock import utcnow
-from core.ratelimit import hit
 from payments import views as payment_views
 from payments.callbacks import receive
 from payments.providers.base import ChargeMode, NotificationKind
@@ -410,18 +409,8 @@ CHECKS_PER_RECEIPT = 20
 )
 async def verify_receipt(request: Request) -> HTTPResponse:
     params = query(request, ReceiptCheckQuery)
-    redis = request.app.ctx.redis
-    await hit(
-        redis,
-        f"receipt-check:{guards.client_ip(request)}",
-        limit=request.app.ctx.settings.public_status_limit_per_min,
-        window_s=60,
-    )
-    await hit(
-        redis,
-        f"receipt-check-number:{params.receipt_number}",
-        limit=CHECKS_PER_RECEIPT,
-        window_s=3600,
+    await guards.limit_public_lookup(
+        request, "receipt-check", params.receipt_number, per_hour=CHECKS_PER_RECEIPT
     )
     return _json(
         await payment_views.verify_receipt(receipt_number=params.receipt_number, code=params.code)
