@@ -18,6 +18,7 @@ import httpx
 import pytest
 from stdnum.cn import uscc
 
+from api.payments import CHECKS_PER_RECEIPT
 from payments.models import Payment, Refund
 from sandbox import keys as sandbox_keys
 from sandbox.wechatpay import answer_message, encrypt_resource, sign_message
@@ -324,3 +325,22 @@ async def test_a_bad_tax_number_is_named_as_such_and_a_title_alone_keeps_it(
     assert again.status_code == 200
     fee = (await scene.person.call("GET", f"/api/v1/cases/{case_id}/fee")).json()
     assert (fee["receipt_title"], fee["receipt_tax_number"]) == ("新抬头", valid)
+
+
+async def test_checks_of_one_receipt_number_are_limited_whatever_the_code(
+    scene: Scene, sandbox: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+
+    case_id = await fee_due(scene)
+    await paid_by_wechat(scene, sandbox, case_id)
+    payment = await Payment.get()
+    wrong = {"receipt_number": payment.receipt_number, "code": "ABCDEFGH"}
+    for _ in range(CHECKS_PER_RECEIPT):
+        guess = await client.get("/api/v1/public/receipts/verify", params=wrong)
+        assert guess.status_code == 404
+    limited = await client.get(
+        "/api/v1/public/receipts/verify",
+        params={"receipt_number": payment.receipt_number, "code": payment.verification_code},
+    )
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) > 0
