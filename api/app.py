@@ -17,6 +17,8 @@ from api.evaluations import bp as evaluations_bp
 from api.health import bp as health_bp
 from api.identity import bp as identity_bp
 from api.middleware import install_middleware
+from api.notify import bp as notify_bp
+from api.notify import callbacks as notify_callbacks_bp
 from api.objects import bp as objects_bp
 from api.outbox_admin import bp as outbox_admin_bp
 from api.payments import bp as payments_bp
@@ -24,7 +26,13 @@ from api.payments import callbacks as callbacks_bp
 from api.public import bp as public_bp
 from api.supervision import bp as supervision_bp
 from api.uploads import bp as uploads_bp
-from api.wiring import InProcessWorker, WorkerDeps, close_resources, open_resources
+from api.wiring import (
+    InProcessWorker,
+    WorkerDeps,
+    close_resources,
+    open_resources,
+    sandbox_messaging,
+)
 from core.calendar import warn_uncovered
 from core.clock import local_today, utcnow
 from core.db import close_db
@@ -90,6 +98,8 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
     app.blueprint(evaluations_bp)
     app.blueprint(payments_bp)
     app.blueprint(callbacks_bp)
+    app.blueprint(notify_bp)
+    app.blueprint(notify_callbacks_bp)
     if settings.effective_storage_backend == "local":
         # The embedded object folder serves presigned POST and GET itself, like S3 would.
         app.blueprint(objects_bp)
@@ -105,6 +115,7 @@ def create_app(settings: Settings | None = None, *, name: str = APP_NAME) -> San
             keys_dir=settings.effective_sandbox_keys_dir,
             wechatpay_mch_id=settings.wechatpay_mch_id,
             callback_speedup=settings.sandbox_callback_speedup,
+            messaging=sandbox_messaging(settings),
         )
 
     @app.before_server_start

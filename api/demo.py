@@ -122,7 +122,9 @@ def step_browse(ctx: DemoContext) -> None:
 
 def step_login(ctx: DemoContext) -> None:
     """wx.login on the phone (the sandbox stands in for WeChat), then our login."""
-    code = ctx.post("/sandbox/wechat/_control/login-code")["code"]
+    issued = ctx.post("/sandbox/wechat/_control/login-code")
+    code = issued["code"]
+    ctx.state["openid"] = issued["openid"]
     tokens = ctx.post("/api/v1/auth/wechat/login", {"code": code})
     ctx.state["access_token"] = tokens["access_token"]
     me = ctx.get("/api/v1/me")
@@ -242,6 +244,9 @@ def step_submit(ctx: DemoContext) -> None:
         raise StepFailed(f"item {code}: the demo can only photograph jpg materials")
     for material in required:
         _upload_photo(ctx, code, material["code"], case_id=case_id)
+    _bind_phone(ctx)
+    allowed = _allow(ctx, "submit")
+    ctx.say(f"subscribe messages allowed before submitting (wx.requestSubscribeMessage): {allowed}")
     submitted = ctx.post(f"/api/v1/cases/{case_id}/submit")
     if submitted["status"] != "submitted":
         raise StepFailed(f"case {case_id} is {submitted['status']} after submitting")
@@ -258,15 +263,51 @@ def step_submit(ctx: DemoContext) -> None:
     ctx.say(f"answer due (article 32: accepted if unanswered) by {detail['answer_due_on']}")
 
 
+def _bind_phone(ctx: DemoContext) -> None:
+    """The phone-number button (getPhoneNumber): the only number SMS messages go to."""
+    code = ctx.post(
+        "/sandbox/wechat/_control/phone-code",
+        {"openid": ctx.state["openid"], "phone_number": DEMO_PHONE},
+    )["code"]
+    ctx.post("/api/v1/me/phone", {"code": code})
+
+
+#: The demo citizen's phone number (a sandbox number: the SMS peer keeps what it "sends").
+DEMO_PHONE = "13800138000"
+
+
+def _allow(ctx: DemoContext, moment: str, *, staff_token: str | None = None) -> list[str]:
+    """What the phone does before a submission or a payment: ask the server which templates to
+    ask for, show WeChat's consent sheet (the sandbox plays the tap on "allow"), and report the
+    answers. The titles of the templates allowed."""
+    if staff_token is not None:
+        wanted = ctx.get("/api/v1/staff/subscriptions/to-ask", token=staff_token)
+        openid = ctx.state["staff_openids"][staff_token]
+    else:
+        wanted = ctx.get("/api/v1/me/subscriptions/to-ask", params={"moment": moment})
+        openid = ctx.state["openid"]
+    results = {t: "accept" for t in wanted["template_ids"]}
+    if not results:
+        return []
+    ctx.post("/sandbox/wechat/_control/subscribe", {"openid": openid, "results": results})
+    path = "/api/v1/staff/subscriptions" if staff_token else "/api/v1/me/subscriptions"
+    ctx.post(path, {"results": results}, token=staff_token)
+    return [t["title"] for t in wanted["templates"]]
+
+
 # -- the staff of the item's department, as their phones see it ----------------------------------
 
 
 def _bind_staff(ctx: DemoContext, bind_code: str) -> str:
     """A staff member's phone: wx.login (a WeChat of its own), bind with the one-time code;
     the staff access token."""
-    code = ctx.post("/sandbox/wechat/_control/login-code", token="")["code"]
-    bound = ctx.post("/api/v1/staff/auth/bind", {"bind_code": bind_code, "code": code}, token="")
-    return str(bound["access_token"])
+    issued = ctx.post("/sandbox/wechat/_control/login-code", token="")
+    bound = ctx.post(
+        "/api/v1/staff/auth/bind", {"bind_code": bind_code, "code": issued["code"]}, token=""
+    )
+    token = str(bound["access_token"])
+    ctx.state.setdefault("staff_openids", {})[token] = issued["openid"]
+    return token
 
 
 def _office(ctx: DemoContext) -> dict[str, str]:
@@ -312,6 +353,8 @@ def _office(ctx: DemoContext) -> dict[str, str]:
         )
         office[role] = _bind_staff(ctx, created["bind_code"])
     ctx.state["office"] = office
+    # The clerk allows the long-term "new work" messages once, after binding.
+    _allow(ctx, "staff", staff_token=office["clerk"])
     ctx.say(
         f"staff of {department}: an admin (zhangban staff create) and a clerk, a reviewer and "
         "an approver (admin API), each bound to a WeChat of its own"
@@ -431,6 +474,7 @@ def step_pay(ctx: DemoContext) -> None:
     fee = ctx.get(f"/api/v1/cases/{case_id}/fee")
     if fee["status"] != "open":
         raise StepFailed(f"the fee notice is {fee['status']}, not open")
+    _allow(ctx, "pay")
     checkout = ctx.post(
         f"/api/v1/cases/{case_id}/fee/pay",
         {"channel": "wechatpay", "mode": "in_app"},
@@ -474,6 +518,53 @@ def step_pay(ctx: DemoContext) -> None:
     )
 
 
+def step_notify(ctx: DemoContext) -> None:
+    """What reached the applicant for each earlier step, by channel: WeChat subscribe messages
+    while allowed ones were left, SMS (to the bound number) when none was, and the inbox always;
+    and the clerk's queue messages."""
+    openid = ctx.state["openid"]
+    deadline = time.monotonic() + 30
+    while True:
+        inbox = ctx.get("/api/v1/me/messages", params={"limit": 50})
+        kinds = [m["kind"] for m in reversed(inbox["messages"])]
+        if "case.paid" in kinds or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    for wanted in ("case.submitted", "case.correction_requested", "case.accepted", "case.paid"):
+        if wanted not in kinds:
+            raise StepFailed(f"no {wanted} message in the inbox: {kinds}")
+    ctx.say(
+        f"inbox ({inbox['unread']} unread): "
+        + ", ".join(m["title"] for m in reversed(inbox["messages"]))
+    )
+    wechat = ctx.get("/sandbox/wechat/_control/subscribe-messages", params={"openid": openid})
+    ctx.say(
+        f"WeChat subscribe messages: {len(wechat['messages'])} ("
+        + ", ".join(m["data"].get("phrase3", {}).get("value", "?") for m in wechat["messages"])
+        + ")"
+    )
+    deadline = time.monotonic() + 15
+    while True:
+        sms = ctx.get("/sandbox/sms/_control/messages", params={"phone": DEMO_PHONE})
+        if sms["messages"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    ctx.say(
+        f"SMS to {DEMO_PHONE[:3]}****{DEMO_PHONE[-4:]} when no WeChat consent was left: "
+        f"{len(sms['messages'])}"
+    )
+    if not wechat["messages"]:
+        raise StepFailed("no WeChat subscribe message reached the applicant")
+    if not sms["messages"]:
+        raise StepFailed("no SMS reached the applicant once the WeChat consents were used up")
+    clerk = _office(ctx)["clerk"]
+    lines = ctx.get("/api/v1/staff/messages", token=clerk)["messages"]
+    queue = [m for m in lines if m["kind"] == "staff.queue"]
+    if not queue:
+        raise StepFailed("the clerk's inbox has no queue message")
+    ctx.say(f"clerk's inbox: {len(queue)} new-case message(s): {queue[0]['body']}")
+
+
 #: The steps built so far; the others print ``not built`` and do not fail the run.
 BUILT: dict[str, Callable[[DemoContext], None]] = {
     "browse": step_browse,
@@ -486,6 +577,7 @@ BUILT: dict[str, Callable[[DemoContext], None]] = {
     "review": step_review,
     "decide": step_decide,
     "pay": step_pay,
+    "notify": step_notify,
 }
 
 

@@ -80,6 +80,8 @@ PATH_PARAMS: dict[str, Any] = {
     "event_id": BigId,
     "payment_id": BigId,
     "discrepancy_id": BigId,
+    "message_id": BigId,
+    "delivery_id": BigId,
     "staff_id": IntId,
     "user_id": IntId,
     "company_id": IntId,

@@ -31,18 +31,32 @@ from redis.asyncio import Redis
 
 from api.jobs import run_cleanup
 from auth.common import AuthDeps
+from auth.notices import AuthNotices
 from auth.providers.factory import company_registry, realname_provider
 from auth.tokens import TokenService
 from cases import fees as cases_fees
 from cases import handlers as cases_handlers
 from cases import jobs as cases_jobs
+from cases import notices as cases_notices
 from core.cache import GenerationalCache
 from core.clock import utcnow
 from core.crypto import FieldCipher
 from core.db import close_db, init_db, ping_db
 from core.redis import create_redis
 from core.settings import Settings
-from core.worker import FileJobState, JobState, RedisJobState, Registry, Worker, WorkerConfig
+from core.worker import (
+    FileJobState,
+    JobState,
+    RedisJobState,
+    Registry,
+    Worker,
+    WorkerConfig,
+    new_worker_id,
+)
+from notify import admin as notify_admin
+from notify.catalogue import load_catalogue
+from notify.ledger import NotifyDeps, QuietHours, Sender, SendPolicy
+from notify.providers.factory import notify_channels
 from payments import jobs as payments_jobs
 from payments import refunds as payments_refunds
 from payments.channels import Channels
@@ -77,6 +91,8 @@ class Resources:
     catalog_cache: GenerationalCache
     #: every enabled payment channel, and where their callbacks reach this deployment
     payments: Channels
+    #: the message catalogue, the enabled message channels and how they send
+    notify: NotifyDeps
 
 
 def new_http_client() -> httpx.AsyncClient:
@@ -111,6 +127,42 @@ def build_resources(settings: Settings) -> Resources:
             redis, "catalog", ttl_s=settings.cache_ttl_s, local_s=settings.local_cache_s
         ),
         payments=build_channels(settings, http),
+        notify=build_notify(settings, http=http, wechat=wechat, cipher=auth.cipher),
+    )
+
+
+def build_notify(
+    settings: Settings, *, http: httpx.AsyncClient, wechat: WeChatClient, cipher: FieldCipher
+) -> NotifyDeps:
+    return NotifyDeps(
+        catalogue=load_catalogue(settings.notify_templates),
+        cipher=cipher,
+        channels=notify_channels(settings, http=http, wechat=wechat),
+        quiet_hours=QuietHours.parse(settings.notify_quiet_hours),
+        policy=SendPolicy.from_settings(settings),
+    )
+
+
+def sandbox_messaging(settings: Settings) -> Any:
+    """What the messaging peers must know of this deployment (its subscribe templates, SMS
+    account, signature, templates and receipt URL), as the platforms' consoles would: a
+    ``sandbox.app.MessagingSetup``."""
+    # Deferred: only a process that mounts or drives the peers loads their code.
+    from sandbox.app import MessagingSetup  # deferred, as said above
+    from sandbox.wechat import SubscribeTemplate  # deferred, as said above
+
+    catalogue = load_catalogue(settings.notify_templates)
+    base = settings.payment_notify_base_url or settings.effective_public_base_url
+    return MessagingSetup(
+        subscribe_templates={
+            t.template_id: SubscribeTemplate(keys=tuple(t.data), long_term=t.long_term)
+            for t in catalogue.wechat.values()
+        },
+        sms_access_key_id=settings.sms_access_key_id,
+        sms_access_key_secret=settings.sms_access_key_secret,
+        sms_signs=(settings.sms_sign_name,),
+        sms_templates={t.code: tuple(t.params) for t in catalogue.sms.values()},
+        sms_report_url=f"{base}/callbacks/sms/aliyun?token={settings.sms_report_token}",
     )
 
 
@@ -183,6 +235,8 @@ class WorkerDeps:
     http: httpx.AsyncClient
     wechat: WeChatClient
     payments: Channels
+    notify: NotifyDeps
+    cipher: FieldCipher
 
     @classmethod
     def of(cls, resources: Resources) -> WorkerDeps:
@@ -193,11 +247,13 @@ class WorkerDeps:
             http=resources.http,
             wechat=resources.wechat,
             payments=resources.payments,
+            notify=resources.notify,
+            cipher=resources.auth.cipher,
         )
 
 
-def install(registry: Registry, deps: WorkerDeps) -> Registry:
-    """Register every handler and job of the deployment."""
+def install(registry: Registry, deps: WorkerDeps, *, worker_id: str = "") -> Registry:
+    """Register every handler, job and pump of the deployment."""
     registry.register_job(
         "cleanup",
         deps.settings.cleanup_interval_s,
@@ -209,8 +265,55 @@ def install(registry: Registry, deps: WorkerDeps) -> Registry:
         "cases.article32", cases_jobs.ARTICLE32_INTERVAL_S, cases_jobs.article32_auto_acceptance
     )
     _install_payments(registry, deps.payments)
+    _install_notify(registry, deps, worker_id=worker_id or new_worker_id())
     _install_extra(registry, deps.settings.worker_extra_handlers)
     return registry
+
+
+def _install_notify(registry: Registry, deps: WorkerDeps, *, worker_id: str) -> None:
+    """Cases and auth orchestrate what an event means to whom; notify sends it (the pump)."""
+    case_notices = cases_notices.CaseNotices(notify=deps.notify, cipher=deps.cipher)
+    auth_notices = AuthNotices(notify=deps.notify, cipher=deps.cipher)
+    for name in cases_notices.APPLICANT_SIDE:
+        registry.register_handler(
+            f"case.{name}", f"cases.notify.{name}", case_notices.on_transition
+        )
+    for topic in ("payment.reminder", "payment.refunded"):
+        registry.register_handler(topic, f"cases.notify.{topic}", case_notices.on_payment)
+    for topic in (
+        "case.task_reassigned",
+        "case.supervision_notice",
+        "case.evaluated",
+        "case.card",
+    ):
+        registry.register_handler(topic, f"cases.notify.{topic}", case_notices.on_staff_event)
+    for topic in ("mandate.granted", "mandate.ended"):
+        registry.register_handler(topic, f"auth.notify.{topic}", auth_notices.on_mandate)
+    for topic in ("company.agent_added", "company.agent_removed"):
+        registry.register_handler(topic, f"auth.notify.{topic}", auth_notices.on_agent)
+    settings = deps.settings
+    registry.register_job(
+        "cases.cards",
+        CARDS_INTERVAL_S,
+        _now_partial(cases_notices.emit_cards, yellow_days=settings.case_yellow_card_days),
+    )
+    registry.register_job(
+        "notify.alerts",
+        ALERTS_INTERVAL_S,
+        _now_partial(notify_admin.raise_alerts, threshold=settings.notify_alert_failures_per_hour),
+    )
+    sender = Sender(deps.notify, worker_id=worker_id)
+
+    async def send_pass() -> int:
+        return await sender.run_once(now=utcnow())
+
+    registry.register_pump("notify.send", send_pass, wake=deps.notify.wake)
+
+
+#: How often running cases are looked at for a new yellow or red card.
+CARDS_INTERVAL_S = 900
+#: How often failures per message type are counted.
+ALERTS_INTERVAL_S = 300
 
 
 def _now_partial(fn: Callable[..., Awaitable[T]], **bound: object) -> Callable[[], Awaitable[T]]:
@@ -285,7 +388,8 @@ def job_state(settings: Settings, redis: Redis) -> JobState:
 
 
 def build_worker(deps: WorkerDeps, *, worker_id: str | None = None) -> Worker:
-    registry = install(Registry(), deps)
+    worker_id = worker_id or new_worker_id()
+    registry = install(Registry(), deps, worker_id=worker_id)
     return Worker(
         registry=registry,
         redis=deps.redis,

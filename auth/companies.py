@@ -159,6 +159,17 @@ async def accept_invitation(
             .using_db(conn)
             .update(user_id=user_id, accepted_at=now, invite_code_hash=None)
         )
+        if moved:
+            await emit(
+                "company.agent_added",
+                {
+                    "company_id": company.id,
+                    "agent_id": agent.id,
+                    "user_id": user_id,
+                    "legal_rep_id": company.legal_rep_id,
+                },
+                using_db=conn,
+            )
     if not moved:
         raise InvitationInvalid()
     return company_view(company, role="agent", scopes=list(agent.scopes))
@@ -166,10 +177,29 @@ async def accept_invitation(
 
 async def revoke_agent(*, company_id: int, user_id: int, agent_id: int, now: datetime) -> None:
     """Takes effect at once: every permission check reads the agent row afresh."""
-    await _company_of_rep(company_id, user_id, now)
-    updated = await CompanyAgent.filter(id=agent_id, company_id=company_id, revoked_at=None).update(
-        revoked_at=now
-    )
+    company = await _company_of_rep(company_id, user_id, now)
+    async with in_transaction() as conn:
+        agent = (
+            await CompanyAgent.filter(id=agent_id, company_id=company_id, revoked_at=None)
+            .using_db(conn)
+            .first()
+        )
+        updated = (
+            await CompanyAgent.filter(id=agent_id, company_id=company_id, revoked_at=None)
+            .using_db(conn)
+            .update(revoked_at=now)
+        )
+        if updated and agent is not None and agent.user_id is not None:
+            await emit(
+                "company.agent_removed",
+                {
+                    "company_id": company_id,
+                    "agent_id": agent_id,
+                    "user_id": agent.user_id,
+                    "legal_rep_id": company.legal_rep_id,
+                },
+                using_db=conn,
+            )
     if not updated and not await CompanyAgent.filter(id=agent_id, company_id=company_id).exists():
         raise NotFound("没有找到该经办人。", code="auth.agent_not_found")
 

@@ -40,6 +40,7 @@ MODEL_MODULES: list[str] = [
     "storage.models",
     "cases.models",
     "payments.models",
+    "notify.models",
 ]
 
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"

@@ -11,6 +11,7 @@ Every variable carries the ``ZB_`` prefix. Two profiles exist:
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -145,6 +146,9 @@ class Settings(BaseSettings):
     )
     worker_poll_s: float = Field(0.5, description="how often an idle worker looks for new events")
     worker_batch_size: int = Field(10, description="events a worker claims at a time")
+    worker_concurrency: int = Field(
+        1, ge=1, le=256, description="events of a claimed batch a worker delivers at once"
+    )
     worker_lease_s: float = Field(
         60.0,
         description="a claim (and a job lock) lasts this long unless its worker renews it; "
@@ -228,6 +232,69 @@ class Settings(BaseSettings):
     alipay_public_key_file: Path | None = Field(
         None, description="PEM of Alipay's RSA2 public key (sandbox: generated)"
     )
+
+    # --- progress messages (issue: progress push) ---------------------------------------------
+    notify_templates: str = Field(
+        "",
+        description="the deployment's subscribe and SMS templates per message type, a JSON "
+        "object shaped like notify.catalogue.DEFAULT_CATALOGUE; empty: the sandbox's",
+    )
+    notify_channels: str = Field(
+        "wechat,sms", description="enabled outward message channels (the inbox is always on)"
+    )
+    notify_miniprogram_state: Literal["developer", "trial", "formal"] = Field(
+        "formal", description="which mini-program version a subscribe message opens"
+    )
+    notify_quiet_hours: str = Field(
+        "22:00-08:00",
+        description="local hours in which a non-urgent SMS waits for the morning (HH:MM-HH:MM)",
+    )
+    notify_staff_batch_s: int = Field(
+        180, ge=1, description="staff queue messages: at most one per person per this window"
+    )
+    notify_max_attempts: int = Field(8, ge=1, description="sends of one message before it fails")
+    notify_backoff_base_s: float = Field(
+        5.0, ge=0, description="retry wait after a transient send failure; doubles (full jitter)"
+    )
+    notify_backoff_max_s: float = Field(1800.0, ge=0, description="longest retry wait of a send")
+    notify_batch_size: int = Field(
+        200, ge=1, le=2000, description="messages a worker takes from the ledger at a time"
+    )
+    notify_concurrency: int = Field(
+        64, ge=1, le=1000, description="messages a worker sends at once"
+    )
+    notify_lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="how long a taken message is the worker's; longer than a channel's timeout",
+    )
+    notify_alert_failures_per_hour: int = Field(
+        20, ge=1, description="failures of one message type in an hour that raise an alert"
+    )
+    sms_endpoint: str = Field(
+        "",
+        description="SMS provider endpoint (Alibaba Cloud dysmsapi); default: the sandbox "
+        "peer, or https://dysmsapi.aliyuncs.com/ in production",
+    )
+    sms_access_key_id: str = Field("sandbox-sms-key", description="SMS provider AccessKey id")
+    sms_access_key_secret: str = Field(DEFAULT_SECRET, description="SMS provider AccessKey secret")
+    sms_sign_name: str = Field("掌办", description="the registered SMS signature (签名)")
+    sms_report_token: str = Field(
+        DEFAULT_SECRET,
+        description="secret path segment of the SMS delivery-receipt URL (…/callbacks/sms/<token>)",
+    )
+
+    @property
+    def enabled_notify_channels(self) -> tuple[str, ...]:
+        return tuple(filter(None, (c.strip() for c in self.notify_channels.split(","))))
+
+    @property
+    def effective_sms_endpoint(self) -> str:
+        if self.sms_endpoint:
+            return self.sms_endpoint
+        if self.sandbox_mounted or self.sandbox_base_url:
+            return f"{self.effective_sandbox_base_url}/sms/"
+        return "https://dysmsapi.aliyuncs.com/"
 
     @property
     def effective_storage_backend(self) -> Literal["local", "s3"]:
@@ -342,6 +409,23 @@ class Settings(BaseSettings):
         if self.page_size_default > self.page_size_max:
             found.append("ZB_PAGE_SIZE_DEFAULT must not exceed ZB_PAGE_SIZE_MAX")
         found.extend(self._worker_problems())
+        found.extend(self._notify_problems())
+        return found
+
+    def _notify_problems(self) -> list[str]:
+        found: list[str] = []
+        if not re.fullmatch(
+            r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]", self.notify_quiet_hours
+        ):
+            found.append("ZB_NOTIFY_QUIET_HOURS must be HH:MM-HH:MM")
+        unknown = set(self.enabled_notify_channels) - {"wechat", "sms"}
+        if unknown:
+            found.append(f"ZB_NOTIFY_CHANNELS: unknown channels {sorted(unknown)}")
+        if self.profile == "production" and "sms" in self.enabled_notify_channels:
+            if self.sms_access_key_secret == DEFAULT_SECRET:
+                found.append("ZB_SMS_ACCESS_KEY_SECRET must be set (or drop sms from channels)")
+            if self.sms_report_token == DEFAULT_SECRET or len(self.sms_report_token) < 16:
+                found.append("ZB_SMS_REPORT_TOKEN must be set to a secret of 16+ characters")
         return found
 
     def _worker_problems(self) -> list[str]:

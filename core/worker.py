@@ -61,6 +61,9 @@ Handler = Callable[[int, str, dict[str, Any]], Awaitable[None]]
 #: ``async () -> anything``; the result is logged (keep it small: counts, not rows).
 Job = Callable[[], Awaitable[Any]]
 Clock = Callable[[], datetime]
+#: ``async (wake) -> settled``: one pass of a context's own queue (the notify ledger); every
+#: worker runs every pump, again at once while it finds work, else after ``wake`` or a poll.
+Pump = Callable[[], Awaitable[int]]
 Outcome = Literal["delivered", "retry", "dead", "lost"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
@@ -111,6 +114,7 @@ class Registry:
     def __init__(self) -> None:
         self._handlers: list[HandlerSpec] = []
         self._jobs: dict[str, JobSpec] = {}
+        self._pumps: dict[str, tuple[Pump, asyncio.Event | None]] = {}
 
     def register_handler(self, topic: str, name: str, fn: Handler) -> None:
         if not _TOPIC.match(topic):
@@ -129,6 +133,20 @@ class Registry:
         if interval_s <= 0:
             raise ValueError("a job's interval must be positive")
         self._jobs[name] = JobSpec(name=name, interval_s=float(interval_s), fn=fn)
+
+    def register_pump(self, name: str, fn: Pump, *, wake: asyncio.Event | None = None) -> None:
+        """A queue of a context's own that every worker drains concurrently (its rows are
+        claimed with ``SKIP LOCKED``, like events). ``wake`` lets work published in this
+        process start at once instead of at the next poll."""
+        if not _NAME.match(name):
+            raise ValueError(f"invalid pump name {name!r}")
+        if name in self._pumps:
+            raise ValueError(f"pump {name!r} is already registered")
+        self._pumps[name] = (fn, wake)
+
+    @property
+    def pumps(self) -> dict[str, tuple[Pump, asyncio.Event | None]]:
+        return dict(self._pumps)
 
     def handlers_for(self, topic: str) -> list[HandlerSpec]:
         """The handlers of ``topic``, in registration order."""
@@ -249,10 +267,13 @@ class WorkerConfig:
     max_attempts: int = 10
     backoff_base_s: float = 5.0
     backoff_max_s: float = 3600.0
+    #: events of one batch delivered at once (1: one after the other)
+    concurrency: int = 1
 
     @classmethod
     def from_settings(cls, settings: Any) -> WorkerConfig:
         return cls(
+            concurrency=settings.worker_concurrency,
             batch_size=settings.worker_batch_size,
             poll_s=settings.worker_poll_s,
             lease_s=settings.worker_lease_s,
@@ -482,6 +503,8 @@ class Worker:
         """Claim one batch and deliver it; stops between events when asked. Returns the number
         of events settled."""
         batch = await self.claim_batch()
+        if self.config.concurrency > 1 and len(batch) > 1:
+            return await self._deliver_concurrently(batch)
         settled = 0
         for index, event in enumerate(batch):
             if self._stop.is_set():
@@ -490,6 +513,24 @@ class Worker:
             await self.deliver(event)
             settled += 1
         return settled
+
+    async def _deliver_concurrently(self, batch: list[ClaimedEvent]) -> int:
+        """Up to ``concurrency`` events of the batch at once. Handlers are idempotent per event
+        and events carry no order between them (several workers never did), so this is what
+        several workers would do, without their connections. A stop lets the started ones
+        finish and gives the others back."""
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(event: ClaimedEvent) -> bool:
+            async with gate:
+                if self._stop.is_set():
+                    return False
+                await self.deliver(event)
+                return True
+
+        done = await asyncio.gather(*(one(e) for e in batch))
+        await self.release([e for e, ok in zip(batch, done, strict=True) if not ok])
+        return sum(done)
 
     # -- scheduled jobs ----------------------------------------------------------------------
 
@@ -563,9 +604,12 @@ class Worker:
         self._wake.set()
 
     def stop(self) -> None:
-        """Finish the current event (and job), then return from ``run``."""
+        """Finish the current event (and job, and pump pass), then return from ``run``."""
         self._stop.set()
         self._wake.set()
+        for _, wake in self.registry.pumps.values():
+            if wake is not None:
+                wake.set()
 
     @property
     def stopping(self) -> bool:
@@ -576,6 +620,10 @@ class Worker:
         log.info("outbox worker started", extra={"worker": self.id})
         heartbeat = asyncio.create_task(self._heartbeat())
         jobs = asyncio.create_task(self._jobs_loop())
+        pumps = [
+            asyncio.create_task(self._pump_loop(name, fn, wake), name=f"pump-{name}")
+            for name, (fn, wake) in self.registry.pumps.items()
+        ]
         try:
             while not self._stop.is_set():
                 try:
@@ -590,6 +638,9 @@ class Worker:
             self._wake.set()
             with contextlib.suppress(Exception):
                 await jobs  # lets a running job finish
+            for pump in pumps:
+                with contextlib.suppress(Exception):
+                    await pump  # lets a running pass finish
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
@@ -599,6 +650,21 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_s)
         self._wake.clear()
+
+    async def _pump_loop(self, name: str, fn: Pump, wake: asyncio.Event | None) -> None:
+        while not self._stop.is_set():
+            try:
+                settled = await fn()
+            except Exception:  # the database or a channel went away: the next pass tries again
+                log.exception("pump pass failed", extra={"pump": name})
+                settled = 0
+            if settled or self._stop.is_set():
+                continue
+            signal_ = wake if wake is not None else self._stop
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(signal_.wait(), timeout=self.config.poll_s)
+            if wake is not None:
+                wake.clear()
 
     async def _heartbeat(self) -> None:
         while True:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.logging import configure_logging
 from core.settings import get_settings
-from sandbox.app import create_sandbox_app
+from sandbox.app import MessagingSetup, create_sandbox_app
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,6 +48,13 @@ def main(argv: list[str] | None = None) -> None:
         keys_dir=args.keys_dir,
         wechatpay_mch_id=args.mch_id,
         callback_speedup=args.callback_speedup,
+        # The SMS account is the settings' (``ZB_SMS_*``); templates are registered by whoever
+        # uses the peer (``_control/templates``, ``_control/subscribe-templates``).
+        messaging=MessagingSetup(
+            sms_access_key_id=settings.sms_access_key_id,
+            sms_access_key_secret=settings.sms_access_key_secret,
+            sms_signs=(settings.sms_sign_name,),
+        ),
     )
     app.run(
         host=args.host,

@@ -38,6 +38,7 @@ from auth.staff import forget_standings
 from cases.views import reset_caches
 from core.db import migrate
 from core.settings import Settings
+from notify.catalogue import load_catalogue
 from tests.people import Phone
 from tests.processes import free_port, sandbox_process
 from tests.staff import Hire, StaffMember, staff_member
@@ -98,7 +99,9 @@ def sandbox_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sandbox_url(tmp_path_factory: pytest.TempPathFactory, sandbox_keys_dir: Path) -> Iterator[str]:
+def sandbox_url(
+    tmp_path_factory: pytest.TempPathFactory, sandbox_keys_dir: Path, callback_port: int
+) -> Iterator[str]:
     """The sandbox peers (WeChat, WeChat Pay, Alipay, real-name check, registry) as their own
     real process."""
     log_path = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
@@ -109,7 +112,38 @@ def sandbox_url(tmp_path_factory: pytest.TempPathFactory, sandbox_keys_dir: Path
         keys_dir=sandbox_keys_dir,
         callback_speedup=CALLBACK_SPEEDUP,
     ) as base:
+        token = Settings().sms_report_token
+        register_messaging(
+            base,
+            report_url=f"http://127.0.0.1:{callback_port}/callbacks/sms/aliyun?token={token}",
+        )
         yield base
+
+
+def register_messaging(base: str, *, report_url: str | None = None) -> None:
+    """Tell the messaging peers the deployment's subscribe and SMS templates, as the platforms'
+    consoles hold them (``notify.catalogue``'s defaults: the sandbox's)."""
+    catalogue = load_catalogue("")
+    with httpx.Client(base_url=base, timeout=10) as peer:
+        answer = peer.put(
+            "/wechat/_control/subscribe-templates",
+            json={
+                "templates": {
+                    t.template_id: {"keys": list(t.data), "long_term": t.long_term}
+                    for t in catalogue.wechat.values()
+                }
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        for t in catalogue.sms.values():
+            answer = peer.post(
+                "/sms/_control/templates",
+                json={"code": t.code, "variables": list(t.params), "text": t.text},
+            )
+            assert answer.status_code == 200, answer.text
+        if report_url is not None:
+            answer = peer.post("/sms/_control/report-url", json={"url": report_url})
+            assert answer.status_code == 200, answer.text
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("api", "auth", "cases", "catalog", "core", "sandbox", "storage", "platforms")
+PACKAGES = (
+    "api",
+    "auth",
+    "cases",
+    "catalog",
+    "core",
+    "notify",
+    "payments",
+    "sandbox",
+    "storage",
+    "platforms",
+)
 #: Names with a leading underscore that belong to a framework's public surface: Tortoise exposes a
 #: model's table and fields as ``Model._meta``.
 FRAMEWORK = frozenset({"_meta"})

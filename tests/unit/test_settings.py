@@ -35,6 +35,8 @@ PRODUCTION: dict[str, Any] = {
     "s3_public_endpoint": "https://files.zhangban.example.gov.cn",
     "s3_access_key": "zhangban-server",
     "s3_secret_key": "m" * 40,
+    "sms_access_key_secret": "s" * 30,
+    "sms_report_token": "r" * 24,
 }
 #: The S3 settings production requires while the storage backend is S3 (its default there).
 S3_REQUIRED = {
@@ -55,6 +57,8 @@ REQUIRED = {
     "field_keys": "ZB_FIELD_KEYS",
     "lookup_key": "ZB_LOOKUP_KEY",
     "allow_sandbox_providers": "ZB_ALLOW_SANDBOX_PROVIDERS",
+    "sms_access_key_secret": "ZB_SMS_ACCESS_KEY_SECRET",
+    "sms_report_token": "ZB_SMS_REPORT_TOKEN",
     **S3_REQUIRED,
 }
 

@@ -1,0 +1,1 @@
+"""Outward message channels: the port (``base``), one adapter per channel, the registry."""
