@@ -216,9 +216,9 @@ def _inbox_routes(prefix: str, audience: Audience, tag: str) -> None:
         return json({"unread": count}, headers={"Cache-Control": "no-store"})
 
     async def read_one(request: Request, message_id: int) -> HTTPResponse:
-        kind, subject_id = await _who(request, audience)
-        result = await inbox.mark_read(
-            recipient=ref_of(kind, subject_id), message_id=message_id, now=utcnow()
+        kind, _ = await _who(request, audience)
+        result = await auth_notices.read_message(
+            kind=kind, subject=request.ctx.subject, message_id=message_id, now=utcnow()
         )
         return json(result, ensure_ascii=False)
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from auth import contacts
 from auth.models import Company, User
-from core.clock import utcnow
+from auth.permissions import Action, Addressee, Subject, can
+from core.clock import local_today, utcnow
 from core.crypto import FieldCipher, mask_name
 from core.errors import Conflict
-from notify import consent
+from notify import consent, inbox
 from notify.catalogue import Moment
 from notify.ledger import Message, NotifyDeps, publish
 
@@ -136,4 +137,24 @@ async def consent_to_ask(
         moment=moment,
         catalogue=notify.catalogue,
         cipher=notify.cipher,
+    )
+
+
+def _addressee(recipient: str | None) -> Addressee | None:
+    kind, _, number = (recipient or "").partition(":")
+    if kind not in ("user", "staff") or not number.isdigit():
+        return None
+    return Addressee(kind="user" if kind == "user" else "staff", id=int(number))
+
+
+async def read_message(
+    *, kind: str, subject: Subject, message_id: int, now: datetime
+) -> dict[str, Any]:
+    """Mark one inbox line read, if the rule says it is the subject's to read (its recipient
+    only): anyone else is told it does not exist."""
+    target = _addressee(await inbox.recipient_of(message_id))
+    if target is None or not await can(subject, Action.view, target, today=local_today(now)):
+        raise inbox.InboxMessageNotFound()
+    return await inbox.mark_read(
+        recipient=contacts.ref_of(kind, subject.id), message_id=message_id, now=now
     )

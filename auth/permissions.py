@@ -177,7 +177,16 @@ class Relation:
     user_ids: frozenset[int]
 
 
-Target = Owned | StaffAccount | Addressed | Relation
+@dataclass(frozen=True)
+class Addressee:
+    """A line of an inbox: only the one person it was written to reads or marks it (not their
+    agents, not their department: a message may tell what only they should know)."""
+
+    kind: Literal["user", "staff"]
+    id: int
+
+
+Target = Owned | StaffAccount | Addressed | Relation | Addressee
 #: The deployment as a whole (the calendar, the outbox): no owner, no department.
 DEPLOYMENT = Owned()
 
@@ -360,6 +369,8 @@ def require_attempt(subject: Subject, action: Action) -> None:
 
 
 async def can(subject: Subject, action: Action, target: Target, *, today: date) -> bool:
+    if isinstance(target, Addressee):
+        return action is Action.view and (subject.kind, subject.id) == (target.kind, target.id)
     if subject.is_staff:
         return staff_may(subject, action, target)
     if action not in APPLICANT_ACTIONS:

@@ -73,3 +73,9 @@ async def mark_read(*, recipient: str, message_id: int, now: datetime) -> dict[s
 async def mark_all_read(*, recipient: str, now: datetime) -> dict[str, Any]:
     marked = await InboxMessage.filter(recipient=recipient, read_at=None).update(read_at=now)
     return {"marked": marked, "unread": 0}
+
+
+async def recipient_of(message_id: int) -> str | None:
+    """Whose line ``message_id`` is (``user:<id>``), for the authorization rule to decide."""
+    rows = await InboxMessage.filter(id=message_id).values_list("recipient", flat=True)
+    return str(rows[0]) if rows else None

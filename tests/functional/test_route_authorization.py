@@ -39,6 +39,7 @@ from auth.permissions import (
     DEPLOYMENT,
     Action,
     Addressed,
+    Addressee,
     Owned,
     Relation,
     StaffAccount,
@@ -52,6 +53,7 @@ from cases import evaluation, fees, filing, kernel, prereview, review, supervisi
 from cases.models import Case, Evaluation, ReviewTask, SupervisionNotice
 from core import clock
 from core.models import OutboxEvent
+from notify.models import Delivery, InboxMessage
 from payments.models import ChannelOrder, Discrepancy, FeeOrder, Payment
 from payments.orders import Applied, apply_trade
 from payments.providers.base import TradeState, TradeStatus
@@ -83,6 +85,7 @@ DENIALS = frozenset(
         "supervision.not_addressed_to_you",
         "supervision.other_department",
         "evaluation.forbidden",
+        "notify.message_not_found",
     }
 )
 #: Routes that are not the API: the local object store (authorised by its SigV4 signatures,
@@ -377,8 +380,44 @@ async def build_world(app: Sanic, state: str, sandbox: httpx.AsyncClient) -> Wor
         notice=notice,
         rating=rating,
         event=event,
-        extra={"staff_rows": staff_rows, **(await _fee_rows(case, company_case))},
+        extra={
+            "staff_rows": staff_rows,
+            **(await _fee_rows(case, company_case)),
+            **(await _notify_rows(subjects, now)),
+        },
     )
+
+
+async def _notify_rows(subjects: dict[str, Subject], now: datetime) -> dict[str, Any]:
+    """An inbox line of the owner and one of the clerk, and a failed message, so the message
+    routes have something of one person to refuse to the others."""
+    lines = {}
+    for kind in ("owner", "clerk"):
+        subject = subjects[kind]
+        line = await InboxMessage.create(
+            recipient=f"{subject.kind}:{subject.id}",
+            dedupe=f"matrix:{kind}:{subject.id}:{now.timestamp()}",
+            kind="case.accepted",
+            title="申请已受理",
+            body="测试消息",
+            created_at=now,
+        )
+        lines[kind] = line.id
+    delivery = await Delivery.create(
+        key=f"w{subjects['owner'].id:040d}",
+        event_key="outbox:0:matrix",
+        channel="wechat",
+        recipient=f"user:{subjects['owner'].id}",
+        kind="case.accepted",
+        template="ZbProgress",
+        address_sealed=CIPHER.encrypt("o-matrix", context="notify_delivery.address"),
+        status="failed",
+        next_at=now,
+        event_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    return {"messages": lines, "delivery": delivery.id}
 
 
 async def _fee_rows(case: Case, company_case: Case) -> dict[str, Any]:
@@ -1046,6 +1085,53 @@ SCENARIOS.update(
         "callbacks.wechatpay_paid": anonymous,
         "callbacks.wechatpay_refunded": anonymous,
         "callbacks.alipay_notified": anonymous,
+    }
+)
+
+
+def _line_of(kind: str) -> Variant:
+    """An inbox line of ``kind``'s: only its one recipient reads or marks it."""
+    return Variant(
+        f"line of {kind}",
+        params={"message_id": lambda w: w.extra["messages"][kind]},
+        target=lambda w, s: Addressee(kind=w.subjects[kind].kind, id=w.subjects[kind].id),
+        action=lambda w: Action.view,
+    )
+
+
+on_deployment = Variant(target=lambda w, s: DEPLOYMENT)
+on_delivery = Variant(
+    params={"delivery_id": lambda w: w.extra["delivery"]}, target=lambda w, s: DEPLOYMENT
+)
+consent = {"results": {"ZbProgress0000000000000000000000000000000": "accept"}}
+staff_consent = {"results": {"ZbStaffTask00000000000000000000000000000": "accept"}}
+SCENARIOS.update(
+    {
+        # Own things, scoped by the token: every caller of the audience, on their own.
+        "notify.me_list_messages": anonymous,
+        "notify.me_unread": anonymous,
+        "notify.me_read_all": anonymous,
+        "notify.me_grants": anonymous,
+        "notify.me_report": Scenario(variants=sending((Variant(),), consent)),
+        "notify.to_ask": Scenario(variants=(Variant(query=lambda w: {"moment": "submit"}),)),
+        "notify.get_preferences": anonymous,
+        "notify.put_preferences": Scenario(variants=sending((Variant(),), {"sms": False})),
+        "notify.staff_list_messages": anonymous,
+        "notify.staff_unread": anonymous,
+        "notify.staff_read_all": anonymous,
+        "notify.staff_grants": anonymous,
+        "notify.staff_report": Scenario(variants=sending((Variant(),), staff_consent)),
+        "notify.staff_to_ask": anonymous,
+        # One person's line: theirs only.
+        "notify.me_read_one": Scenario(variants=(_line_of("owner"), _line_of("clerk"))),
+        "notify.staff_read_one": Scenario(variants=(_line_of("clerk"), _line_of("owner"))),
+        # The send ledger: the deployment's operators.
+        "notify.list_deliveries": Scenario(variants=(on_deployment,)),
+        "notify.list_alerts": Scenario(variants=(on_deployment,)),
+        "notify.get_delivery": Scenario(variants=(on_delivery,)),
+        "notify.replay_delivery": Scenario(variants=(on_delivery,), destructive=True),
+        # The SMS provider's receipts: anyone may post; the token in the URL decides.
+        "notify_callbacks.sms_receipts": anonymous,
     }
 )
 SCENARIOS["supervision.acknowledge"] = Scenario(
