@@ -287,6 +287,8 @@ def _allow(ctx: DemoContext, moment: str, *, staff_token: str | None = None) -> 
         wanted = ctx.get("/api/v1/me/subscriptions/to-ask", params={"moment": moment})
         openid = ctx.state["openid"]
     results = {t: "accept" for t in wanted["template_ids"]}
+    titles = ctx.state.setdefault("template_titles", {})
+    titles.update({t["template_id"]: t["title"] for t in wanted["templates"]})
     if not results:
         return []
     ctx.post("/sandbox/wechat/_control/subscribe", {"openid": openid, "results": results})
@@ -540,7 +542,10 @@ def step_notify(ctx: DemoContext) -> None:
     wechat = ctx.get("/sandbox/wechat/_control/subscribe-messages", params={"openid": openid})
     ctx.say(
         f"WeChat subscribe messages: {len(wechat['messages'])} ("
-        + ", ".join(m["data"].get("phrase3", {}).get("value", "?") for m in wechat["messages"])
+        + ", ".join(
+            ctx.state.get("template_titles", {}).get(m["template_id"], m["template_id"])
+            for m in wechat["messages"]
+        )
         + ")"
     )
     deadline = time.monotonic() + 15
