@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from redis.asyncio import Redis
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
-from tortoise.queryset import QuerySet
 
 from auth.identifiers import check_uscc
 from auth.models import Company, User
@@ -34,7 +33,7 @@ from core.calendar import calendar_source
 from core.clock import local_today, utcnow
 from core.db import in_transaction
 from core.errors import Conflict, NotFound, ValidationFailed, field_error
-from core.paging import Cursor, PageRequest
+from core.paging import PageRequest
 from payments import orders, receipt_pdf, reconciliation, refunds, views
 from payments.channels import Channels
 from payments.checkout import Checkout, note_return, start_payment
@@ -45,7 +44,6 @@ from payments.providers.base import ChargeMode
 
 log = logging.getLogger(__name__)
 
-Listed = TypeVar("Listed", FeeOrder, Refund, Discrepancy)
 
 
 class FeeOrderNotFound(NotFound):
@@ -263,21 +261,6 @@ def _department_scope(subject: Subject, department: str | None) -> str:
     return code
 
 
-async def _newest_first(
-    query: QuerySet[Listed],
-    *,
-    name: str,
-    scope: str,
-    page_request: PageRequest,
-) -> tuple[list[Listed], str | None]:
-    """One page of a finance list, newest first, its cursor bound to the list and its reader."""
-    kind = Cursor(list=name, scope=scope, fields={"id": "int"})
-    if position := page_request.position(kind):
-        query = query.filter(id__lt=position["id"])
-    rows = await query.order_by("-id").limit(page_request.limit + 1)
-    return page_request.cut(rows, kind, lambda row: {"id": row.id})
-
-
 def _order_row(o: FeeOrder) -> dict[str, Any]:
     return {
         "id": o.id,
@@ -300,11 +283,8 @@ async def department_orders(
     query = FeeOrder.filter(payee_department_code=code)
     if status:
         query = query.filter(status=status)
-    page, next_cursor = await _newest_first(
-        query,
-        name="fee_orders",
-        scope=f"s:{subject.id}|{code}|{status or ''}",
-        page_request=page_request,
+    page, next_cursor = await page_request.newest_first(
+        query, name="fee_orders", scope=f"s:{subject.id}|{code}|{status or ''}"
     )
     return {"department": code, "items": [_order_row(o) for o in page], "next_cursor": next_cursor}
 
@@ -352,11 +332,8 @@ async def department_refunds(
         query = query.filter(
             escalated_at__not_isnull=True, status__in=("processing", "requested", "failed")
         )
-    page, next_cursor = await _newest_first(
-        query,
-        name="refunds",
-        scope=f"s:{subject.id}|{code}|{int(attention)}",
-        page_request=page_request,
+    page, next_cursor = await page_request.newest_first(
+        query, name="refunds", scope=f"s:{subject.id}|{code}|{int(attention)}"
     )
     items = [views.refund_view(r) for r in page]
     return {"department": code, "items": items, "next_cursor": next_cursor}
@@ -370,11 +347,8 @@ async def department_discrepancies(
     query = Discrepancy.filter(department_code=code)
     if open_only:
         query = query.filter(resolved_at=None)
-    page, next_cursor = await _newest_first(
-        query,
-        name="discrepancies",
-        scope=f"s:{subject.id}|{code}|{int(open_only)}",
-        page_request=page_request,
+    page, next_cursor = await page_request.newest_first(
+        query, name="discrepancies", scope=f"s:{subject.id}|{code}|{int(open_only)}"
     )
     items = [reconciliation.discrepancy_view(d) for d in page]
     return {"department": code, "items": items, "next_cursor": next_cursor}

@@ -20,7 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.errors import Conflict, NotFound
 from core.logging import redact_value
 from core.models import OutboxEvent
-from core.paging import Cursor, PageRequest
+from core.paging import PageRequest
 
 log = logging.getLogger("zhangban.outbox")
 
@@ -81,16 +81,9 @@ async def list_events(
         qs = qs.filter(status=status)
     if topic:
         qs = qs.filter(topic=topic)
-    # A cursor carries its filters: one made for another listing would skip or repeat rows.
-    paging = Cursor(
-        list="outbox",
-        scope=json.dumps([status or "", topic or ""]),
-        fields={"before": "int"},
+    page, next_cursor = await page_request.newest_first(
+        qs, name="outbox", scope=json.dumps([status or "", topic or ""])
     )
-    if position := page_request.position(paging):
-        qs = qs.filter(id__lt=position["before"])
-    rows = await qs.order_by("-id").limit(page_request.limit + 1)
-    page, next_cursor = page_request.cut(rows, paging, lambda e: {"before": e.id})
     return {"events": [event_view(e) for e in page], "next_cursor": next_cursor}
 
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
 from core.errors import ValidationFailed, field_error
 
 _MAC_BYTES = 8
@@ -61,6 +64,7 @@ class Cursor:
 
 
 Row = TypeVar("Row")
+Listed = TypeVar("Listed", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,18 @@ class PageRequest:
         page = list(rows[: self.limit])
         more = len(rows) > self.limit and page
         return page, kind.encode(self.secret, position_of(page[-1])) if more else None
+
+    async def newest_first(
+        self, query: QuerySet[Listed], *, name: str, scope: str
+    ) -> tuple[list[Listed], str | None]:
+        """One page of ``query`` by descending id, the most common list: its cursor is bound to
+        the list ``name`` and to ``scope`` (its reader and filters), so one made for another
+        listing is refused rather than skipping or repeating rows."""
+        kind = Cursor(list=name, scope=scope, fields={"id": "int"})
+        if position := self.position(kind):
+            query = query.filter(id__lt=position["id"])
+        rows = await query.order_by("-id").limit(self.limit + 1)
+        return self.cut(rows, kind, lambda row: {"id": int(row.pk)})
 
 
 def _valid(kind: str, value: Any) -> bool:

@@ -17,7 +17,7 @@ from tortoise.functions import Count
 
 from core.db import in_transaction
 from core.errors import Conflict, NotFound
-from core.paging import Cursor, PageRequest
+from core.paging import PageRequest
 from notify.models import Delivery, DeliveryAttempt, DeliveryStatus, FailureAlert, SmsOptOut
 
 log = logging.getLogger("zhangban.notify")
@@ -69,13 +69,9 @@ async def list_deliveries(
     qs = Delivery.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
-    paging = Cursor(
-        list="deliveries", scope=json.dumps([status, kind or ""]), fields={"before": "int"}
+    page, next_cursor = await page_request.newest_first(
+        qs, name="deliveries", scope=json.dumps([status, kind or ""])
     )
-    if position := page_request.position(paging):
-        qs = qs.filter(id__lt=position["before"])
-    rows = await qs.order_by("-id").limit(page_request.limit + 1)
-    page, next_cursor = page_request.cut(rows, paging, lambda d: {"before": d.id})
     return {"deliveries": [delivery_view(d) for d in page], "next_cursor": next_cursor}
 
 
@@ -170,12 +166,9 @@ async def raise_alerts(*, threshold: int, now: datetime) -> int:
 
 
 async def list_alerts(*, page_request: PageRequest) -> dict[str, Any]:
-    paging = Cursor(list="notify_alerts", scope="", fields={"before": "int"})
-    qs = FailureAlert.all()
-    if position := page_request.position(paging):
-        qs = qs.filter(id__lt=position["before"])
-    rows = await qs.order_by("-id").limit(page_request.limit + 1)
-    page, next_cursor = page_request.cut(rows, paging, lambda a: {"before": a.id})
+    page, next_cursor = await page_request.newest_first(
+        FailureAlert.all(), name="notify_alerts", scope=""
+    )
     return {
         "alerts": [
             {

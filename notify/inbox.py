@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import NotFound
-from core.paging import Cursor, PageRequest
+from core.paging import PageRequest
 from notify.models import InboxMessage
 
 
@@ -44,11 +44,9 @@ async def list_messages(
     qs = InboxMessage.filter(recipient=recipient)
     if unread_only:
         qs = qs.filter(read_at=None)
-    paging = Cursor(list="inbox", scope=f"{recipient}|{int(unread_only)}", fields={"before": "int"})
-    if position := page_request.position(paging):
-        qs = qs.filter(id__lt=position["before"])
-    rows = await qs.order_by("-id").limit(page_request.limit + 1)
-    page, next_cursor = page_request.cut(rows, paging, lambda m: {"before": m.id})
+    page, next_cursor = await page_request.newest_first(
+        qs, name="inbox", scope=f"{recipient}|{int(unread_only)}"
+    )
     return {
         "messages": [message_view(m) for m in page],
         "unread": await unread_count(recipient=recipient),
