@@ -417,11 +417,13 @@ class Sender:
         return recovered + len(settled)
 
     async def take(self, *, now: datetime) -> list[Taken]:
+        """Take no more rows than are sent at once: a row taken is a row on the wire, so a
+        worker killed mid-batch leaves uncertain only the messages it had really sent."""
         policy = self.deps.policy
         sql = queries.for_dialect(queries.CLAIM_SQL, _dialect())
+        limit = min(policy.batch_size, policy.concurrency)
         rows = await connections.get("default").execute_query_dict(
-            sql,
-            [self.worker_id, now, policy.batch_size, now + timedelta(seconds=policy.lease_s)],
+            sql, [self.worker_id, now, limit, now + timedelta(seconds=policy.lease_s)]
         )
         return [Taken.of(r) for r in rows]
 
