@@ -22,6 +22,7 @@ from auth.common import (
     require_realname_level,
     seconds_until_local_midnight,
 )
+from auth.contacts import user_ref
 from auth.errors import FaceFailed, FaceIncomplete, IdNumberTaken, RealnameMismatch
 from auth.identifiers import IdNumberInfo, check_id_number
 from auth.models import FaceVerification, PersonalDataAccess, RealnameLevel, User
@@ -31,6 +32,7 @@ from core.crypto import FieldCipher, mask_id_number, mask_phone
 from core.db import in_transaction
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
 from core.ratelimit import hit, refund
+from notify.ledger import readdress
 from platforms.wechat import FACE_VERIFY_TTL_S, WeChatUnavailable, new_out_seq_no
 
 log = logging.getLogger("zhangban.auth")
@@ -101,6 +103,10 @@ async def bind_phone(*, deps: AuthDeps, user_id: int, code: str, now: datetime) 
     await User.filter(id=user_id).update(
         phone_enc=deps.cipher.encrypt(number, context=PHONE_CONTEXT),
         phone_hash=deps.cipher.lookup_hash(number, context=PHONE_CONTEXT),
+    )
+    # SMS not sent yet go to the number bound now, not to the one they were written for.
+    await readdress(
+        recipient=user_ref(user_id), channel="sms", address=number, cipher=deps.cipher, now=now
     )
     return await me(deps=deps, user_id=user_id, now=now)
 

@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from auth.common import BIND_CODE_CONTEXT, AuthDeps
+from auth.contacts import staff_ref
 from auth.errors import BindCodeInvalid, NotStaff, OperatorAccount, StaffInactive, StaffNotFound
 from auth.models import Staff, StaffRole
 from auth.permissions import (
@@ -30,10 +31,12 @@ from auth.permissions import (
 )
 from auth.queries import PERSON_COMPANIES_SQL, STAFF_STANDING_SQL
 from auth.tokens import TokenService
+from core.clock import utcnow
 from core.crypto import FieldCipher
 from core.db import as_json, fetch_rows
 from core.errors import Conflict, ValidationFailed, field_error
 from core.ratelimit import hit
+from notify.ledger import readdress
 
 log = logging.getLogger("zhangban.auth")
 
@@ -237,6 +240,14 @@ async def bind_staff_wechat(
     # lost or someone else's now, keeps neither its access nor its refresh tokens.
     await deps.tokens.revoke_subject(f"s:{staff.id}")
     _STANDINGS.pop(staff.id, None)
+    # Messages not sent yet go to the WeChat bound now.
+    await readdress(
+        recipient=staff_ref(staff.id),
+        channel="wechat",
+        address=session.openid,
+        cipher=deps.cipher,
+        now=now,
+    )
     log.info("staff wechat bound", extra={"staff_id": staff.id})
     pair = await deps.tokens.issue(subject=f"s:{staff.id}", audience="staff")
     await staff.refresh_from_db()
@@ -272,6 +283,8 @@ async def set_staff_active(
     _STANDINGS.pop(staff.id, None)
     if not active:
         await tokens.revoke_subject(f"s:{staff.id}")
+        # Work messages not sent yet are no longer this person's to receive.
+        await readdress(recipient=staff_ref(staff.id), channel="wechat", address=None, now=utcnow())
         log.info("staff deactivated", extra={"staff_id": staff.id})
     await staff.refresh_from_db()
     return staff_view(staff)

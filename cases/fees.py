@@ -45,7 +45,6 @@ from payments.providers.base import ChargeMode
 log = logging.getLogger(__name__)
 
 
-
 class FeeOrderNotFound(NotFound):
     code = "cases.fee_order_not_found"
     message = "该办件没有缴费订单。"

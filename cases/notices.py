@@ -24,6 +24,8 @@ from typing import Any
 
 from auth import contacts
 from auth.models import Company, StaffRole
+from auth.permissions import Action, Subject, can
+from cases import kernel
 from cases.kernel import SYSTEM, note
 from cases.models import Case, CaseEvent, ReviewTask
 from cases.states import STATUS_LABELS, CaseStatus
@@ -85,6 +87,11 @@ APPLICANT_SIDE: dict[str, Said] = {
         "case.result_issued", "待送达", "办理结果已出具", "办理结果已出具，等待送达"
     ),
     "complete": Said("case.completed", "已办结", "申请已办结", "办理结果已送达，欢迎评价"),
+    "withdraw": Said("case.withdrawn", "已撤回", "申请已撤回", "申请已撤回，办理终止"),
+    "suspend": Said(
+        "case.suspended", "特别程序", "进入特别程序", "进入听证、检验等特别程序，期间不计时限"
+    ),
+    "resume": Said("case.resumed", "审查中", "恢复审查", "特别程序结束，恢复审查并继续计时"),
 }
 
 
@@ -110,11 +117,22 @@ class CaseNotices:
     # -- who ---------------------------------------------------------------------------------
 
     async def applicant_side(self, case: Case) -> list[Recipient]:
-        people: list[int | None] = [case.applicant_user_id, case.agent_user_id]
+        """The applicant, and whoever may see the case now by the one rule: the family member
+        or company agent who filed it while their mandate or agency lasts, a company's legal
+        representative. A mandate ended or an agent removed ends the messages with the access."""
+        candidates: list[int | None] = [case.agent_user_id]
         if case.company_id:
             company = await Company.get_or_none(id=case.company_id)
             if company is not None:
-                people.append(company.legal_rep_id)
+                candidates.append(company.legal_rep_id)
+        target = kernel.owned(case)
+        today = local_today(utcnow())
+        people: list[int | None] = [case.applicant_user_id]
+        for user_id in dict.fromkeys(c for c in candidates if c):
+            if user_id == case.applicant_user_id:
+                continue
+            if await can(Subject(kind="user", id=user_id), Action.view, target, today=today):
+                people.append(user_id)
         return await contacts.users(people, cipher=self.cipher)
 
     # -- what --------------------------------------------------------------------------------

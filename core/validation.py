@@ -31,14 +31,18 @@ _MESSAGES: dict[str, str] = {
 }
 
 
+#: A field path is named back to the caller; a key it sent may be of any length, its echo is not.
+LOCATION_MAX = 120
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += ("." if path else "") + str(part)
-    return path or "body"
+            path += ("." if path else "") + str(part)[:LOCATION_MAX]
+    return (path or "body")[:LOCATION_MAX]
 
 
 def _message(error: Any) -> str:

@@ -355,6 +355,7 @@ class Taken:
     batch_count: int
     attempts: int
     last_code: str
+    urgent: bool
     event_at: datetime
     updated_at: datetime
 
@@ -375,6 +376,7 @@ class Taken:
             batch_count=int(row["batch_count"]),
             attempts=int(row["attempts"]),
             last_code=str(row["last_code"]),
+            urgent=bool(row["urgent"]),
             event_at=_aware(row["event_at"]),
             updated_at=_aware(row["updated_at"]),
         )
@@ -412,9 +414,42 @@ class Sender:
         taken = await self.take(now=now)
         if not taken:
             return recovered
-        settled = await asyncio.gather(*(self._send(t) for t in taken))
+        sendable = await self._hold_back(taken, now=now)
+        settled = await asyncio.gather(*(self._send(t) for t in sendable))
         await self.settle(list(settled))
-        return recovered + len(settled)
+        return recovered + len(taken)
+
+    async def _hold_back(self, taken: list[Taken], *, now: datetime) -> list[Taken]:
+        """What is decided at send time, not only at publish time: an SMS to someone who has
+        opted out since is dropped; a non-urgent SMS whose time (a retry, a replay) falls in the
+        quiet hours waits for the morning. Returns the rows to send now."""
+        sms = [t for t in taken if t.channel == "sms"]
+        if not sms:
+            return taken
+        opted_out = await _opted_out({t.recipient for t in sms})
+        quiet = self.deps.quiet_hours
+        kept: list[Taken] = []
+        for t in taken:
+            if t.channel == "sms" and t.recipient in opted_out:
+                await Delivery.filter(id=t.id, locked_by=self.worker_id).update(
+                    status=S.skipped.value,
+                    last_code="opted_out",
+                    locked_by="",
+                    locked_until=None,
+                    updated_at=now,
+                )
+            elif t.channel == "sms" and not t.urgent and quiet.quiet(now):
+                await Delivery.filter(id=t.id, locked_by=self.worker_id).update(
+                    status=S.queued.value,
+                    next_at=quiet.next_allowed(now),
+                    attempts=max(t.attempts - 1, 0),
+                    locked_by="",
+                    locked_until=None,
+                    updated_at=now,
+                )
+            else:
+                kept.append(t)
+        return kept
 
     async def take(self, *, now: datetime) -> list[Taken]:
         """Take no more rows than are sent at once: a row taken is a row on the wire, so a
@@ -638,12 +673,44 @@ async def _release_reserve(
         )
 
 
+#: The shape of every key ``ledger_key`` makes: anything else in a receipt is not ours.
+_KEY_SHAPE = re.compile(r"[a-z][0-9a-f]{40}")
+
+
 async def record_receipts(receipts: Sequence[tuple[str, bool]], *, now: datetime) -> int:
     """SMS delivery receipts (``OutId``, delivered?): the handset's answer, kept on the row.
-    A receipt for a key we never sent is ignored; a repeated one changes nothing."""
+    The first receipt of a message is its answer: a repeated, late or out-of-order one changes
+    nothing, and one for a key we cannot have made (another sender's, a forged one) is
+    skipped, not a failure of the whole batch."""
     changed = 0
     for key, delivered in receipts:
-        changed += await Delivery.filter(key=key, channel="sms").update(
+        if not _KEY_SHAPE.fullmatch(key):
+            continue
+        changed += await Delivery.filter(key=key, channel="sms", receipt="").update(
             receipt="delivered" if delivered else "undelivered", updated_at=now
         )
     return changed
+
+
+async def readdress(
+    *,
+    recipient: str,
+    channel: str,
+    address: str | None,
+    cipher: FieldCipher | None = None,
+    now: datetime,
+) -> int:
+    """A person's address on ``channel`` changed (a newly bound number, a staff member bound
+    again) or is gone (a deactivated account): the messages not sent yet follow it, or are
+    dropped. Returns how many rows changed."""
+    waiting = Delivery.filter(
+        recipient=recipient, channel=channel, status__in=(S.queued.value, S.held.value)
+    )
+    if address is None:
+        return await waiting.update(
+            status=S.skipped.value, last_code="address_gone", updated_at=now
+        )
+    assert cipher is not None, "a new address is sealed"
+    return await waiting.update(
+        address_sealed=cipher.encrypt(address, context=ADDRESS_CONTEXT), updated_at=now
+    )

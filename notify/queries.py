@@ -15,7 +15,7 @@ _INBOX = InboxMessage._meta.db_table
 
 _COLUMNS = (
     "id, key, event_key, channel, recipient, kind, template, address_sealed, data, page, "
-    "batch_count, attempts, last_code, event_at, updated_at"
+    "batch_count, attempts, last_code, urgent, event_at, updated_at"
 )
 
 

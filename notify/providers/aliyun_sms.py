@@ -136,7 +136,7 @@ def parse_report(body: bytes) -> list[Receipt]:
     """
     try:
         items = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError("SmsReport body is not JSON") from exc
     if not isinstance(items, list):
         raise ValueError("SmsReport body is not a JSON array")

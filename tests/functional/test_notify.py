@@ -559,3 +559,118 @@ async def test_a_refused_field_fails_alerts_and_is_replayed_once_fixed(
     assert again.status_code == 409
     sent = await eventually(lambda: wx_messages(sandbox, person.openid or "", PROGRESS))
     assert len(sent) == 1
+
+
+# --- found from outside: access ends the messages; send-time checks; receipts ---------------
+
+
+async def test_an_ended_mandate_ends_the_agents_messages(
+    scene: Scene, stranger: Phone, sandbox: httpx.AsyncClient
+) -> None:
+    from tests.cases_flow import attach, draft, required_materials
+    from tests.people import grant_mandate
+
+    principal, agent = scene.person, stranger
+    mandate = await grant_mandate(principal, agent, [scene.cat.item])
+    case = await draft(agent, scene.cat.item, principal_user_id=uid(principal))
+    for material in required_materials(scene.cat, scene.cat.item):
+        await attach(agent, case["id"], scene.cat.item, material)
+    submitted = await agent.call("POST", f"/api/v1/cases/{case['id']}/submit")
+    assert submitted.status_code == 200, submitted.text
+    for person in (principal, agent):
+        await eventually(lambda p=person: _kinds_include(p, "case.submitted"))
+    ended = await principal.call("DELETE", f"/api/v1/mandates/{mandate['id']}")
+    assert ended.status_code == 204, ended.text
+    await _accept(scene, case["id"])
+    await eventually(lambda: _kinds_include(principal, "case.accepted"))
+    from tests.cases_service import outbox_settled
+
+    await outbox_settled(scene.app)
+    assert not await _kinds_include(agent, "case.accepted")
+
+
+async def _kinds_include(person: Phone, kind: str) -> bool:
+    return kind in [m["kind"] for m in (await inbox(person))["messages"]]
+
+
+async def test_an_sms_waiting_follows_the_opt_out_and_the_new_number(
+    scene: Scene, stranger: Phone, sandbox: httpx.AsyncClient
+) -> None:
+    """Decided again when it is sent: someone who opted out since gets no SMS; someone who bound
+    another number gets it there."""
+    deps = scene.app.ctx.resources.notify
+    old, new = a_number(), a_number()
+    await bind_phone(scene.person, old)
+    await bind_phone(stranger, a_number())
+    now = datetime.now(UTC)
+    from auth import contacts
+
+    async with _paused(scene.app):
+        people = await contacts.users([uid(scene.person), uid(stranger)], cipher=deps.cipher)
+        await publish(
+            [
+                Message(
+                    kind="case.accepted",
+                    event_key="outbox:5:y",
+                    recipient=r,
+                    title="申请已受理",
+                    body="测试",
+                    values={
+                        "item": "测试",
+                        "number": "A1",
+                        "status": "已受理",
+                        "at": now,
+                        "note": "-",
+                    },
+                    event_at=now,
+                    urgent=True,
+                )
+                for r in people
+            ],
+            deps=deps,
+            now=now,
+        )
+        off = await stranger.call("PUT", "/api/v1/me/notification-settings", json={"sms": False})
+        assert off.status_code == 200
+        await bind_phone(scene.person, new)
+        await Sender(deps, worker_id="test").run_once(now=datetime.now(UTC))
+    skipped = await Delivery.get(recipient=f"user:{uid(stranger)}", channel="sms")
+    assert skipped.status == "skipped" and skipped.last_code == "opted_out"
+    assert (
+        await Delivery.get(recipient=f"user:{uid(scene.person)}", channel="sms")
+    ).status == "sent"
+    assert await sms_to(sandbox, old) == []
+    assert len(await sms_to(sandbox, new)) == 1
+
+
+async def test_receipts_the_ledger_cannot_have_made_are_skipped_and_the_first_one_holds(
+    client: httpx.AsyncClient,
+) -> None:
+    token = Settings().sms_report_token
+    deep = b"[" * 3000 + b"]" * 3000
+    answer = await client.post("/callbacks/sms/aliyun", params={"token": token}, content=deep)
+    assert answer.status_code == 400
+    foreign = b'[{"biz_id":"x","success":true,"out_id":"' + b"z" * 200 + b'"}]'
+    answer = await client.post("/callbacks/sms/aliyun", params={"token": token}, content=foreign)
+    assert answer.status_code == 200 and answer.json()["code"] == 0
+    from notify.ledger import record_receipts
+
+    now = datetime.now(UTC)
+    key = "s" + "0" * 40
+    await Delivery.create(
+        key=key,
+        event_key="outbox:1:r",
+        channel="sms",
+        recipient="user:1",
+        kind="case.accepted",
+        template="SMS_460001",
+        address_sealed="-",
+        status="sent",
+        next_at=now,
+        event_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    assert await record_receipts([(key, True)], now=now) == 1
+    assert await record_receipts([(key, False)], now=now) == 0
+    assert (await Delivery.get(key=key)).receipt == "delivered"
