@@ -9,6 +9,7 @@ the payment peers' key folder, merchant id and callback speedup too (``ZB_SANDBO
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from core.logging import configure_logging
@@ -38,6 +39,12 @@ def main(argv: list[str] | None = None) -> None:
         default=settings.sandbox_callback_speedup,
         help="divide the payment platforms' callback resend schedule by this",
     )
+    parser.add_argument(
+        "--messaging",
+        type=Path,
+        help="JSON file of the deployment's subscribe and SMS templates and SMS receipt URL, "
+        "as the platforms' consoles hold them (sandbox.app.MessagingSetup.from_document)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level (WARNING)")
     args = parser.parse_args(argv)
 
@@ -48,9 +55,10 @@ def main(argv: list[str] | None = None) -> None:
         keys_dir=args.keys_dir,
         wechatpay_mch_id=args.mch_id,
         callback_speedup=args.callback_speedup,
-        # The SMS account is the settings' (``ZB_SMS_*``); templates are registered by whoever
-        # uses the peer (``_control/templates``, ``_control/subscribe-templates``).
-        messaging=MessagingSetup(
+        # The SMS account is the settings' (``ZB_SMS_*``); the templates those of --messaging
+        # (a reset of a peer returns to them), or registered by whoever uses the peer.
+        messaging=MessagingSetup.from_document(
+            json.loads(args.messaging.read_text(encoding="utf-8")) if args.messaging else {},
             sms_access_key_id=settings.sms_access_key_id,
             sms_access_key_secret=settings.sms_access_key_secret,
             sms_signs=(settings.sms_sign_name,),

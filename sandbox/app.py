@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
@@ -47,6 +48,26 @@ class MessagingSetup:
     sms_signs: tuple[str, ...] = ()
     sms_templates: Mapping[str, tuple[str, ...]] | None = None
     sms_report_url: str | None = None
+
+    @classmethod
+    def from_document(cls, data: Mapping[str, Any], **account: Any) -> MessagingSetup:
+        """From its JSON form (``python -m sandbox --messaging FILE``): ``{"subscribe_templates":
+        {id: {"keys": [...], "long_term": bool}}, "sms_templates": {code: [variable, ...]},
+        "sms_report_url": url}``; ``account`` the SMS account's fields."""
+        return cls(
+            subscribe_templates={
+                str(template_id): SubscribeTemplate(
+                    keys=tuple(t["keys"]), long_term=bool(t.get("long_term", False))
+                )
+                for template_id, t in dict(data.get("subscribe_templates") or {}).items()
+            },
+            sms_templates={
+                str(code): tuple(names)
+                for code, names in dict(data.get("sms_templates") or {}).items()
+            },
+            sms_report_url=data.get("sms_report_url"),
+            **account,
+        )
 
 
 def mount_sandbox(

@@ -14,6 +14,7 @@ tests the migrations of its dialect.
 from __future__ import annotations
 
 import asyncio
+import json as json_module
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -105,45 +106,40 @@ def sandbox_url(
     """The sandbox peers (WeChat, WeChat Pay, Alipay, real-name check, registry) as their own
     real process."""
     log_path = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
+    token = Settings().sms_report_token
+    messaging = log_path.parent / "messaging.json"
+    messaging.write_text(
+        json_module.dumps(
+            messaging_document(
+                f"http://127.0.0.1:{callback_port}/callbacks/sms/aliyun?token={token}"
+            )
+        ),
+        encoding="utf-8",
+    )
     with sandbox_process(
         log_path,
         appid=SANDBOX_APPID,
         secret=SANDBOX_SECRET,
         keys_dir=sandbox_keys_dir,
         callback_speedup=CALLBACK_SPEEDUP,
+        messaging=messaging,
     ) as base:
-        token = Settings().sms_report_token
-        register_messaging(
-            base,
-            report_url=f"http://127.0.0.1:{callback_port}/callbacks/sms/aliyun?token={token}",
-        )
         yield base
 
 
-def register_messaging(base: str, *, report_url: str | None = None) -> None:
-    """Tell the messaging peers the deployment's subscribe and SMS templates, as the platforms'
-    consoles hold them (``notify.catalogue``'s defaults: the sandbox's)."""
+def messaging_document(report_url: str) -> dict[str, Any]:
+    """The deployment's subscribe and SMS templates as the platforms' consoles hold them
+    (``notify.catalogue``'s defaults: the sandbox's), for ``python -m sandbox --messaging``: a
+    test that resets a peer gets them back."""
     catalogue = load_catalogue("")
-    with httpx.Client(base_url=base, timeout=10) as peer:
-        answer = peer.put(
-            "/wechat/_control/subscribe-templates",
-            json={
-                "templates": {
-                    t.template_id: {"keys": list(t.data), "long_term": t.long_term}
-                    for t in catalogue.wechat.values()
-                }
-            },
-        )
-        assert answer.status_code == 200, answer.text
-        for t in catalogue.sms.values():
-            answer = peer.post(
-                "/sms/_control/templates",
-                json={"code": t.code, "variables": list(t.params), "text": t.text},
-            )
-            assert answer.status_code == 200, answer.text
-        if report_url is not None:
-            answer = peer.post("/sms/_control/report-url", json={"url": report_url})
-            assert answer.status_code == 200, answer.text
+    return {
+        "subscribe_templates": {
+            t.template_id: {"keys": list(t.data), "long_term": t.long_term}
+            for t in catalogue.wechat.values()
+        },
+        "sms_templates": {t.code: list(t.params) for t in catalogue.sms.values()},
+        "sms_report_url": report_url,
+    }
 
 
 @pytest.fixture(scope="session")

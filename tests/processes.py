@@ -109,6 +109,7 @@ def sandbox_process(
     secret: str,
     keys_dir: Path | None = None,
     callback_speedup: float = 1.0,
+    messaging: Path | None = None,
 ) -> Iterator[str]:
     """The sandbox peers (``python -m sandbox``) as their own process on a free port of
     127.0.0.1, for that WeChat app; their base URL (``http://127.0.0.1:<port>/sandbox``).
@@ -121,5 +122,7 @@ def sandbox_process(
     keys = keys_dir if keys_dir is not None else log_path.parent / "sandbox-keys"
     args = ["sandbox", "--port", str(port), "--appid", appid, "--secret", secret]
     args += ["--keys-dir", str(keys), "--callback-speedup", str(callback_speedup)]
+    if messaging is not None:
+        args += ["--messaging", str(messaging)]
     with running(args, ready_url=f"{base}/healthz", log_path=log_path, env=clean_env()):
         yield base
