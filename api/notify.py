@@ -11,7 +11,7 @@ import hmac
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
@@ -116,7 +116,9 @@ class ToAskOut(Out):
 
 
 class PreferencesIn(In):
-    sms: bool = Field(description="false: no SMS (退订); WeChat and the inbox still carry them")
+    sms: StrictBool = Field(
+        description="false: no SMS (退订); WeChat and the inbox still carry them"
+    )
 
 
 class PreferencesOut(Out):

@@ -303,7 +303,12 @@ def _model_tables() -> list[str]:
 
 @pytest.fixture
 async def clean(app: Sanic) -> Sanic:
-    """Every table and Redis emptied: each test starts from nothing and builds what it needs."""
+    """Every table and Redis emptied: each test starts from nothing and builds what it needs.
+
+    The in-process worker is stopped first and started again after: its pumps and jobs must
+    not hold a table mid-transaction while it is truncated (PostgreSQL deadlocks), nor write the
+    last test's leftovers into this one's empty tables."""
+    await app.ctx.worker.stop()
     conn = connections.get("default")
     tables = _model_tables()
     if PROFILE == "postgres":
@@ -316,6 +321,7 @@ async def clean(app: Sanic) -> Sanic:
     await app.ctx.redis.flushdb()
     reset_caches()  # ids restart with the tables: per-worker caches keyed by id must go too
     forget_standings()
+    app.ctx.worker.start()
     return app
 
 
