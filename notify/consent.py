@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
 
 from core.crypto import FieldCipher
 from core.db import in_transaction
 from core.errors import ValidationFailed
+from notify import queries
 from notify.catalogue import Catalogue, Moment
 from notify.models import ConsentGrant
 
@@ -45,22 +45,10 @@ async def spend_grant(
     conn: BaseDBAsyncClient, *, openid: str, template_id: str, cipher: FieldCipher, now: datetime
 ) -> bool:
     """Whether a message of ``template_id`` may go to ``openid`` now; a one-time acceptance is
-    used up by saying yes."""
-    grant = (
-        await ConsentGrant.filter(openid_hash=_hash(cipher, openid), template_id=template_id)
-        .using_db(conn)
-        .first()
-    )
-    if grant is None:
-        return False
-    if grant.long_term and grant.last_result == "accept":
-        return True
-    spent = (
-        await ConsentGrant.filter(id=grant.id, remaining__gt=0)
-        .using_db(conn)
-        .update(remaining=F("remaining") - 1, updated_at=now)
-    )
-    return bool(spent)
+    used up by saying yes (one statement: this runs once for every message published)."""
+    sql = queries.for_dialect(queries.SPEND_GRANT_SQL, conn.capabilities.dialect)
+    rows = await conn.execute_query_dict(sql, [_hash(cipher, openid), template_id, now])
+    return bool(rows)
 
 
 async def zero_grant(

@@ -32,7 +32,7 @@ import random
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -177,10 +177,11 @@ async def publish(messages: Sequence[Message], *, deps: NotifyDeps, now: datetim
     """Write every message's inbox line and ledger rows in one transaction; returns how many
     were new (a redelivered event's messages are not)."""
     fresh = 0
-    opted_out = await _opted_out({m.recipient.ref for m in messages if m.recipient.phone})
     async with in_transaction() as conn:
+        dialect = str(conn.capabilities.dialect)
         for message in messages:
-            if await _write_inbox(conn, message, now):
+            opted_out = await _write_inbox(conn, message, now, dialect)
+            if opted_out is not None:
                 fresh += 1
                 await _plan(conn, message, deps=deps, opted_out=opted_out, now=now)
     if fresh:
@@ -195,10 +196,13 @@ async def _opted_out(refs: set[str]) -> set[str]:
     return {str(r) for r in rows}
 
 
-async def _write_inbox(conn: BaseDBAsyncClient, message: Message, now: datetime) -> bool:
-    sql = queries.for_dialect(queries.INSERT_INBOX_SQL, _dialect())
+async def _write_inbox(
+    conn: BaseDBAsyncClient, message: Message, now: datetime, dialect: str
+) -> bool | None:
+    """The inbox line; ``None`` if this event wrote it already, else whether the recipient
+    opted out of SMS."""
     rows = await conn.execute_query_dict(
-        sql,
+        queries.for_dialect(queries.INSERT_INBOX_SQL, dialect),
         [
             message.recipient.ref,
             f"{message.event_key}|{message.recipient.ref}"[:160],
@@ -210,7 +214,28 @@ async def _write_inbox(conn: BaseDBAsyncClient, message: Message, now: datetime)
             now,
         ],
     )
-    return bool(rows)
+    return bool(rows[0]["opted_out"]) if rows else None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One ledger row to write, its fields in ``queries.INSERT_DELIVERIES_SQL``'s order."""
+
+    key: str
+    event_key: str
+    channel: str
+    recipient: str
+    kind: str
+    template: str
+    address_sealed: str
+    data: str
+    page: str
+    urgent: bool
+    status: str
+    next_at: datetime
+    last_code: str
+    event_at: datetime
+    created_at: datetime
 
 
 async def _plan(
@@ -218,7 +243,7 @@ async def _plan(
     message: Message,
     *,
     deps: NotifyDeps,
-    opted_out: set[str],
+    opted_out: bool,
     now: datetime,
 ) -> None:
     """Which channels carry ``message``: WeChat if a grant is left (spent now), the SMS if
@@ -231,14 +256,20 @@ async def _plan(
     phone = (
         recipient.phone if recipient.phone and MAINLAND_MOBILE.fullmatch(recipient.phone) else None
     )
-    sms_allowed = sms_template is not None and phone is not None and recipient.ref not in opted_out
-    rows: list[Delivery] = []
+    rows: list[_Row] = []
     wechat_queued = False
 
     def row(
-        channel: str, template: str, address: str, data: dict[str, str], **extra: Any
-    ) -> Delivery:
-        return Delivery(
+        channel: str,
+        template: str,
+        address: str,
+        data: dict[str, str],
+        *,
+        status: S = S.queued,
+        next_at: datetime = now,
+        last_code: str = "",
+    ) -> _Row:
+        return _Row(
             key=ledger_key(message.event_key, channel, recipient.ref),
             event_key=message.event_key[:96],
             channel=channel,
@@ -246,13 +277,14 @@ async def _plan(
             kind=message.kind,
             template=template,
             address_sealed=deps.cipher.encrypt(address, context=ADDRESS_CONTEXT),
-            data=data,
+            data=json.dumps(data, ensure_ascii=False),
             page=message.link[:256],
             urgent=message.urgent,
+            status=status.value,
+            next_at=next_at,
+            last_code=last_code,
             event_at=message.event_at,
             created_at=now,
-            updated_at=now,
-            **{"status": S.queued.value, "next_at": now, **extra},
         )
 
     if wechat_template is not None and recipient.openid:
@@ -260,12 +292,9 @@ async def _plan(
             key: wechat_value(key, message.values[name])
             for key, name in wechat_template.data.items()
         }
+        template_id = wechat_template.template_id
         if await spend_grant(
-            conn,
-            openid=recipient.openid,
-            template_id=wechat_template.template_id,
-            cipher=deps.cipher,
-            now=now,
+            conn, openid=recipient.openid, template_id=template_id, cipher=deps.cipher, now=now
         ):
             wechat_queued = True
             if message.batch:
@@ -273,7 +302,7 @@ async def _plan(
                     conn,
                     row(
                         "wechat",
-                        wechat_template.template_id,
+                        template_id,
                         recipient.openid,
                         data,
                         next_at=now + timedelta(seconds=deps.policy.staff_batch_s),
@@ -281,37 +310,40 @@ async def _plan(
                     batch=f"{message.batch}|{recipient.ref}"[:96],
                 )
             else:
-                rows.append(row("wechat", wechat_template.template_id, recipient.openid, data))
+                rows.append(row("wechat", template_id, recipient.openid, data))
         else:
             rows.append(
                 row(
                     "wechat",
-                    wechat_template.template_id,
+                    template_id,
                     recipient.openid,
                     data,
-                    status=S.skipped.value,
+                    status=S.skipped,
                     last_code="no_grant",
                 )
             )
-    if sms_allowed and sms_template is not None and phone is not None:
+    if sms_template is not None and phone is not None and not opted_out:
         params = {var: sms_value(message.values[name]) for var, name in sms_template.params.items()}
-        next_at = now if message.urgent else deps.quiet_hours.next_allowed(now)
         rows.append(
             row(
                 "sms",
                 sms_template.code,
                 phone,
                 params,
-                status=(S.held if wechat_queued else S.queued).value,
-                next_at=next_at,
+                status=S.held if wechat_queued else S.queued,
+                next_at=now if message.urgent else deps.quiet_hours.next_allowed(now),
             )
         )
     if rows:
-        await Delivery.bulk_create(rows, ignore_conflicts=True, using_db=conn)
+        sql = queries.INSERT_DELIVERIES_SQL.format(values=queries.delivery_values(len(rows)))
+        await conn.execute_query(
+            queries.for_dialect(sql, str(conn.capabilities.dialect)),
+            [value for r in rows for value in astuple(r)],
+        )
 
 
-async def _upsert_batch(conn: BaseDBAsyncClient, row: Delivery, *, batch: str) -> None:
-    sql = queries.for_dialect(queries.UPSERT_BATCH_SQL, _dialect())
+async def _upsert_batch(conn: BaseDBAsyncClient, row: _Row, *, batch: str) -> None:
+    sql = queries.for_dialect(queries.UPSERT_BATCH_SQL, str(conn.capabilities.dialect))
     await conn.execute_query(
         sql,
         [
@@ -322,7 +354,7 @@ async def _upsert_batch(conn: BaseDBAsyncClient, row: Delivery, *, batch: str) -
             row.kind,
             row.template,
             row.address_sealed,
-            json.dumps(row.data, ensure_ascii=False),
+            row.data,
             row.page,
             row.urgent,
             batch,
