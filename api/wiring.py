@@ -96,9 +96,13 @@ class Resources:
 
 
 def new_http_client() -> httpx.AsyncClient:
+    """The one outward HTTP client. It keeps alive as many connections as a worker's sender
+    uses at once (``notify_concurrency``, 32): with fewer, every batch of messages opened and
+    closed the rest again (bench/notify.sh, py-spy); far more makes httpcore's pool, which
+    scans every connection for each request, a cost of its own."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=64),
     )
 
 

@@ -261,7 +261,7 @@ class Settings(BaseSettings):
         200, ge=1, le=2000, description="messages a worker takes from the ledger at a time"
     )
     notify_concurrency: int = Field(
-        64, ge=1, le=1000, description="messages a worker sends at once"
+        32, ge=1, le=1000, description="messages a worker sends at once"
     )
     notify_lease_s: float = Field(
         60.0,

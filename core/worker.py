@@ -52,7 +52,7 @@ from tortoise.expressions import F, Q
 from core.locks import RedisLock
 from core.logging import redact
 from core.models import OutboxEvent
-from core.queries import CLAIM_OUTBOX_SQL
+from core.queries import CLAIM_OUTBOX_SQL, SETTLE_OUTBOX_SQL, for_dialect
 
 log = logging.getLogger("zhangban.worker")
 
@@ -440,12 +440,10 @@ class Worker:
             )
             if not recorded:
                 return self._lost(event)
-        settled = await OutboxEvent.filter(id=event.id, locked_by=self.id).update(
-            status="delivered",
-            delivered_at=self.clock(),
-            locked_by="",
-            locked_until=None,
-            done_handlers=done,
+        conn = connections.get("default")
+        settled, _ = await conn.execute_query(
+            for_dialect(SETTLE_OUTBOX_SQL, conn.capabilities.dialect),
+            [self.clock(), json.dumps(done), self.id, event.id],
         )
         if not settled:
             return self._lost(event)

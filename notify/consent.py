@@ -23,6 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.crypto import FieldCipher
 from core.db import in_transaction
 from core.errors import ValidationFailed
+from core.queries import for_dialect
 from notify import queries
 from notify.catalogue import Catalogue, Moment
 from notify.models import ConsentGrant
@@ -46,7 +47,7 @@ async def spend_grant(
 ) -> bool:
     """Whether a message of ``template_id`` may go to ``openid`` now; a one-time acceptance is
     used up by saying yes (one statement: this runs once for every message published)."""
-    sql = queries.for_dialect(queries.SPEND_GRANT_SQL, conn.capabilities.dialect)
+    sql = for_dialect(queries.SPEND_GRANT_SQL, conn.capabilities.dialect)
     rows = await conn.execute_query_dict(sql, [_hash(cipher, openid), template_id, now])
     return bool(rows)
 

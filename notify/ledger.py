@@ -44,6 +44,7 @@ from core.clock import LOCAL_TZ, utcnow
 from core.crypto import FieldCipher
 from core.db import in_transaction
 from core.logging import redact
+from core.queries import for_dialect
 from core.worker import backoff_s
 from notify import queries
 from notify.catalogue import Catalogue
@@ -202,7 +203,7 @@ async def _write_inbox(
     """The inbox line; ``None`` if this event wrote it already, else whether the recipient
     opted out of SMS."""
     rows = await conn.execute_query_dict(
-        queries.for_dialect(queries.INSERT_INBOX_SQL, dialect),
+        for_dialect(queries.INSERT_INBOX_SQL, dialect),
         [
             message.recipient.ref,
             f"{message.event_key}|{message.recipient.ref}"[:160],
@@ -337,13 +338,13 @@ async def _plan(
     if rows:
         sql = queries.INSERT_DELIVERIES_SQL.format(values=queries.delivery_values(len(rows)))
         await conn.execute_query(
-            queries.for_dialect(sql, str(conn.capabilities.dialect)),
+            for_dialect(sql, str(conn.capabilities.dialect)),
             [value for r in rows for value in astuple(r)],
         )
 
 
 async def _upsert_batch(conn: BaseDBAsyncClient, row: _Row, *, batch: str) -> None:
-    sql = queries.for_dialect(queries.UPSERT_BATCH_SQL, str(conn.capabilities.dialect))
+    sql = for_dialect(queries.UPSERT_BATCH_SQL, str(conn.capabilities.dialect))
     await conn.execute_query(
         sql,
         [
@@ -487,7 +488,7 @@ class Sender:
         """Take no more rows than are sent at once: a row taken is a row on the wire, so a
         worker killed mid-batch leaves uncertain only the messages it had really sent."""
         policy = self.deps.policy
-        sql = queries.for_dialect(queries.CLAIM_SQL, _dialect())
+        sql = for_dialect(queries.CLAIM_SQL, _dialect())
         limit = min(policy.batch_size, policy.concurrency)
         rows = await connections.get("default").execute_query_dict(
             sql, [self.worker_id, now, limit, now + timedelta(seconds=policy.lease_s)]
@@ -550,7 +551,7 @@ class Sender:
         async with in_transaction() as tx:
             if sent:
                 await tx.execute_many(
-                    queries.for_dialect(queries.MARK_SENT_SQL, dialect),
+                    for_dialect(queries.MARK_SENT_SQL, dialect),
                     [
                         [
                             s.at,
@@ -622,7 +623,7 @@ class Sender:
         )
         count = 0
         for delivery_id in list(stale)[: self.deps.policy.batch_size]:
-            sql = queries.for_dialect(queries.TAKE_STALE_SQL, _dialect())
+            sql = for_dialect(queries.TAKE_STALE_SQL, _dialect())
             rows = await connections.get("default").execute_query_dict(
                 sql,
                 [

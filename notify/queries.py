@@ -1,12 +1,11 @@
 """The notify context's plain SQL, and nowhere else: what the ORM cannot say in one statement.
 
-Placeholders are PostgreSQL's ``$n``; ``for_dialect`` turns them into SQLite's ``?n``, which
-bind by the same numbers. Every statement runs on both dialects (SQLite 3.35+ for ``RETURNING``).
+Placeholders are PostgreSQL's ``$n``; ``core.queries.for_dialect`` turns them into SQLite's
+``?n``, which bind by the same numbers. Every statement runs on both dialects (SQLite 3.35+ for
+``RETURNING``).
 """
 
 from __future__ import annotations
-
-import re
 
 from notify.models import ConsentGrant, Delivery, InboxMessage, SmsOptOut
 
@@ -19,12 +18,6 @@ _COLUMNS = (
     "id, key, event_key, channel, recipient, kind, template, address_sealed, data, page, "
     "batch_count, attempts, last_code, urgent, event_at, updated_at"
 )
-
-
-def for_dialect(sql: str, dialect: str) -> str:
-    if dialect == "postgres":
-        return sql
-    return re.sub(r"\$(\d+)", r"?\1", sql.replace(" FOR UPDATE SKIP LOCKED", ""))
 
 
 #: One inbox line, unless this event already wrote it (``RETURNING`` nothing then): the whole
