@@ -25,7 +25,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import BaseModel, Field
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
@@ -41,7 +40,7 @@ from core.db import migrate
 from core.settings import Settings
 from notify.catalogue import load_catalogue
 from tests.people import Phone
-from tests.processes import free_port, sandbox_process
+from tests.processes import free_port, sandbox_process, serving_asgi
 from tests.staff import Hire, StaffMember, staff_member
 
 #: Fixtures shared by several modules, from their own files.
@@ -266,24 +265,12 @@ async def app(settings: Settings) -> AsyncIterator[Sanic]:
 
 @asynccontextmanager
 async def serving_on_socket(application: Sanic, base_url: str) -> AsyncIterator[None]:
-    """The started application also on a real socket (uvicorn, its lifespan already run), for
-    callers from other processes: the sandbox's payment peers calling back."""
+    """The started application also on a real socket (its lifespan already run), for callers
+    from other processes: the sandbox's payment peers calling back."""
     port = urlsplit(base_url).port
-    server = uvicorn.Server(
-        uvicorn.Config(
-            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-        )  # type: ignore[arg-type]
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
+    assert port is not None
+    async with serving_asgi(application, port):
         yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="session")

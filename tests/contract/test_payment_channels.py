@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from core.clock import local_today
 from core.settings import Settings
@@ -43,7 +42,7 @@ from payments.providers.base import (
 from payments.providers.factory import CHANNELS
 from tests.contract.alipay_stand import alipay_stand
 from tests.contract.wechatpay_stand import wechatpay_stand
-from tests.processes import free_port
+from tests.processes import free_port, serving_asgi
 
 Stand = Any  # WeChatPayStand | AlipayStand: the same interface
 STANDS: dict[str, Callable[[str, httpx.AsyncClient, Path], AbstractAsyncContextManager[Stand]]] = {
@@ -112,15 +111,8 @@ class Receiver:
 async def receiver() -> AsyncIterator[Receiver]:
     port = free_port()
     found = Receiver(url=f"http://127.0.0.1:{port}/callbacks")
-    server = uvicorn.Server(
-        uvicorn.Config(found, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield found
-    server.should_exit = True
-    await task
+    async with serving_asgi(found, port):
+        yield found
 
 
 @pytest.fixture(params=sorted(STANDS))

@@ -23,14 +23,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sanic import Sanic
 
 from core.clock import utcnow
 from notify.providers.aliyun_sms import REPORT_ACK, AliyunSms, parse_report
 from notify.providers.base import Envelope, Known, Outcome
 from sandbox.sms import AliyunSmsSandbox, rpc_signature, sms_blueprint
-from tests.processes import free_port
+from tests.processes import free_port, serving_asgi
 
 KEY_ID = "LTAI-contract-key"
 SECRET = "contract-secret-0123456789"
@@ -223,15 +222,8 @@ async def served() -> AsyncIterator[tuple[str, AliyunSmsSandbox]]:
 async def receiver_server() -> AsyncIterator[Receiver]:
     port = free_port()
     found = Receiver(url=f"http://127.0.0.1:{port}/sms/reports")
-    server = uvicorn.Server(
-        uvicorn.Config(found, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield found
-    server.should_exit = True
-    await task
+    async with serving_asgi(found, port):
+        yield found
 
 
 @pytest.fixture
