@@ -32,10 +32,10 @@ import random
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -218,9 +218,9 @@ async def _write_inbox(
     return bool(rows[0]["opted_out"]) if rows else None
 
 
-@dataclass(frozen=True)
-class _Row:
-    """One ledger row to write, its fields in ``queries.INSERT_DELIVERIES_SQL``'s order."""
+class _Row(NamedTuple):
+    """One ledger row to write, its fields in ``queries.INSERT_DELIVERIES_SQL``'s order (a
+    tuple: its values are the statement's parameters as they stand)."""
 
     key: str
     event_key: str
@@ -339,7 +339,7 @@ async def _plan(
         sql = queries.INSERT_DELIVERIES_SQL.format(values=queries.delivery_values(len(rows)))
         await conn.execute_query(
             for_dialect(sql, str(conn.capabilities.dialect)),
-            [value for r in rows for value in astuple(r)],
+            [value for r in rows for value in r],
         )
 
 
