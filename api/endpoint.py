@@ -228,6 +228,13 @@ def endpoint(
     return decorate
 
 
+#: An operators' route of the deployment (the outbox, the send ledger): staff holding
+#: ``Action.operate``, under the ``admin`` tag.
+operator_endpoint = functools.partial(
+    endpoint, tag="admin", audience=Audience.staff, action=Action.operate, target="deployment"
+)
+
+
 __all__ = [
     "PATH_PARAMS",
     "AcceptanceNumber",
@@ -241,5 +248,6 @@ __all__ = [
     "current",
     "endpoint",
     "may_attempt",
+    "operator_endpoint",
     "spec_of",
 ]

@@ -16,12 +16,11 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from api import guards
-from api.endpoint import Audience, endpoint
+from api.endpoint import Audience, endpoint, operator_endpoint
 from api.params import body, paging, query
 from api.schemas import In, NextCursor, Out, PageQuery, Query
 from auth import notices as auth_notices
 from auth.contacts import ref_of
-from auth.permissions import Action
 from core.clock import utcnow
 from notify import admin, inbox
 from notify.ledger import NotifyDeps, record_receipts
@@ -389,13 +388,9 @@ async def put_preferences(request: Request) -> HTTPResponse:
 # Administrators: the send ledger
 # --------------------------------------------------------------------------------------------
 
-_admin = partial(
-    endpoint, tag="admin", audience=Audience.staff, action=Action.operate, target="deployment"
-)
-
 
 @bp.get("/admin/notify/deliveries")
-@_admin(
+@operator_endpoint(
     "Messages by status (failed by default; uncertain: a worker stopped mid-send), newest first",
     query=DeliveryQuery,
     out=DeliveryPage,
@@ -411,14 +406,14 @@ async def list_deliveries(request: Request) -> HTTPResponse:
 
 
 @bp.get("/admin/notify/deliveries/<delivery_id:int>")
-@_admin("One message and its attempts", out=DeliveryDetailOut, errors=(404,))
+@operator_endpoint("One message and its attempts", out=DeliveryDetailOut, errors=(404,))
 async def get_delivery(request: Request, delivery_id: int) -> HTTPResponse:
     await guards.staff(request)
     return json(await admin.get_delivery(delivery_id=delivery_id), ensure_ascii=False)
 
 
 @bp.post("/admin/notify/deliveries/<delivery_id:int>/replay")
-@_admin(
+@operator_endpoint(
     "Send a failed or uncertain message again, with fresh attempts",
     out=DeliveryDetailOut,
     errors=(404, 409),
@@ -432,7 +427,7 @@ async def replay_delivery(request: Request, delivery_id: int) -> HTTPResponse:
 
 
 @bp.get("/admin/notify/alerts")
-@_admin(
+@operator_endpoint(
     "Message types that failed too often in an hour",
     query=PageQuery,
     out=AlertPage,

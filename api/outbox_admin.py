@@ -6,7 +6,6 @@ Events belong to the whole deployment, not to a department, so any staff member 
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, Literal
 
 from pydantic import Field
@@ -14,10 +13,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from api import guards
-from api.endpoint import Audience, endpoint
+from api.endpoint import operator_endpoint
 from api.params import paging, query
 from api.schemas import NextCursor, Out, PageQuery
-from auth.permissions import Action
 from core import outbox
 from core.clock import utcnow
 
@@ -52,13 +50,8 @@ class OutboxPage(Out):
     next_cursor: NextCursor
 
 
-_route = partial(
-    endpoint, tag="admin", audience=Audience.staff, action=Action.operate, target="deployment"
-)
-
-
 @bp.get("")
-@_route(
+@operator_endpoint(
     "Outbox events, newest first (?status=dead for the dead letters)",
     query=OutboxQuery,
     out=OutboxPage,
@@ -75,13 +68,13 @@ async def list_events(request: Request) -> HTTPResponse:
 
 
 @bp.get("/<event_id:int>")
-@_route("One outbox event", out=OutboxEventOut, errors=(404,))
+@operator_endpoint("One outbox event", out=OutboxEventOut, errors=(404,))
 async def get_event(request: Request, event_id: int) -> HTTPResponse:
     return json(await outbox.get_event(event_id=event_id), ensure_ascii=False)
 
 
 @bp.post("/<event_id:int>/replay")
-@_route(
+@operator_endpoint(
     "Replay a dead event: pending again with fresh attempts; handlers that already succeeded "
     "are not run again",
     out=OutboxEventOut,
