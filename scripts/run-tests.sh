@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, twice: on the embedded profile (SQLite + in-process Redis) and on real
 # PostgreSQL + Redis servers started here and stopped on exit. Extra arguments go to pytest.
+# Then the mini-program's jest suites (miniprogram_stubs/test.sh: npm ci, unit and end to end).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
@@ -19,4 +20,6 @@ echo "=== tests on PostgreSQL and Redis ==="
   . "$services/env"
   ZB_TEST_PROFILE=postgres "$bin/pytest" "$@"
 ) || status=1
+echo "=== mini-program tests (jest: wx mocked, then end to end against an embedded server) ==="
+miniprogram_stubs/test.sh || status=1
 exit $status
