@@ -12,7 +12,15 @@ Refresh tokens are random strings (``secrets.token_urlsafe(32)``); only their SH
 a used token that comes back means it was copied, so the whole family is revoked and the user
 must log in again (``auth.refresh_reused``). The "used" mark is a compare-and-set
 (``UPDATE … WHERE id = ? AND used_at IS NULL``): of two concurrent refreshes of one token exactly
-one wins, the other is treated as reuse.
+one wins.
+
+Except within a short grace (``REFRESH_GRACE_S``): a phone on a poor connection loses the answer
+of a refresh and sends it again, and two requests that expired together refresh at once. So the
+winner keeps the new pair in Redis for that long, sealed with a key derived from the *old*
+refresh token (only its holder can open it; Redis alone reveals nothing), and the same token
+presented again within the grace, while the new pair's refresh token is still unused, gets that
+same pair (a concurrent loser waits a moment for it). After the grace, or once the new pair was
+rotated further, the old token coming back is reuse as above.
 
 Verification is cheap on purpose: a token this worker has verified before is a dict lookup
 (bounded LRU of token → ``Principal``) plus an expiry check against the clock, no HMAC, no JSON,
@@ -39,7 +47,9 @@ within ``revocation_check_s``**. Refreshing always reads the current state.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import re
 import secrets
 import time
@@ -50,6 +60,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import jwt
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
 
 from auth.models import RefreshToken
@@ -159,6 +171,23 @@ class TokenPair:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: Seconds in which a used refresh token presented again gets the pair it was exchanged for
+#: (a lost answer, two refreshes at once) instead of revoking the family.
+REFRESH_GRACE_S = 30
+#: How long a concurrent loser waits for the winner's pair to be kept.
+REFRESH_GRACE_WAIT_S = 2.0
+_GRACE_NONCE = 12
+
+
+def _grace_key(token_hash: str) -> str:
+    return f"auth:refresh-grace:{token_hash}"
+
+
+def _grace_cipher(refresh_token: str) -> AESGCM:
+    """Derived from the old refresh token itself: only the phone holding it can open the pair."""
+    return AESGCM(hashlib.sha256(b"zhangban refresh grace|" + refresh_token.encode()).digest())
 
 
 def _as_datetime(ts: float) -> datetime:
@@ -451,15 +480,69 @@ class TokenService:
         ):
             raise TokenRevoked()
         if row.used_at is not None:
+            again = await self._pair_again(refresh_token, used_at=row.used_at.timestamp(), now=now)
+            if again is not None:
+                return again
             await self.revoke_session(session)
             raise RefreshReused()
         won = await RefreshToken.filter(
             id=row.id, used_at__isnull=True, revoked_at__isnull=True
         ).update(used_at=_as_datetime(now))
         if not won:  # a concurrent refresh (or revocation) got there first
+            again = await self._pair_again(refresh_token, used_at=now, now=now, wait=True)
+            if again is not None:
+                return again
             await self.revoke_session(session)
             raise RefreshReused()
-        return await self._new_pair(subject, audience, session, now)
+        pair = await self._new_pair(subject, audience, session, now)
+        await self._keep_for_grace(refresh_token, pair)
+        return pair
+
+    async def _keep_for_grace(self, refresh_token: str, pair: TokenPair) -> None:
+        nonce = secrets.token_bytes(_GRACE_NONCE)
+        body = json.dumps(
+            {
+                "access_token": pair.access_token,
+                "refresh_token": pair.refresh_token,
+                "expires_in": pair.expires_in,
+                "refresh_expires_in": pair.refresh_expires_in,
+                "session": pair.session,
+            }
+        ).encode()
+        sealed = nonce + _grace_cipher(refresh_token).encrypt(nonce, body, None)
+        await self._redis.set(
+            _grace_key(hash_refresh_token(refresh_token)), sealed, ex=REFRESH_GRACE_S
+        )
+
+    async def _pair_again(
+        self, refresh_token: str, *, used_at: float, now: float, wait: bool = False
+    ) -> TokenPair | None:
+        """The pair ``refresh_token`` was exchanged for, if it is asked again within the grace
+        and that pair's refresh token is still unused; else ``None`` (reuse)."""
+        if now - used_at > REFRESH_GRACE_S:
+            return None
+        key = _grace_key(hash_refresh_token(refresh_token))
+        deadline = time.monotonic() + (REFRESH_GRACE_WAIT_S if wait else 0.0)
+        sealed = await self._redis.get(key)
+        while not sealed and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            sealed = await self._redis.get(key)
+        if not sealed:
+            return None
+        raw = sealed if isinstance(sealed, bytes) else sealed.encode("latin-1")
+        try:
+            body = _grace_cipher(refresh_token).decrypt(
+                raw[:_GRACE_NONCE], raw[_GRACE_NONCE:], None
+            )
+        except (InvalidTag, ValueError):
+            return None
+        pair = TokenPair(**json.loads(body))
+        still_fresh = await RefreshToken.filter(
+            token_hash=hash_refresh_token(pair.refresh_token),
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+        ).exists()
+        return pair if still_fresh else None
 
     async def _family_revoked(self, session: str) -> bool:
         """Whether any token of the family was revoked: revocation sticks to the family, even

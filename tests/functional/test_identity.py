@@ -661,12 +661,19 @@ async def test_refresh_rotates_and_a_reused_refresh_token_kills_the_session(
     new_auth = {"authorization": f"Bearer {new['access_token']}"}
     assert (await client.get(ME, headers=new_auth)).status_code == 200
 
+    # The phone lost that answer and asks again: the same pair, not a second rotation.
+    again = await client.post(REFRESH, json={"refresh_token": old["refresh_token"]})
+    assert again.status_code == 200 and again.json() == new
+    # The new pair is rotated in turn; now the old token coming back is a copy.
+    newer = await client.post(REFRESH, json={"refresh_token": new["refresh_token"]})
+    assert newer.status_code == 200, newer.text
+    newer_auth = {"authorization": f"Bearer {newer.json()['access_token']}"}
     reused = await client.post(REFRESH, json={"refresh_token": old["refresh_token"]})
     assert_envelope(reused, 401, "auth.refresh_reused")
-    # The family is revoked: the pair handed out by the rotation is dead too.
-    dead_refresh = await client.post(REFRESH, json={"refresh_token": new["refresh_token"]})
+    # The family is revoked: the pairs handed out by the rotations are dead too.
+    dead_refresh = await client.post(REFRESH, json={"refresh_token": newer.json()["refresh_token"]})
     assert_envelope(dead_refresh, 401, "auth.token_revoked")
-    assert_envelope(await client.get(ME, headers=new_auth), 401, "auth.token_revoked")
+    assert_envelope(await client.get(ME, headers=newer_auth), 401, "auth.token_revoked")
 
 
 async def test_logout_revokes_the_access_and_refresh_token(
