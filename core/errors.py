@@ -10,7 +10,10 @@ mini-program shows them as they are.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from core.clock import local_time, utcnow
 
 
 class DomainError(Exception):
@@ -89,9 +92,14 @@ class RateLimited(DomainError):
     message = "操作过于频繁，请稍后再试。"
 
     def __init__(self, retry_after_s: int, message: str | None = None) -> None:
+        # A daily or hourly limit is not something a phone waits out: ``retry_at`` (local time,
+        # to the minute) lets it say "请于 HH:MM 后再试" instead of counting an hour down.
+        retry_at = local_time(utcnow()) + timedelta(seconds=retry_after_s)
+        if retry_at.second or retry_at.microsecond:  # rounded up: never earlier than allowed
+            retry_at = retry_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
         super().__init__(
             message,
-            details={"retry_after_s": retry_after_s},
+            details={"retry_after_s": retry_after_s, "retry_at": retry_at.isoformat()},
             headers={"Retry-After": str(retry_after_s)},
         )
 

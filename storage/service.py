@@ -78,6 +78,10 @@ class CompletionRunning(Conflict):
     code = "storage.completion_running"
     message = "文件正在处理中，请稍候。"
 
+    def __init__(self) -> None:
+        # Not a state conflict to reload over: the same call succeeds once the check is done.
+        super().__init__(headers={"Retry-After": "1"})
+
 
 @dataclass(frozen=True)
 class Owner:

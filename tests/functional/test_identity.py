@@ -199,6 +199,10 @@ async def test_wechat_minute_quota_is_429_with_retry_after(
     error = assert_envelope(response, 429, "rate_limited")
     assert response.headers["retry-after"] == "60"
     assert error["details"]["retry_after_s"] == 60
+    # When to come back, in local time to the minute, rounded up: a phone shows it as it is.
+    retry_at = datetime.fromisoformat(error["details"]["retry_at"])
+    assert retry_at.utcoffset() == timedelta(hours=8) and retry_at.second == 0
+    assert timedelta(seconds=59) <= retry_at - datetime.now(UTC) <= timedelta(seconds=121)
     assert await User.all().count() == 0
 
 

@@ -509,6 +509,7 @@ async def test_a_second_completion_while_the_first_runs_does_not_process_twice(
     for answer in (first, second):
         if answer.status_code == 409:
             assert_envelope(answer, 409, "storage.completion_running")
+            assert answer.headers["retry-after"] == "1"  # ask again shortly, no reload
     assert runs == [1]
     rows = await Upload.all()
     assert [(r.status, r.width, r.height) for r in rows] == [("ready", 3000, 4000)]
