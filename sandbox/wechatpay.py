@@ -768,6 +768,37 @@ class WeChatPaySandbox:
         )
         return {"transaction_id": order.transaction_id, "notification_id": note.id}
 
+    def request_payment(self, params: dict[str, Any], *, cancel: bool) -> dict[str, Any]:
+        """What ``wx.requestPayment`` does with what the phone holds: the five parameters the
+        merchant's server handed out, the ``paySign`` checked as WeChat checks it (RSA over
+        ``appId\ntimeStamp\nnonceStr\npackage\n`` with the merchant's key, ``signType`` RSA),
+        the order found by its ``prepay_id``; then the payer taps (or cancels). Answers the
+        ``errMsg`` the phone sees: ``requestPayment:ok``, ``requestPayment:fail cancel``, or
+        ``requestPayment:fail <why>``."""
+        names = ("timeStamp", "nonceStr", "package", "signType", "paySign")
+        if any(not isinstance(params.get(n), str) or not params.get(n) for n in names):
+            return {"errMsg": "requestPayment:fail parameter error: " + ", ".join(names)}
+        package = params["package"]
+        if params["signType"] != "RSA" or not package.startswith("prepay_id="):
+            return {
+                "errMsg": "requestPayment:fail parameter error: signType RSA, package prepay_id=…"
+            }
+        prepay_id = package[len("prepay_id=") :]
+        order = next((o for o in self._orders.values() if o.prepay_id == prepay_id), None)
+        if order is None:
+            return {"errMsg": "requestPayment:fail prepay_id not found"}
+        # "小程序调起支付签名": appId\ntimeStamp\nnonceStr\npackage\n, SHA256 with RSA.
+        message = f"{order.appid}\n{params['timeStamp']}\n{params['nonceStr']}\n{package}\n"
+        if not verify_message(self.merchant_public, message.encode(), params["paySign"]):
+            return {"errMsg": "requestPayment:fail sign error"}
+        if cancel:
+            return {"errMsg": "requestPayment:fail cancel"}
+        try:
+            paid = self.pay(order.out_trade_no, None)
+        except ControlError as exc:
+            return {"errMsg": f"requestPayment:fail {exc}"}
+        return {"errMsg": "requestPayment:ok", **paid}
+
     # --- refunds -------------------------------------------------------------------------
 
     def refund_view(self, refund: _Refund) -> dict[str, Any]:
@@ -1342,6 +1373,16 @@ def wechatpay_blueprint(state: WeChatPaySandbox) -> Blueprint:
         ):
             raise ControlError(400, "PARAM_ERROR", "out_trade_no (and openid) must be strings")
         return state.pay(out_trade_no, openid)
+
+    @bp.post("/_control/request-payment", name="control_request_payment")
+    @control
+    def request_payment(request: Request) -> dict[str, Any]:
+        """The phone's ``wx.requestPayment(params)``: ``{"params": {...}, "cancel": false}``."""
+        data = control_body(request)
+        params, cancel = data.get("params"), data.get("cancel", False)
+        if not isinstance(params, dict) or not isinstance(cancel, bool):
+            raise ControlError(400, "PARAM_ERROR", "params must be an object, cancel a boolean")
+        return state.request_payment(params, cancel=cancel)
 
     @bp.post("/_control/refund-settle", name="control_refund_settle")
     @control

@@ -891,3 +891,39 @@ async def test_the_adapter_charges_pays_refunds_and_reads_the_bill_through_the_p
             ("payment", 1000),
             ("refund", 1000),
         }
+
+
+def test_the_phone_pays_with_what_request_payment_is_given(
+    merchant: Merchant, receiver: Receiver
+) -> None:
+    """``wx.requestPayment`` holds the five parameters, not the order number: the peer finds the
+    order by its prepay_id and checks the paySign as WeChat does (the merchant's key over
+    appId, timeStamp, nonceStr and package, each followed by a newline)."""
+    body = merchant.order(new_no(), receiver.url("/n"))
+    prepay_id = merchant.jsapi(body).json()["prepay_id"]
+    stamp, nonce, package = str(int(time.time())), secrets.token_hex(16), f"prepay_id={prepay_id}"
+    message = f"{body['appid']}\n{stamp}\n{nonce}\n{package}\n".encode()
+    signature = base64.b64encode(merchant.key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+    params = {
+        "timeStamp": stamp,
+        "nonceStr": nonce,
+        "package": package,
+        "signType": "RSA",
+        "paySign": signature.decode(),
+    }
+
+    def tap(**more: Any) -> str:
+        answer = merchant.control("request-payment", {"params": params, **more})
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["errMsg"])
+
+    assert tap(cancel=True) == "requestPayment:fail cancel"
+    assert merchant.verified(merchant.query(body["out_trade_no"])).json()["trade_state"] == "NOTPAY"
+    forged = {**params, "nonceStr": "another-nonce"}
+    answer = merchant.control("request-payment", {"params": forged})
+    assert answer.json()["errMsg"] == "requestPayment:fail sign error"
+    assert tap() == "requestPayment:ok"
+    assert (
+        merchant.verified(merchant.query(body["out_trade_no"])).json()["trade_state"] == "SUCCESS"
+    )
+    assert tap().startswith("requestPayment:fail")  # paid already
