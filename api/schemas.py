@@ -70,7 +70,14 @@ class Out(BaseModel):
 class ErrorBody(Out):
     code: str = Field(description="stable English code a client may branch on")
     message: str = Field(description="Chinese text a citizen can read, shown as is")
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "what the client can act on: for 400 request.validation_failed, `fields`: "
+            "[{field, code, message, label?}] (label: the Chinese name of an item's form field "
+            "or material); for 429, `retry_after_s` and `retry_at` (local time, to the minute)"
+        ),
+    )
 
 
 class ErrorEnvelope(Out):

@@ -59,10 +59,26 @@ from storage.models import Upload, UploadStatus
 log = logging.getLogger(__name__)
 
 
+def _title(schema: dict[str, Any], path: str) -> str:
+    """The ``title`` the item's form schema gives the field at ``path`` (``a.b``), or ""."""
+    node: Any = schema
+    for part in [p for p in path.split(".") if p]:
+        if not isinstance(node, dict):
+            return ""
+        if part.isdigit() and isinstance(node.get("items"), dict):
+            node = node["items"]
+            continue
+        node = (node.get("properties") or {}).get(part)
+    title = node.get("title") if isinstance(node, dict) else None
+    return str(title)[:40] if title else ""
+
+
 def form_errors(guide: Guide, form: dict[str, Any], *, complete: bool) -> list[dict]:
     """The form's problems against the item's JSON Schema; a draft (``complete=False``) may
-    still miss required fields."""
-    validator = Draft202012Validator(guide.form_schema)
+    still miss required fields. Each names the field's title from the schema, in the message
+    and as its ``label``."""
+    schema = guide.form_schema
+    validator = Draft202012Validator(schema)
     problems = []
     for error in validator.iter_errors(form):
         if not complete and error.validator == "required":
@@ -71,12 +87,16 @@ def form_errors(guide: Guide, form: dict[str, Any], *, complete: bool) -> list[d
         if error.validator == "required":
             missing = str(error.message).split("'")[1] if "'" in error.message else ""
             path = f"{path}.{missing}".strip(".")
-            problems.append(field_error(f"form.{path}", "此项为必填项。", "required"))
+            label = _title(schema, path)
+            message = f"请填写「{label}」。" if label else "此项为必填项。"
+            problems.append(field_error(f"form.{path}", message, "required", label=label))
         else:
+            label = _title(schema, path)
+            message = f"「{label}」的内容格式不正确。" if label else "填写的内容格式不正确。"
             problems.append(
-                field_error(f"form.{path}".rstrip("."), "填写的内容格式不正确。", error.validator)
+                field_error(f"form.{path}".rstrip("."), message, error.validator, label=label)
             )
-    for path in undeclared_fields(guide.form_schema, form):
+    for path in undeclared_fields(schema, form):
         problems.append(field_error(f"form.{path}", "申请表中没有这一项，请删除。", "undeclared"))
     for path in personal.identifiers_outside_marks(form, guide.personal_paths):
         problems.append(
@@ -84,6 +104,7 @@ def form_errors(guide: Guide, form: dict[str, Any], *, complete: bool) -> list[d
                 f"form.{path}",
                 "此栏不能填写身份证号码或手机号码，请填写在申请表对应的栏目中。",
                 "identifier_not_allowed",
+                label=_title(schema, path),
             )
         )
     return problems
@@ -304,7 +325,9 @@ async def submit(*, subject: Subject, case_id: int, cipher: FieldCipher, now: da
     rows = checklist(guide, form, uploads)
     missing = [row for row in rows if not row["satisfied"]]
     problems += [
-        field_error(f"materials.{row['code']}", f"请上传「{row['name']}」。", "missing")
+        field_error(
+            f"materials.{row['code']}", f"请上传「{row['name']}」。", "missing", label=row["name"]
+        )
         for row in missing
     ]
     if any(u.status != UploadStatus.ready.value for u in uploads):
@@ -312,7 +335,8 @@ async def submit(*, subject: Subject, case_id: int, cipher: FieldCipher, now: da
             field_error("materials", "还有文件正在上传或处理，请稍候再提交。", "processing")
         )
     if case.status == S.correction_requested:
-        problems += await unresolved_corrections(case, uploads)
+        names = {m.code: m.name for m in guide.materials}
+        problems += await unresolved_corrections(case, uploads, names=names)
     if problems:
         raise CaseIncomplete(details={"fields": problems, "checklist": rows})
     actor = Actor.for_subject(subject, Role.applicant)
@@ -356,8 +380,11 @@ async def submit(*, subject: Subject, case_id: int, cipher: FieldCipher, now: da
     return case
 
 
-async def unresolved_corrections(case: Case, uploads: list[Upload]) -> list[dict]:
-    """Each listed material must have a file newer than the notice."""
+async def unresolved_corrections(
+    case: Case, uploads: list[Upload], *, names: dict[str, str] | None = None
+) -> list[dict]:
+    """Each listed material must have a file newer than the notice (``names``: the materials'
+    names by code, for the labels)."""
     notice = await CorrectionNotice.filter(case_id=case.id, round=case.correction_round).first()
     if notice is None:
         return []
@@ -376,6 +403,7 @@ async def unresolved_corrections(case: Case, uploads: list[Upload]) -> list[dict
                     f"materials.{item['code']}",
                     f"请按补正要求重新上传：{item['problem']}",
                     "not_corrected",
+                    label=(names or {}).get(item["code"], ""),
                 )
             )
     return problems

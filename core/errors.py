@@ -110,6 +110,13 @@ class ServiceUnavailable(DomainError):
     message = "服务暂时不可用，请稍后再试。"
 
 
-def field_error(field: str, message: str, code: str = "invalid") -> dict[str, Any]:
-    """One entry of ``details.fields``: where, what went wrong (Chinese) and a stable code."""
-    return {"field": field, "code": code, "message": message}
+def field_error(
+    field: str, message: str, code: str = "invalid", *, label: str = ""
+) -> dict[str, Any]:
+    """One entry of ``details.fields``: where, what went wrong (Chinese) and a stable code; and,
+    where the field is the item's own (a form field, a material), its Chinese ``label``, which a
+    phone cannot know without the item's guide."""
+    entry = {"field": field, "code": code, "message": message}
+    if label:
+        entry["label"] = label
+    return entry

@@ -465,3 +465,25 @@ async def test_free_text_others_read_may_not_carry_an_identifier(scene: Scene, t
         "POST", f"/api/v1/cases/{case_done}/evaluation", json={"score": 1, "comment": text}
     )
     refused(rating, 400, "request.validation_failed")
+
+
+async def test_field_errors_name_the_items_own_fields_in_chinese(scene: Scene) -> None:
+    """A phone shows a field error as it comes: the form field's title and the material's name
+    are in the message and in ``label`` (found by the mini-program's client)."""
+    cat, person = scene.cat, scene.person
+    case = await draft(person, cat.item, form={})
+    form = await person.call(
+        "PUT", f"/api/v1/cases/{case['id']}/form", json={"form": {"reason": 7}}
+    )
+    fields = form.json()["error"]["details"]["fields"]
+    assert [(f["field"], f["label"], f["message"]) for f in fields] == [
+        ("form.reason", "申请原因", "「申请原因」的内容格式不正确。")
+    ]
+    submitted = await person.call("POST", f"/api/v1/cases/{case['id']}/submit")
+    fields = submitted.json()["error"]["details"]["fields"]
+    by_field = {f["field"]: f for f in fields}
+    assert by_field["form.reason"]["label"] == "申请原因"
+    assert by_field["form.reason"]["message"] == "请填写「申请原因」。"
+    for code in (cat.id_card, cat.photo):
+        entry = by_field[f"materials.{code}"]
+        assert entry["label"] and entry["message"] == f"请上传「{entry['label']}」。"
