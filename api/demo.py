@@ -489,15 +489,17 @@ def step_pay(ctx: DemoContext) -> None:
     )
     if not checkout["client"].get("paySign"):
         raise StepFailed("no wx.requestPayment parameters")
+    # wx.requestPayment with exactly what the server handed out (the sandbox checks the paySign).
     paid = ctx.client.post(
-        "/sandbox/wechatpay/_control/pay", json={"out_trade_no": checkout["out_trade_no"]}
+        "/sandbox/wechatpay/_control/request-payment", json={"params": checkout["client"]}
     )
-    if paid.status_code != 200:
-        raise StepFailed(f"the WeChat Pay sandbox did not take the payment ({paid.status_code})")
-    ctx.post(
+    if paid.status_code != 200 or paid.json().get("errMsg") != "requestPayment:ok":
+        raise StepFailed(f"the WeChat Pay sandbox did not take the payment ({paid.text[:200]})")
+    back = ctx.post(
         f"/api/v1/cases/{case_id}/fee/returned",
         {"out_trade_no": checkout["out_trade_no"]},
     )
+    ctx.say(f"back from the payment sheet: the fee is {back['status_label']}")
     deadline = time.monotonic() + 30
     while True:
         detail = ctx.get(f"/api/v1/cases/{case_id}")

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, StrictInt
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, json, raw
+from sanic.response import HTTPResponse, json, raw
 
 from api import guards
 from api.endpoint import Audience, endpoint
@@ -336,20 +336,26 @@ async def pay(request: Request, case_id: int) -> HTTPResponse:
 
 @bp.post("/cases/<case_id:int>/fee/returned")
 @_citizen(
-    "The payment sheet closed on the phone: the server asks the channel soon",
+    "The payment sheet closed on the phone: the channel is asked at once (for at most 3 s, "
+    "else by the worker soon); the answer is the fee notice as it stands after that",
     action=Action.pay,
     target="case",
     body=ReturnedIn,
-    ok=204,
+    out=FeeOrderOut,
     errors=(403, 404),
 )
 async def returned(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, ReturnedIn)
-    await fees.returned(
-        subject=subject, case_id=case_id, out_trade_no=data.out_trade_no, now=utcnow()
+    return _json(
+        await fees.returned(
+            subject=subject,
+            case_id=case_id,
+            out_trade_no=data.out_trade_no,
+            channels=request.app.ctx.resources.payments,
+            now=utcnow(),
+        )
     )
-    return empty()
 
 
 @bp.get("/cases/<case_id:int>/payments/<payment_id:int>/receipt")

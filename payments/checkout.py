@@ -8,6 +8,7 @@ the order, and the loser is told to try again in a moment.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,9 +176,27 @@ def _checkout(attempt: ChannelOrder) -> Checkout:
     )
 
 
-async def note_return(*, order: FeeOrder, out_trade_no: str, now: datetime) -> None:
-    """The payer's client came back from the payment sheet: the worker asks the channel soon
-    instead of waiting for the callback (which may never come)."""
-    await ChannelOrder.filter(
+#: How long the payer's return waits for the channel's answer before leaving it to the worker.
+ASK_ON_RETURN_S = 3.0
+
+
+async def note_return(
+    *, order: FeeOrder, out_trade_no: str, channels: Channels, now: datetime
+) -> None:
+    """The payer's client came back from the payment sheet: ask the channel now (查单), briefly,
+    so the phone's next screen says paid or not without waiting for the callback; if the channel
+    is slow or away, the worker asks it soon instead (``jobs.check_attempts``)."""
+    attempt = await ChannelOrder.get_or_none(
         order_id=order.id, out_trade_no=out_trade_no, status=AttemptStatus.open.value
-    ).update(returned_at=now)
+    )
+    if attempt is None:
+        return
+    await ChannelOrder.filter(id=attempt.id).update(returned_at=now)
+    channel = channels.get(attempt.channel)
+    if channel is None:
+        return
+    try:
+        status = await asyncio.wait_for(channel.query(out_trade_no), ASK_ON_RETURN_S)
+        await apply_trade(channel=attempt.channel, status=status, now=now)
+    except (ChannelUnavailable, TimeoutError):
+        log.info("payment return: channel not asked now", extra={"attempt": attempt.id})

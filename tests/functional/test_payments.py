@@ -272,9 +272,11 @@ async def test_a_payment_whose_callback_was_lost_is_found_when_the_other_channel
     assert await ChannelOrder.filter(channel="alipay").count() == 0
 
 
-async def test_the_query_job_records_a_payment_whose_callback_never_came(
-    scene: Scene, sandbox: httpx.AsyncClient, app: Sanic
+async def test_back_from_the_sheet_the_channel_is_asked_at_once(
+    scene: Scene, sandbox: httpx.AsyncClient
 ) -> None:
+    """The callback is lost; the phone, back from the payment sheet, is told it paid in the
+    answer itself (the server asked WeChat Pay), with no polling (found by the mini-program)."""
     case_id = await fee_due(scene)
     await control(sandbox, "wechatpay", "faults", drop=True)
     checkout = await start(scene.person, case_id, "wechatpay")
@@ -284,11 +286,37 @@ async def test_the_query_job_records_a_payment_whose_callback_never_came(
         f"/api/v1/cases/{case_id}/fee/returned",
         json={"out_trade_no": checkout["out_trade_no"]},
     )
-    assert returned.status_code == 204
+    assert returned.status_code == 200, returned.text
+    assert (returned.json()["status"], returned.json()["case_id"]) == ("paid", case_id)
+    assert await Payment.all().count() == 1
+    await eventually(lambda: _is(case_id, "result_pending"))
+
+
+async def test_back_from_a_cancelled_sheet_the_fee_is_still_payable(scene: Scene) -> None:
+    case_id = await fee_due(scene)
+    checkout = await start(scene.person, case_id, "wechatpay")
+    returned = await scene.person.call(
+        "POST",
+        f"/api/v1/cases/{case_id}/fee/returned",
+        json={"out_trade_no": checkout["out_trade_no"]},
+    )
+    assert returned.status_code == 200 and returned.json()["status"] == "open"
+    again = await start(scene.person, case_id, "wechatpay")
+    assert again["out_trade_no"] == checkout["out_trade_no"]  # the same sheet, still payable
+
+
+async def test_the_query_job_records_a_payment_whose_callback_never_came(
+    scene: Scene, sandbox: httpx.AsyncClient, app: Sanic
+) -> None:
+    case_id = await fee_due(scene)
+    await control(sandbox, "wechatpay", "faults", drop=True)
+    checkout = await start(scene.person, case_id, "wechatpay")
+    await control(sandbox, "wechatpay", "pay", out_trade_no=checkout["out_trade_no"])
     assert await status_of(case_id) == "fee_due"
-    # As a worker killed between the charge and its record: the next run asks the channel.
+    # The phone never came back (or a worker was killed between the charge and its record):
+    # the job asks the channel about an attempt quiet for long enough.
     result = await payment_jobs.check_attempts(
-        channels=app.ctx.resources.payments, now=utcnow() + timedelta(minutes=1)
+        channels=app.ctx.resources.payments, now=utcnow() + timedelta(minutes=6)
     )
     assert result["recorded"] == 1
     await eventually(lambda: _is(case_id, "result_pending"))
