@@ -37,6 +37,7 @@ from api.schemas import (
     UploadOut,
 )
 from api.uploads import files
+from auth import notices as auth_notices
 from auth.models import StaffRole
 from auth.permissions import (
     STEP_ACTIONS,
@@ -50,6 +51,7 @@ from cases.models import Case
 from cases.states import STATUS_LABELS, CaseStatus
 from core.clock import utcnow
 from core.errors import NotFound
+from notify.catalogue import Moment
 
 bp = Blueprint("cases", url_prefix="/api/v1")
 
@@ -80,6 +82,13 @@ def _yellow(request: Request) -> int:
 #: The largest form a case stores, as compact JSON: a form is a few dozen fields; anything much
 #: larger is not an application form, and every read of the case would carry it.
 MAX_FORM_BYTES = 32 * 1024
+#: What the applicant side does next in a case of each status, as far as subscribe messages
+#: go: the consent moment whose templates the case page asks for in that tap.
+NEXT_MOMENT: dict[str, Moment] = {
+    CaseStatus.draft.value: "submit",
+    CaseStatus.correction_requested.value: "submit",
+    CaseStatus.fee_due.value: "pay",
+}
 
 
 def _bounded(form: dict[str, Any]) -> dict[str, Any]:
@@ -183,6 +192,16 @@ async def detail(request: Request, case_id: int) -> HTTPResponse:
     view = await materials.case_view(
         files=files(request), case=case, staff=False, now=now, yellow_days=_yellow(request)
     )
+    moment = NEXT_MOMENT.get(case.status)
+    view["subscriptions_to_ask"] = None
+    if moment is not None:
+        asked = await auth_notices.consent_to_ask(
+            kind="user",
+            subject_id=subject.id,
+            moment=moment,
+            notify=request.app.ctx.resources.notify,
+        )
+        view["subscriptions_to_ask"] = asked if asked["template_ids"] else None
     return json(view, ensure_ascii=False)
 
 

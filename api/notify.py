@@ -18,7 +18,7 @@ from sanic.response import HTTPResponse, json
 from api import guards
 from api.endpoint import Audience, endpoint, operator_endpoint
 from api.params import body, paging, query
-from api.schemas import In, NextCursor, Out, PageQuery, Query
+from api.schemas import In, NextCursor, Out, PageQuery, Query, ToAskOut
 from auth import notices as auth_notices
 from auth.contacts import ref_of
 from core.clock import utcnow
@@ -101,17 +101,6 @@ class GrantsOut(Out):
 
 class ToAskQuery(Query):
     moment: Literal["submit", "pay"] = Field(description="before a submission or a payment")
-
-
-class AskTemplate(Out):
-    template_id: str
-    title: str
-
-
-class ToAskOut(Out):
-    moment: str
-    template_ids: list[str] = Field(description="pass as tmplIds to wx.requestSubscribeMessage")
-    templates: list[AskTemplate]
 
 
 class PreferencesIn(In):

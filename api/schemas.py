@@ -329,6 +329,17 @@ class TimelineEvent(Out):
     at: str
 
 
+class AskTemplate(Out):
+    template_id: str
+    title: str
+
+
+class ToAskOut(Out):
+    moment: str
+    template_ids: list[str] = Field(description="pass as tmplIds to wx.requestSubscribeMessage")
+    templates: list[AskTemplate]
+
+
 class CaseDetailOut(CaseSummary):
     revision: int
     lead_department_code: str
@@ -351,6 +362,15 @@ class CaseDetailOut(CaseSummary):
     correction: CorrectionOut | None
     evaluation: RatingOut | None
     timeline: list[TimelineEvent]
+    subscriptions_to_ask: ToAskOut | None = Field(
+        None,
+        description=(
+            "GET of the case by its applicant side only: before the next submission (a draft, "
+            "a correction) or payment (fee due), the subscribe templates to ask for in the tap "
+            "that submits or pays (wx.requestSubscribeMessage must run inside a tap, so the "
+            "page holds them beforehand); null when there is nothing to ask or to do"
+        ),
+    )
 
 
 class TaskOut(Out):

@@ -21,7 +21,7 @@ from core.settings import Settings
 from notify.catalogue import load_catalogue
 from notify.ledger import Message, QuietHours, Recipient, Sender, publish
 from notify.models import ConsentGrant, Delivery, DeliveryAttempt, InboxMessage
-from tests.cases_flow import Scene, filed
+from tests.cases_flow import Scene, draft, filed
 from tests.people import Phone, uid
 
 CATALOGUE = load_catalogue("")
@@ -113,6 +113,26 @@ async def test_the_phone_asks_only_for_templates_whose_acceptances_are_used_up(
         await person.call("GET", "/api/v1/me/subscriptions/to-ask", params={"moment": "submit"})
     ).json()
     assert PROGRESS not in after["template_ids"]
+
+
+async def test_the_case_page_holds_what_to_ask_before_submitting(
+    scene: Scene, sandbox: httpx.AsyncClient
+) -> None:
+    """wx.requestSubscribeMessage runs only inside a tap: the case itself says which templates
+    the submit tap asks for, so the page needs no call of its own (found by the mini-program);
+    once submitted, nothing is asked."""
+    person = scene.person
+    case = await draft(person, scene.cat.item)
+    detail = (await person.call("GET", f"/api/v1/cases/{case['id']}")).json()
+    asked = detail["subscriptions_to_ask"]
+    assert asked["moment"] == "submit" and PROGRESS in asked["template_ids"]
+    separate = await person.call(
+        "GET", "/api/v1/me/subscriptions/to-ask", params={"moment": "submit"}
+    )
+    assert asked == separate.json()
+    case_id = await filed(person, scene.cat)
+    submitted = (await person.call("GET", f"/api/v1/cases/{case_id}")).json()
+    assert submitted["subscriptions_to_ask"] is None
 
 
 async def test_grant_accounting_accept_twice_sends_twice_then_no_more(
