@@ -9,7 +9,8 @@
  *   first call makes the user, later ones log the same user in again), as `zhangban demo` does;
  * - wx.requestSubscribeMessage → the sandbox records the user's answers (every template accepted
  *   unless `phone.consent` says otherwise), as the demo's `_allow` does;
- * - wx.requestPayment → the sandbox payer's tap on WeChat Pay (`/sandbox/wechatpay/_control/pay`),
+ * - wx.requestPayment → the sandbox's WeChat Pay sheet (`/sandbox/wechatpay/_control/request-payment`:
+ *   the prepay_id and paySign checked as WeChat does), the payer's tap,
  *   or the payer closing the sheet when `phone.payment` is 'cancel';
  * - wx.requestFacialVerify → the sandbox completes the face verification of a verify_id.
  *
@@ -25,8 +26,6 @@ function createPhone({ baseUrl }) {
   const storage = {};
   const log = [];
   const faults = { answers: [], uploads: 0 };
-  /** what wx.requestPayment needs to find the order: learnt from the pay answers this phone saw */
-  const sheets = {};
   const phone = {
     openid: null,
     log,
@@ -108,9 +107,6 @@ function createPhone({ baseUrl }) {
         } catch (e) {
           // not JSON: WeChat hands the text over as it is
         }
-        if (data && data.client && data.out_trade_no && data.client.package) {
-          sheets[data.client.package] = data.out_trade_no;
-        }
         const header = {};
         res.headers.forEach((v, k) => {
           header[k] = v;
@@ -177,18 +173,21 @@ function createPhone({ baseUrl }) {
     },
 
     requestPayment(opts) {
-      const outTradeNo = sheets[opts.package];
-      const ready = ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'].every((k) => opts[k]);
-      if (!ready || !outTradeNo) {
-        Promise.resolve().then(() => opts.fail && opts.fail({ errMsg: 'requestPayment:fail parameter error' }));
-        return;
-      }
-      if (phone.payment === 'cancel') {
-        Promise.resolve().then(() => opts.fail && opts.fail({ errMsg: 'requestPayment:fail cancel' }));
-        return;
-      }
-      control('/sandbox/wechatpay/_control/pay', { out_trade_no: outTradeNo, openid: phone.openid }).then(
-        () => opts.success && opts.success({ errMsg: 'requestPayment:ok' }),
+      // What WeChat does with the five parameters the phone holds: the peer finds the order by
+      // its prepay_id and checks the paySign with the merchant's key, then the payer taps or
+      // closes the sheet.
+      const params = {};
+      ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'].forEach((k) => {
+        params[k] = opts[k];
+      });
+      control('/sandbox/wechatpay/_control/request-payment', { params, cancel: phone.payment === 'cancel' }).then(
+        (answer) => {
+          if (answer && answer.errMsg === 'requestPayment:ok') {
+            if (opts.success) opts.success({ errMsg: answer.errMsg });
+          } else if (opts.fail) {
+            opts.fail({ errMsg: (answer && answer.errMsg) || 'requestPayment:fail' });
+          }
+        },
         (error) => opts.fail && opts.fail({ errMsg: `requestPayment:fail ${error.message}` }),
       );
     },

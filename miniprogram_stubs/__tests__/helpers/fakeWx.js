@@ -56,10 +56,69 @@ function fakeWx() {
     uploadFile: jest.fn(),
     requestPayment: jest.fn(),
     requestSubscribeMessage: jest.fn(),
+    // pages: navigation, feedback and the device's media and face verification
+    navigateTo: jest.fn((opts) => settle(opts, { errMsg: 'navigateTo:ok' })),
+    redirectTo: jest.fn((opts) => settle(opts, { errMsg: 'redirectTo:ok' })),
+    navigateBack: jest.fn((opts) => settle(opts, { errMsg: 'navigateBack:ok' })),
+    reLaunch: jest.fn((opts) => settle(opts, { errMsg: 'reLaunch:ok' })),
+    showToast: jest.fn((opts) => settle(opts, { errMsg: 'showToast:ok' })),
+    showModal: jest.fn((opts) => settle(opts, { errMsg: 'showModal:ok', confirm: true, cancel: false })),
+    setClipboardData: jest.fn((opts) => settle(opts, { errMsg: 'setClipboardData:ok' })),
+    stopPullDownRefresh: jest.fn(),
+    chooseMedia: jest.fn((opts) => settle(opts, { errMsg: 'chooseMedia:fail cancel' }, true)),
+    requestFacialVerify: jest.fn((opts) => settle(opts, { errMsg: 'requestFacialVerify:ok', verifyResult: opts.verifyId })),
   };
+
+  /** call an options object's success (or fail) on a microtask, as WeChat does */
+  function settle(opts, result, failed) {
+    Promise.resolve().then(() => {
+      if (!opts) return;
+      if (failed) {
+        if (opts.fail) opts.fail(result);
+      } else if (opts.success) opts.success(result);
+      if (opts.complete) opts.complete(result);
+    });
+  }
+
+  /**
+   * Script wx.uploadFile: each answer is `{ statusCode, data }` (after progress 50 then 100) or
+   * `{ fail: 'uploadFile:fail …' }`; the last answer repeats. Returns the recorded calls.
+   */
+  function onUpload(...answers) {
+    const sent = [];
+    const queue = answers.slice();
+    wx.uploadFile.mockImplementation((opts) => {
+      sent.push(opts);
+      const answer = queue.length > 1 ? queue.shift() : queue[0];
+      const listeners = [];
+      Promise.resolve().then(() => {
+        if (answer.fail) {
+          listeners.forEach((l) => l({ progress: 30, totalBytesSent: 300, totalBytesExpectedToSend: 1000 }));
+          opts.fail({ errMsg: answer.fail });
+          return;
+        }
+        listeners.forEach((l) => l({ progress: 50, totalBytesSent: 500, totalBytesExpectedToSend: 1000 }));
+        listeners.forEach((l) => l({ progress: 100, totalBytesSent: 1000, totalBytesExpectedToSend: 1000 }));
+        opts.success({ statusCode: answer.statusCode, data: answer.data || '' });
+      });
+      return { onProgressUpdate: (l) => listeners.push(l), abort: jest.fn() };
+    });
+    return sent;
+  }
+
+  /** Script wx.chooseMedia: the files the person picks (`[{ tempFilePath, size }]`). */
+  function chooseFiles(...picks) {
+    const queue = picks.slice();
+    wx.chooseMedia.mockImplementation((opts) => {
+      const files = queue.length > 1 ? queue.shift() : queue[0];
+      settle(opts, { errMsg: 'chooseMedia:ok', type: 'image', tempFiles: files });
+    });
+  }
 
   const api = {
     wx,
+    onUpload,
+    chooseFiles,
     on,
     calls,
     storage,

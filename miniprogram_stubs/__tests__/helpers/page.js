@@ -16,20 +16,44 @@ global.Page = (definition) => {
     methods,
     lifetimes: {
       attached() {
-        if (this.onLoad) this.loaded = this.onLoad({});
+        // onLoad with the page's query, then onShow, as WeChat opens a page
+        const query = global.__pageQuery || {};
+        this.loaded = Promise.resolve(this.onLoad ? this.onLoad(query) : undefined).then(() =>
+          this.onShow ? this.onShow() : undefined,
+        );
       },
     },
   });
 };
 
-/** Render the page at `pagePath` (from the mini-program's root) and run its onLoad. */
-async function renderPage(pagePath) {
+/**
+ * Render the page at `pagePath` (from the mini-program's root) and run its onLoad (with `query`,
+ * the page's URL parameters) and its onShow.
+ */
+async function renderPage(pagePath, query) {
   const root = path.resolve(__dirname, '..', '..');
   const id = simulate.load(path.join(root, pagePath), { rootPath: root });
   const page = simulate.render(id);
-  page.attach(document.createElement('parent-wrapper'));
+  global.__pageQuery = query || {};
+  try {
+    page.attach(document.createElement('parent-wrapper'));
+  } finally {
+    delete global.__pageQuery;
+  }
   await page.instance.loaded;
   return page;
 }
 
-module.exports = { renderPage, simulate };
+/** Let every pending callback and promise run (the fake wx answers on microtasks). */
+async function flush(times) {
+  for (let i = 0; i < (times || 20); i += 1) await Promise.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** The text of the first node matching `selector`, or null. */
+function text(page, selector) {
+  const node = page.querySelector(selector);
+  return node ? node.dom.textContent.trim() : null;
+}
+
+module.exports = { renderPage, simulate, flush, text };

@@ -1,14 +1,20 @@
 /**
- * The catalogue's search (the skeleton's first page): GET /api/v1/items?q=…, anonymous; an
- * error is shown as the envelope's Chinese message.
+ * The home page: the catalogue's search (GET /api/v1/items?q=…, anonymous; an error is shown as
+ * the envelope's Chinese message), an item opens its guide, and the ways to the other pages.
  */
 const { client, describeError } = require('../../utils/api.js');
+const { applyDisplay } = require('../../utils/display.js');
 
 Page({
-  data: { items: [], loading: false, error: '' },
+  data: { items: [], loading: false, error: '', displayClass: '' },
 
   onLoad() {
+    applyDisplay(this);
     return this.search('');
+  },
+
+  onShow() {
+    applyDisplay(this); // the large-text switch may have changed on the "我的" page
   },
 
   onSearch(event) {
@@ -23,5 +29,15 @@ Page({
     } catch (error) {
       this.setData({ items: [], loading: false, error: describeError(error).text });
     }
+  },
+
+  onItem(event) {
+    // eslint-disable-next-line no-undef
+    wx.navigateTo({ url: `/pages/guide/guide?code=${encodeURIComponent(event.currentTarget.dataset.code)}` });
+  },
+
+  go(event) {
+    // eslint-disable-next-line no-undef
+    wx.navigateTo({ url: event.currentTarget.dataset.url });
   },
 });

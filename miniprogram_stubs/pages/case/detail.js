@@ -1,0 +1,339 @@
+/**
+ * One of my cases: status, dates (the promised and the predicted one), the decision with the
+ * rights notice, the timeline, and during a correction the notice's list, where ONLY the listed
+ * fields and materials can be changed before resubmitting. A conflict (409: the case moved on)
+ * reloads it. The path is the one the server's messages link to: pages/case/detail?id=….
+ */
+const { client, describeError, labelsFromGuide } = require('../../utils/api.js');
+const { prepareConsent, requestConsent } = require('../../utils/consent.js');
+const { applyDisplay } = require('../../utils/display.js');
+const { buildFields, cleanForm, splitFieldErrors } = require('../../utils/form.js');
+const { dateText, yuan, timelineLine } = require('../../utils/format.js');
+const { UploadBoard } = require('../../utils/uploads.js');
+
+const DECISION = { granted: '准予许可', denied: '不予许可' };
+const CONFLICT_NOTICE = '办件状态已变化，已为您刷新，请核对后再操作。';
+
+function displayValue(value) {
+  if (value === true) return '是';
+  if (value === false) return '否';
+  if (value === null || value === undefined || value === '') return '未填写';
+  return String(value);
+}
+
+Page({
+  data: {
+    displayClass: '',
+    loading: true,
+    error: '',
+    notice: '',
+    c: null,
+    dates: [],
+    formRows: [],
+    materialRows: [],
+    timeline: [],
+    correcting: false,
+    problems: [],
+    fields: [],
+    materials: [],
+    submitting: false,
+  },
+
+  onLoad(query) {
+    applyDisplay(this);
+    this.caseId = Number((query && query.id) || 0);
+    this.form = {};
+    this.fieldErrors = {};
+    this.materialErrors = {};
+    this.prepared = null;
+    this.preparing = prepareConsent('submit').then(
+      (prepared) => {
+        this.prepared = prepared;
+      },
+      () => {
+        this.prepared = null;
+      },
+    );
+    return this.load();
+  },
+
+  onShow() {
+    applyDisplay(this);
+    if (this.shown) return this.load(); // back from paying or elsewhere: fresh state
+    this.shown = true;
+    return undefined;
+  },
+
+  onPullDownRefresh() {
+    // eslint-disable-next-line no-undef
+    return this.load().then(() => wx.stopPullDownRefresh());
+  },
+
+  async load() {
+    this.setData({ loading: true, error: '' });
+    try {
+      const detail = await client.get(`/api/v1/cases/${this.caseId}`);
+      this.detail = detail;
+      this.form = Object.assign({}, detail.form || {});
+      this.fieldErrors = {};
+      this.materialErrors = {};
+      // the field titles and the materials' names are in the guide, not in the case
+      if (!this.guide || this.guide.code !== detail.item_code) {
+        this.guide = await client.get(`/api/v1/items/${encodeURIComponent(detail.item_code)}`);
+        this.labels = labelsFromGuide(this.guide);
+      }
+      this.board = new UploadBoard({
+        itemCode: detail.item_code,
+        ensureCase: () => Promise.resolve(this.caseId),
+        labels: this.labels,
+        onChange: (code) => {
+          if (code) delete this.materialErrors[code];
+          this.render();
+        },
+      });
+      this.board.setFiles(detail.files);
+      this.setData({ loading: false });
+      this.render();
+    } catch (error) {
+      this.setData({ loading: false, error: describeError(error, this.labels).text });
+    }
+  },
+
+  /** The correction notice still to answer, or null. */
+  openCorrection() {
+    const d = this.detail;
+    return d && d.status === 'correction_requested' && d.correction && !d.correction.resolved ? d.correction : null;
+  },
+
+  render() {
+    const d = this.detail;
+    if (!d) return;
+    const schema = (this.guide && this.guide.form_schema) || {};
+    const props = schema.properties || {};
+    const materialsByCode = {};
+    ((this.guide && this.guide.materials) || []).forEach((m) => {
+      materialsByCode[m.code] = m;
+    });
+    const correction = this.openCorrection();
+    const items = (correction && correction.items) || [];
+    const listedFields = items.filter((i) => i.kind === 'field').map((i) => i.code);
+    const listedMaterials = items.filter((i) => i.kind === 'material').map((i) => i.code);
+
+    const dates = [
+      ['提交时间', dateText(d.submitted_at)],
+      ['受理日期', dateText(d.accepted_on)],
+      ['承诺办结日期', dateText(d.promised_due_on)],
+      ['预计办结日期', dateText(d.predicted_on)],
+      ['法定办结期限', dateText(d.statutory_due_on)],
+      ['计时暂停自', dateText(d.clock_stopped_since)],
+    ]
+      .filter((row) => row[1])
+      .map((row) => ({ label: row[0], value: row[1] }));
+
+    // what was filed, read only: the listed fields are edited below, nothing else is
+    const formRows = Object.keys(props)
+      .filter((name) => name in (d.form || {}))
+      .map((name) => ({ name, label: props[name].title || name, value: displayValue(d.form[name]), listed: listedFields.indexOf(name) >= 0 }));
+
+    const materialRows = (d.checklist || [])
+      .filter((row) => row.needed || row.files > 0)
+      .map((row) => ({ code: row.code, name: row.name, files: row.files, satisfied: row.satisfied, listed: listedMaterials.indexOf(row.code) >= 0 }));
+
+    const problems = items.map((i) => ({
+      kind: i.kind,
+      code: i.code,
+      what: i.kind === 'field' ? (props[i.code] && props[i.code].title) || i.code : (materialsByCode[i.code] && materialsByCode[i.code].name) || i.code,
+      kindText: i.kind === 'field' ? '信息' : '材料',
+      problem: i.problem,
+    }));
+
+    // the editable part of a correction: only the listed fields and materials
+    const fields = buildFields(schema, this.form, this.fieldErrors).filter((f) => listedFields.indexOf(f.name) >= 0);
+    const materials = listedMaterials.map((code) => {
+      const m = materialsByCode[code] || { code, name: code, max_files: 1 };
+      const view = this.board.view(code);
+      const problem = items.find((i) => i.kind === 'material' && i.code === code);
+      return {
+        code,
+        name: m.name,
+        problem: problem ? problem.problem : '',
+        maxFiles: m.max_files,
+        files: view.files,
+        pending: view.pending,
+        canAdd: this.board.count(code) < m.max_files,
+        error: this.materialErrors[code] || '',
+      };
+    });
+
+    this.setData({
+      c: {
+        id: d.id,
+        itemName: d.item_name,
+        status: d.status,
+        statusLabel: d.status_label,
+        acceptanceNumber: d.acceptance_number || '',
+        applicant: d.applicant || '',
+        feeText: d.fee_fen > 0 ? `${yuan(d.fee_fen)} 元` : '',
+        decisionText: DECISION[d.decision] || '',
+        decisionReasons: d.decision_reasons || '',
+        rightsNotice: d.rights_notice || '',
+        card: d.card || '',
+        isDraft: d.status === 'draft',
+        feeDue: d.status === 'fee_due',
+      },
+      dates,
+      formRows,
+      materialRows,
+      timeline: (d.timeline || []).slice().reverse().map(timelineLine),
+      correcting: Boolean(correction),
+      correctionRound: correction ? correction.round : 0,
+      correctionIssued: correction ? dateText(correction.issued_at) : '',
+      problems,
+      fields,
+      materials,
+    });
+  },
+
+  // -- the correction: only the listed fields ----------------------------------------------------
+
+  onInput(event) {
+    const name = event.currentTarget.dataset.name;
+    const hadError = Boolean(this.fieldErrors[name]);
+    this.form[name] = event.detail.value;
+    delete this.fieldErrors[name];
+    if (hadError) this.render();
+  },
+
+  onPick(event) {
+    const name = event.currentTarget.dataset.name;
+    const field = this.data.fields.find((f) => f.name === name);
+    if (!field) return;
+    this.form[name] = field.options[Number(event.detail.value)];
+    delete this.fieldErrors[name];
+    this.render();
+  },
+
+  onDate(event) {
+    const name = event.currentTarget.dataset.name;
+    this.form[name] = event.detail.value;
+    delete this.fieldErrors[name];
+    this.render();
+  },
+
+  onSwitch(event) {
+    const name = event.currentTarget.dataset.name;
+    this.form[name] = Boolean(event.detail.value);
+    delete this.fieldErrors[name];
+    this.render();
+  },
+
+  // -- the correction: only the listed materials ---------------------------------------------------
+
+  onChoose(event) {
+    const code = event.currentTarget.dataset.code;
+    const listed = this.data.materials.find((m) => m.code === code);
+    if (!listed) return Promise.resolve([]);
+    return this.board.choose(code, listed.maxFiles).then((results) => this.afterUploads(results));
+  },
+
+  onRetry(event) {
+    const { code, key } = event.currentTarget.dataset;
+    return this.board.retry(code, key).then((done) => this.afterUploads([done]));
+  },
+
+  onDismiss(event) {
+    const { code, key } = event.currentTarget.dataset;
+    this.board.dismiss(code, key);
+  },
+
+  async onDeleteFile(event) {
+    const { code, id } = event.currentTarget.dataset;
+    try {
+      await this.board.remove(code, id);
+    } catch (error) {
+      if (error && error.isConflict) return this.reloadAfterConflict();
+      this.setData({ error: describeError(error, this.labels).text });
+    }
+    return undefined;
+  },
+
+  /** An upload refused because the case moved on (a conflict) reloads it too. */
+  afterUploads(results) {
+    const conflict = Object.keys(this.board.pending)
+      .map((code) => this.board.pending[code])
+      .reduce((all, list) => all.concat(list), [])
+      .find((e) => e.status === 'failed' && e.apiError && e.apiError.isConflict && e.code !== 'case.not_listed_for_correction');
+    if (conflict) return this.reloadAfterConflict().then(() => results);
+    return results;
+  },
+
+  async reloadAfterConflict() {
+    await this.load();
+    this.setData({ notice: CONFLICT_NOTICE });
+  },
+
+  /** 重新提交: the consent sheet first (inside the tap), then the listed fields saved, then submit. */
+  onResubmit() {
+    const consenting = requestConsent(this.prepared);
+    return this.resubmit(consenting);
+  },
+
+  async resubmit(consenting) {
+    if (this.data.submitting) return;
+    if (this.board.busy) {
+      this.setData({ error: '照片正在上传，请等待上传完成后再提交。' });
+      return;
+    }
+    this.fieldErrors = {};
+    this.materialErrors = {};
+    this.setData({ submitting: true, error: '', notice: '' });
+    try {
+      await consenting;
+      const schema = this.guide.form_schema || {};
+      if (this.data.fields.length) {
+        // the whole form goes back: unlisted fields unchanged (masked identifiers kept as shown)
+        const form = Object.assign({}, this.detail.form || {}, cleanForm(schema, this.pick(this.form, this.data.fields)));
+        await client.put(`/api/v1/cases/${this.caseId}/form`, { form });
+      }
+      await client.post(`/api/v1/cases/${this.caseId}/submit`);
+      this.setData({ submitting: false });
+      await this.load();
+      this.setData({ notice: '补正材料已重新提交，请留意办理进度。' });
+    } catch (error) {
+      this.setData({ submitting: false });
+      if (error && error.isConflict && error.code !== 'case.not_listed_for_correction') {
+        await this.reloadAfterConflict();
+        return;
+      }
+      const shown = describeError(error, this.labels);
+      const split = splitFieldErrors(shown.fields);
+      this.fieldErrors = split.form;
+      this.materialErrors = split.materials;
+      const lines = [shown.title].concat(split.other.map((f) => `${f.label}：${f.message}`));
+      // an unlisted field named by the server has no input here: say it on top
+      Object.keys(split.form)
+        .filter((name) => !this.data.fields.some((f) => f.name === name))
+        .forEach((name) => lines.push(`${(this.labels || {})[`form.${name}`] || name}：${split.form[name]}`));
+      this.setData({ error: lines.join('\n') });
+      this.render();
+    }
+  },
+
+  pick(form, fields) {
+    const out = {};
+    fields.forEach((f) => {
+      if (f.name in form) out[f.name] = form[f.name];
+    });
+    return out;
+  },
+
+  onPay() {
+    // eslint-disable-next-line no-undef
+    wx.navigateTo({ url: `/pages/pay/pay?id=${this.caseId}` });
+  },
+
+  onContinue() {
+    // eslint-disable-next-line no-undef
+    wx.navigateTo({ url: `/pages/apply/apply?id=${this.caseId}` });
+  },
+});
