@@ -278,7 +278,35 @@ class Guide(Strict):
         if wrong:
             kinds = "、".join(sorted(KINDS))
             raise ValueError(f'"{MARK}" 只能取 {kinds}，以下字段有误：' + "、".join(wrong))
+        vacuous = vacuous_conditions(value)
+        if vacuous:
+            raise ValueError(
+                '申请表单的条件（"if"）在以下字段未填写时也会成立，其"then"中的必填项会误报为'
+                '必填：请在"if"中加上 "required": [字段名]：' + "、".join(vacuous)
+            )
         return value
+
+
+def vacuous_conditions(schema: Any) -> list[str]:
+    """Fields an ``if`` tests through ``properties`` without requiring them: JSON Schema holds
+    such an ``if`` true when the field is missing, so its ``then`` fires on an empty form (a
+    citizen who has not chosen a delivery method is told the mailing address is required)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            condition = node.get("if")
+            if isinstance(condition, dict) and isinstance(condition.get("properties"), dict):
+                required = set(condition.get("required") or [])
+                found.extend(k for k in condition["properties"] if k not in required)
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(schema)
+    return sorted(set(found))
 
 
 class CatalogFile(Strict):

@@ -416,6 +416,36 @@ def test_form_schema_must_be_an_object_json_schema(
     assert fields["form_schema"]["message"].startswith(message)
 
 
+def test_an_if_that_holds_on_an_empty_form_is_refused() -> None:
+    """``if: {properties: {way: {const: 邮寄}}}`` holds when ``way`` is missing, so its ``then``
+    makes the address required on an empty form: the importer asks for ``required`` in the
+    ``if`` (found by the mini-program, on the demo catalogue)."""
+    condition: dict[str, Any] = {"properties": {"way": {"const": "邮寄"}}}
+    schema = {
+        "type": "object",
+        "properties": {"way": {"type": "string"}, "address": {"type": "string"}},
+        "if": condition,
+        "then": {"required": ["address"]},
+    }
+    with pytest.raises(ValidationError, match="way"):
+        Guide.model_validate(guide(form_schema=schema))
+    condition["required"] = ["way"]
+    Guide.model_validate(guide(form_schema=schema))
+
+
+def test_the_demo_catalogue_has_no_vacuous_condition() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from catalog.schemas import vacuous_conditions
+
+    data = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "catalog/data/demo_catalog.yaml").read_text()
+    )
+    assert [i["code"] for i in data["items"] if vacuous_conditions(i.get("form_schema"))] == []
+
+
 # --- Material and Fee: shape only -----------------------------------------------------------------
 
 
