@@ -14,7 +14,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
 
 from api import guards
-from api.endpoint import Audience, BigId, Code, IntId, endpoint
+from api.endpoint import Audience, BigId, Code, IntId, UploadId, endpoint
 from api.params import body, query
 from api.schemas import In, Query, UploadIntentOut, UploadList, UploadOut
 from auth.permissions import Action
@@ -34,6 +34,14 @@ class UploadIntentIn(In):
     filename: str = Field(min_length=1, max_length=200)
     content_type: str = Field(min_length=3, max_length=100)
     size: int = Field(ge=0, le=1_000_000_000, description="bytes, as the phone measured it")
+    replaces: UploadId | None = Field(
+        None,
+        description=(
+            "a file of this material (and case) that the new one replaces once it is ready: "
+            "a correction's new photo of a material taking one file needs no deletion first, "
+            "and the old file stays until the new one is verified"
+        ),
+    )
 
 
 class UploadListQuery(Query):
@@ -79,6 +87,7 @@ async def create_intent(request: Request) -> HTTPResponse:
         content_type=data.content_type,
         size=data.size,
         now=utcnow(),
+        replaces=data.replaces,
     )
     return json(result, status=201, headers={"Cache-Control": "no-store"})
 

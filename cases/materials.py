@@ -10,6 +10,7 @@ edge only translates requests to these functions and their answers to JSON.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,11 +25,14 @@ from catalog.guides import published_guide
 from core.cache import GenerationalCache
 from core.clock import local_today
 from core.db import in_transaction
-from core.errors import ValidationFailed, field_error
+from core.errors import DomainError, ValidationFailed, field_error
 from core.settings import Settings
 from storage import service as storage
 from storage.base import ObjectStore
 from storage.models import StaffRead, Upload
+from storage.queries import LIVE
+
+log = logging.getLogger("zhangban.cases")
 
 #: What staff may attach to a case: photos and PDFs, up to 20 files per staff member and case.
 ATTACHMENT_RULE = storage.MaterialRule(formats=("jpg", "png", "heic", "webp", "pdf"), max_files=20)
@@ -124,11 +128,14 @@ async def new_intent(
     content_type: str,
     size: int,
     now: datetime,
+    replaces: str | None = None,
 ) -> dict[str, Any]:
     """A presigned POST policy for a material's file: for a case (the case decides whose file
     it is and whether the material may change now) or ahead of one (for oneself, a company or a
-    principal the caller may apply for)."""
+    principal the caller may apply for). ``replaces``: the caller's file of that material the
+    new one takes the place of once it is ready."""
     rule = await material_rule(files, item_code, material_code)
+    replaced = await _mine(subject, Action.apply, replaces, now) if replaces else None
     if case_id is not None:
         case = await check_upload_allowed(
             subject=subject, case_id=case_id, material_code=material_code, now=now
@@ -158,6 +165,7 @@ async def new_intent(
         content_type=content_type,
         size=size,
         now=now,
+        replaces=replaced,
     )
 
 
@@ -174,7 +182,20 @@ async def complete_upload(
     view = await storage.complete(
         store=files.store, settings=files.settings, upload=upload, rule=rule, now=now
     )
+    if upload.replaces:
+        await _retire(files, subject, upload.replaces, now)
     return files.with_links(await storage.get_upload(upload_id=upload_id), view)
+
+
+async def _retire(files: Files, subject: Subject, upload_id: str, now: datetime) -> None:
+    """The file a new one replaced goes, now that the new one is ready; unless the case moved
+    on meanwhile (submitted, say), where the old file stays with what was submitted."""
+    try:
+        old = await _mine(subject, Action.apply, upload_id, now)
+        if old.status in LIVE:
+            await _remove(files, subject, old, now)
+    except DomainError as exc:
+        log.info("replaced file kept", extra={"upload_id": upload_id, "reason": exc.code})
 
 
 async def file_for(
@@ -206,7 +227,10 @@ async def files_of(
 
 async def remove_file(*, files: Files, subject: Subject, upload_id: str, now: datetime) -> None:
     """Delete a file not yet part of a submitted case, or one listed for correction."""
-    upload = await _mine(subject, Action.apply, upload_id, now)
+    await _remove(files, subject, await _mine(subject, Action.apply, upload_id, now), now)
+
+
+async def _remove(files: Files, subject: Subject, upload: Upload, now: datetime) -> None:
     replacing = False
     if upload.case_id is not None and await find_case(case_id=upload.case_id):
         # The case decides whether this file may go now (a draft, or listed for correction).

@@ -45,6 +45,9 @@ class Upload(Model):
     completed_at = fields.DatetimeField(null=True)
     attached_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    #: the upload this one replaces once it is ready (a correction's new photo of a material
+    #: that takes one file): the old file stays until the new one is verified
+    replaces = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "storage_upload"

@@ -199,8 +199,22 @@ async def create_intent(
     content_type: str,
     size: int,
     now: datetime,
+    replaces: Upload | None = None,
 ) -> dict[str, Any]:
-    """A presigned POST policy for ``wx.uploadFile``, refused up front when it cannot succeed."""
+    """A presigned POST policy for ``wx.uploadFile``, refused up front when it cannot succeed.
+
+    ``replaces``: a live file of the same owner, material and case that the new one takes the
+    place of once it is ready (a correction's new photo): it does not count against
+    ``max_files`` meanwhile, and stays until then, so a failed upload loses nothing."""
+    if replaces is not None and (
+        replaces.status not in LIVE
+        or Owner.of(replaces).prefix != owner.prefix
+        or (replaces.item_code, replaces.material_code, replaces.case_id)
+        != (item_code, material_code, case_id)
+    ):
+        raise ValidationFailed(
+            [field_error("replaces", "要替换的文件不属于这项材料，请刷新后重试。", "mismatch")]
+        )
     allowed = {FORMAT_TYPES[f] for f in rule.formats if f in FORMAT_TYPES}
     if content_type not in allowed:
         raise TypeNotAllowed(details={"allowed": sorted(allowed), "formats": list(rule.formats)})
@@ -232,11 +246,16 @@ async def create_intent(
             material_code=material_code,
             case_id=case_id,
         )
+        if replaces is not None:
+            # The file being replaced leaves when this one is ready; a second replacement of it
+            # still pending counts (it is live), so the same file is not replaced twice at once.
+            taken -= 1
         if taken >= rule.max_files:
             raise TooManyFiles(details={"max_files": rule.max_files})
         await Upload.create(
             using_db=conn,
             id=upload_id,
+            replaces=replaces.id if replaces is not None else None,
             owner_user_id=owner.user_id
             if owner.company_id is None and owner.staff_id is None
             else None,

@@ -22,6 +22,7 @@ from cases.models import AcceptanceCounter, Case, CaseEvent
 from core.errors import Forbidden
 from core.models import OutboxEvent
 from tests.cases_flow import (
+    PHOTO,
     Scene,
     attach,
     draft,
@@ -40,7 +41,7 @@ from tests.cases_service import (
 )
 from tests.people import Phone, uid
 from tests.staff import StaffMember
-from tests.uploads import intent
+from tests.uploads import complete, intent, posted, uploaded
 
 
 def refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -487,3 +488,54 @@ async def test_field_errors_name_the_items_own_fields_in_chinese(scene: Scene) -
     for code in (cat.id_card, cat.photo):
         entry = by_field[f"materials.{code}"]
         assert entry["label"] and entry["message"] == f"请上传「{entry['label']}」。"
+
+
+async def test_a_correction_replaces_a_single_file_material_in_one_go(
+    scene: Scene, stranger: Phone
+) -> None:
+    """A material taking one file, listed for correction: the new photo names the file it
+    replaces, which stays until the new one is verified, then goes; no deletion first (found by
+    the mini-program). Replacing another material's, or someone else's, file is refused."""
+    cat, person = scene.cat, scene.person
+    case_id = await filed(person, cat)
+    listed = await scene.staff.clerk.call(
+        "POST",
+        f"/api/v1/staff/cases/{case_id}/corrections",
+        json={"items": [{"kind": "material", "code": cat.photo, "problem": "照片模糊。"}]},
+    )
+    assert listed.status_code == 200, listed.text
+    files = (await person.call("GET", f"/api/v1/cases/{case_id}")).json()["files"]
+    old = next(f for f in files if f["material_code"] == cat.photo)
+    id_card = next(f for f in files if f["material_code"] == cat.id_card)
+    png = {"content_type": "image/png", "filename": "new.png", "case_id": case_id}
+
+    # Without naming it, the material is full (one file).
+    refused(await intent(person, cat.item, cat.photo, **png), 409, "storage.too_many_files")
+    # Another material's file, or a stranger's, cannot be the one replaced.
+    wrong = await intent(person, cat.item, cat.photo, replaces=id_card["id"], **png)
+    assert [
+        f["field"] for f in refused(wrong, 400, "request.validation_failed")["details"]["fields"]
+    ] == ["replaces"]
+    theirs = await uploaded(stranger, cat.item, cat.photo, PHOTO, content_type="image/png")
+    refused(
+        await intent(person, cat.item, cat.photo, replaces=theirs["id"], **png),
+        404,
+        "storage.upload_not_found",
+    )
+
+    issued = await posted(person, cat.item, cat.photo, PHOTO, replaces=old["id"], **png)
+    # A second replacement of the same file while the first is pending: the material is full.
+    refused(
+        await intent(person, cat.item, cat.photo, replaces=old["id"], **png),
+        409,
+        "storage.too_many_files",
+    )
+    still = (await person.call("GET", f"/api/v1/cases/{case_id}")).json()["files"]
+    assert old["id"] in {f["id"] for f in still}  # kept until the new one is ready
+    done = await complete(person, issued["upload_id"])
+    assert done.status_code == 200 and done.json()["status"] == "ready", done.text
+    after = (await person.call("GET", f"/api/v1/cases/{case_id}")).json()["files"]
+    photos = [f["id"] for f in after if f["material_code"] == cat.photo]
+    assert photos == [issued["upload_id"]]
+    resubmitted = await person.call("POST", f"/api/v1/cases/{case_id}/submit")
+    assert resubmitted.status_code == 200, resubmitted.text
