@@ -99,7 +99,7 @@ describe('pages/case/detail', () => {
     expect(page.instance.data.fields.map((f) => f.name)).toEqual(['photo_receipt_no']);
     expect(page.querySelectorAll('.correction-fields .field')).toHaveLength(1);
     expect(page.querySelectorAll('.material')).toHaveLength(1);
-    expect(page.querySelector('.material-photo-receipt .choose')).toBeFalsy(); // its one file is still there
+    expect(page.querySelector('.material-photo-receipt .choose')).toBeTruthy(); // a new photo replaces its one file
     expect(page.querySelector('.material-id-card')).toBeFalsy();
     // the rest is shown read-only
     expect(page.querySelectorAll('.form-row')).toHaveLength(3);
@@ -134,6 +134,27 @@ describe('pages/case/detail', () => {
     expect(fake.callsTo('POST', '/api/v1/cases/42/submit')).toHaveLength(1);
     expect(text(page, '.status')).toBe('待预审');
     expect(text(page, '.top-notice')).toMatch(/重新提交/);
+  });
+
+  test('a new photo of a one-file material takes the place of the old one: no deletion first', async () => {
+    fake.on('GET', '/api/v1/cases/42', ok(CORRECTION));
+    fake.on('POST', '/api/v1/uploads', { status: 201, data: INTENT });
+    fake.on('POST', `/api/v1/uploads/${INTENT.upload_id}/complete`, ok(READY));
+    fake.chooseFiles([{ tempFilePath: 'wxfile://tmp/IMG_0010.jpg', size: 1234 }]);
+    fake.onUpload({ statusCode: 204 });
+    const page = await renderPage('pages/case/detail', { id: '42' });
+    await page.instance.preparing;
+
+    expect(page.querySelector('.material-photo-receipt .choose')).toBeTruthy(); // full, yet offered
+    await page.instance.onChoose(tap({ code: 'photo-receipt' }));
+    expect(fake.callsTo('DELETE', '/api/v1/uploads/aaaa0002')).toHaveLength(0);
+    expect(fake.callsTo('POST', '/api/v1/uploads')[0].data).toMatchObject({
+      material_code: 'photo-receipt',
+      case_id: 42,
+      replaces: 'aaaa0002',
+    });
+    const files = page.querySelectorAll('.material-photo-receipt .file');
+    expect(files).toHaveLength(1); // the new one, in the old one's place
   });
 
   test('a 409 on resubmission reloads the case and says so', async () => {

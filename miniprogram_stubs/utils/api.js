@@ -504,6 +504,8 @@ function createClient(options) {
     if (file.caseId != null) body.case_id = file.caseId;
     if (file.companyId != null) body.company_id = file.companyId;
     if (file.principalUserId != null) body.principal_user_id = file.principalUserId;
+    // the kept file this one takes the place of once it is ready (a one-file material)
+    if (file.replaces != null) body.replaces = file.replaces;
     const intent = await call({ method: 'POST', path: '/api/v1/uploads', data: body });
 
     for (let attempt = 0; ; attempt += 1) {

@@ -91,17 +91,43 @@ class UploadBoard {
     return Object.keys(this.pending).some((code) => this.pending[code].some((e) => e.status === 'uploading'));
   }
 
-  /** Let the person take or pick photos for `code` (no more than `maxFiles` in all), then send them. */
+  /**
+   * Let the person take or pick photos for `code` (no more than `maxFiles` in all), then send
+   * them. A material taking one file that has it gets a new photo *in its place*: the server
+   * keeps the old file until the new one is verified (`replaces`), so nothing is deleted first.
+   */
   async choose(code, maxFiles) {
+    const kept = this.files[code] || [];
+    const active = this.count(code) - kept.length;
+    if ((maxFiles || 1) === 1 && kept.length === 1 && !active) {
+      const [photo] = await chooseImages(1);
+      if (!photo) return [];
+      return [await this.start(code, { filePath: photo.tempFilePath, size: photo.size, replaces: kept[0].id })];
+    }
     const room = Math.max(0, (maxFiles || 1) - this.count(code));
     if (!room) return [];
     const chosen = (await chooseImages(room)).slice(0, room);
     return Promise.all(chosen.map((f) => this.start(code, { filePath: f.tempFilePath, size: f.size })));
   }
 
+  /** Can the person add a photo to `code` now (or, for a one-file material, replace its file)? */
+  canAdd(code, maxFiles) {
+    const kept = (this.files[code] || []).length;
+    if ((maxFiles || 1) === 1 && kept === 1 && this.count(code) === 1) return true;
+    return this.count(code) < (maxFiles || 1);
+  }
+
   start(code, file) {
     sequence += 1;
-    const entry = { key: `u${sequence}`, filePath: file.filePath, size: file.size, progress: 0, status: 'uploading', error: '' };
+    const entry = {
+      key: `u${sequence}`,
+      filePath: file.filePath,
+      size: file.size,
+      replaces: file.replaces || null,
+      progress: 0,
+      status: 'uploading',
+      error: '',
+    };
     (this.pending[code] = this.pending[code] || []).push(entry);
     return this.run(code, entry);
   }
@@ -136,6 +162,7 @@ class UploadBoard {
         caseId,
         filePath: entry.filePath,
         size: entry.size,
+        replaces: entry.replaces || undefined,
         contentType: contentTypeOf(entry.filePath),
         onProgress: (p) => {
           entry.progress = Math.max(0, Math.min(100, Math.round(p.progress || 0)));
@@ -143,6 +170,7 @@ class UploadBoard {
         },
       });
       this.pending[code] = (this.pending[code] || []).filter((e) => e !== entry);
+      if (entry.replaces) this.files[code] = (this.files[code] || []).filter((f) => f.id !== entry.replaces);
       (this.files[code] = this.files[code] || []).push({
         id: done.id,
         filename: done.filename,

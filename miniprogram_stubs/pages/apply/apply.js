@@ -125,7 +125,7 @@ Page({
         maxFiles: m.max_files,
         files: view.files,
         pending: view.pending,
-        canAdd: this.board.count(m.code) < m.max_files,
+        canAdd: this.board.canAdd(m.code, m.max_files),
         error: this.materialErrors[m.code] || '',
       };
     });

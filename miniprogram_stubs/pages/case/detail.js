@@ -160,7 +160,7 @@ Page({
         maxFiles: m.max_files,
         files: view.files,
         pending: view.pending,
-        canAdd: this.board.count(code) < m.max_files,
+        canAdd: this.board.canAdd(code, m.max_files),
         error: this.materialErrors[code] || '',
       };
     });
