@@ -353,6 +353,7 @@ async def returned(request: Request, case_id: int) -> HTTPResponse:
             case_id=case_id,
             out_trade_no=data.out_trade_no,
             channels=request.app.ctx.resources.payments,
+            redis=request.app.ctx.redis,
             now=utcnow(),
         )
     )

@@ -232,6 +232,8 @@ class TokenService:
         self._max_cached = max_cached_tokens
         self._retention_s = max(access for access, _ in ttl.values()) + RETENTION_MARGIN_S
         self._cache: OrderedDict[str, Principal] = OrderedDict()
+        #: rotations running on after their request was cancelled (held so they finish)
+        self._rotations: set[asyncio.Future[TokenPair | None]] = set()
         self._revoked_sessions: dict[str, float] = {}
         self._revoked_subjects: dict[str, float] = {}
         self._generation: int | None = None
@@ -480,20 +482,49 @@ class TokenService:
         ):
             raise TokenRevoked()
         if row.used_at is not None:
-            again = await self._pair_again(refresh_token, used_at=row.used_at.timestamp(), now=now)
+            # Used a moment ago by a refresh that may still be writing its pair: wait for it.
+            again = await self._pair_again(
+                refresh_token, used_at=row.used_at.timestamp(), now=now, wait=True
+            )
             if again is not None:
                 return again
             await self.revoke_session(session)
             raise RefreshReused()
+        # Marking the token used, minting the pair and keeping it for the grace run to the end
+        # even when the phone hangs up (Sanic cancels the request): cut between the mark and
+        # the keeping, the retry would find the token used and nothing kept, and end the
+        # session the grace is there to save.
+        rotation = asyncio.ensure_future(
+            self._rotate(row.id, refresh_token, subject, audience, session, now)
+        )
+        self._rotations.add(rotation)
+        rotation.add_done_callback(self._rotations.discard)
+        pair = await asyncio.shield(rotation)
+        if pair is not None:
+            return pair
+        # A concurrent refresh (or a revocation) got there first.
+        again = await self._pair_again(refresh_token, used_at=now, now=now, wait=True)
+        if again is not None:
+            return again
+        await self.revoke_session(session)
+        raise RefreshReused()
+
+    async def _rotate(
+        self,
+        row_id: int,
+        refresh_token: str,
+        subject: str,
+        audience: Audience,
+        session: str,
+        now: float,
+    ) -> TokenPair | None:
+        """Use the token up and hand out its successor, kept for the grace; ``None`` when
+        another refresh or a revocation used it first."""
         won = await RefreshToken.filter(
-            id=row.id, used_at__isnull=True, revoked_at__isnull=True
+            id=row_id, used_at__isnull=True, revoked_at__isnull=True
         ).update(used_at=_as_datetime(now))
-        if not won:  # a concurrent refresh (or revocation) got there first
-            again = await self._pair_again(refresh_token, used_at=now, now=now, wait=True)
-            if again is not None:
-                return again
-            await self.revoke_session(session)
-            raise RefreshReused()
+        if not won:
+            return None
         pair = await self._new_pair(subject, audience, session, now)
         await self._keep_for_grace(refresh_token, pair)
         return pair

@@ -218,14 +218,22 @@ async def _set_receipt_title(order: FeeOrder, title: str | None, tax_number: str
 
 
 async def returned(
-    *, subject: Subject, case_id: int, out_trade_no: str, channels: Channels, now: datetime
+    *,
+    subject: Subject,
+    case_id: int,
+    out_trade_no: str,
+    channels: Channels,
+    redis: Redis,
+    now: datetime,
 ) -> dict[str, Any]:
     """The payer's client is back from the payment sheet: the channel is asked (briefly), and
     the answer is the fee notice as it stands after that, so the phone shows paid or not
     without polling."""
     case = await load_for(subject, Action.pay, case_id, now=now)
     order = await _order_for(case)
-    await note_return(order=order, out_trade_no=out_trade_no, channels=channels, now=now)
+    await note_return(
+        order=order, out_trade_no=out_trade_no, channels=channels, redis=redis, now=now
+    )
     await order.refresh_from_db()
     return {"case_id": case.id, **(await views.order_view(order))}
 

@@ -121,6 +121,9 @@ async def _start(
             and attempt.mode == mode.value
             and attempt.amount_fen == order.amount_fen
             and (attempt.expires_at - now).total_seconds() > REUSE_MARGIN_S
+            # No sheet kept: the start that made it was cut off (the phone hung up mid-call).
+            # Such an attempt is closed below like a stale one, never handed out empty.
+            and bool(attempt.client)
         )
         if reusable:
             return _checkout(attempt)
@@ -152,9 +155,12 @@ async def _start(
     )
     try:
         charge = await channel.charge(request)
-    except ChannelUnavailable:
-        # The order may or may not exist at the channel: closed there by the worker.
-        await ChannelOrder.filter(id=attempt.id).update(status=AttemptStatus.closing.value)
+    except (ChannelUnavailable, asyncio.CancelledError):
+        # The order may or may not exist at the channel (unreached, or the phone hung up and
+        # the request was cancelled mid-call): closed there by the worker.
+        await asyncio.shield(
+            ChannelOrder.filter(id=attempt.id).update(status=AttemptStatus.closing.value)
+        )
         raise
     except Exception:
         await ChannelOrder.filter(id=attempt.id).update(
@@ -178,10 +184,13 @@ def _checkout(attempt: ChannelOrder) -> Checkout:
 
 #: How long the payer's return waits for the channel's answer before leaving it to the worker.
 ASK_ON_RETURN_S = 3.0
+#: One query of an attempt per this many seconds, however often the phone says it is back: a
+#: platform limits a merchant's queries, and one citizen must not get the department throttled.
+ASK_ON_RETURN_EVERY_S = 5
 
 
 async def note_return(
-    *, order: FeeOrder, out_trade_no: str, channels: Channels, now: datetime
+    *, order: FeeOrder, out_trade_no: str, channels: Channels, redis: Redis, now: datetime
 ) -> None:
     """The payer's client came back from the payment sheet: ask the channel now (查单), briefly,
     so the phone's next screen says paid or not without waiting for the callback; if the channel
@@ -195,6 +204,11 @@ async def note_return(
     channel = channels.get(attempt.channel)
     if channel is None:
         return
+    asked = await redis.set(
+        f"payments:return-ask:{attempt.id}", "1", nx=True, ex=ASK_ON_RETURN_EVERY_S
+    )
+    if not asked:
+        return  # asked a moment ago (or being asked): the answer is the notice as it stands
     try:
         status = await asyncio.wait_for(channel.query(out_trade_no), ASK_ON_RETURN_S)
         await apply_trade(channel=attempt.channel, status=status, now=now)

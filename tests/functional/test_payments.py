@@ -657,3 +657,48 @@ async def test_a_case_has_one_open_fee_order(scene: Scene) -> None:
         async with in_transaction() as conn:
             await fees.open_fee_order(conn, case, await guide_of(case), now=utcnow())
     assert await FeeOrder.filter(reference=fees.reference_of(case_id)).count() == 1
+
+
+async def test_a_start_cut_off_mid_call_is_never_handed_out_without_its_sheet(
+    scene: Scene,
+) -> None:
+    """The phone hung up while the channel was being asked: the attempt kept no sheet. A retry
+    must not get that attempt back with nothing to pay with (found from outside): it is closed
+    and a new one opened."""
+    case_id = await fee_due(scene)
+    first = await start(scene.person, case_id, "wechatpay")
+    await ChannelOrder.filter(out_trade_no=first["out_trade_no"]).update(client={})
+    again = await start(scene.person, case_id, "wechatpay")
+    assert again["client"].get("paySign") and again["out_trade_no"] != first["out_trade_no"]
+    old = await ChannelOrder.get(out_trade_no=first["out_trade_no"])
+    assert old.status in ("closed", "closing")
+
+
+async def test_a_phone_saying_it_is_back_many_times_asks_the_channel_once(
+    scene: Scene, app: Sanic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty 'back from the sheet' at once make one query to WeChat Pay, not twenty: the
+    platform limits a merchant's queries (found from outside)."""
+    case_id = await fee_due(scene)
+    checkout = await start(scene.person, case_id, "wechatpay")
+    channel = app.ctx.resources.payments.get("wechatpay")
+    asked: list[str] = []
+    real_query = channel.query
+
+    async def counted(out_trade_no: str) -> Any:
+        asked.append(out_trade_no)
+        return await real_query(out_trade_no)
+
+    monkeypatch.setattr(channel, "query", counted)
+    answers = await asyncio.gather(
+        *(
+            scene.person.call(
+                "POST",
+                f"/api/v1/cases/{case_id}/fee/returned",
+                json={"out_trade_no": checkout["out_trade_no"]},
+            )
+            for _ in range(20)
+        )
+    )
+    assert {a.status_code for a in answers} == {200}
+    assert asked == [checkout["out_trade_no"]]

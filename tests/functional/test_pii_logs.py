@@ -147,12 +147,22 @@ async def _full_flow(
     failed = await other.call("POST", "/api/v1/me/face/result", json={"verify_id": verify_id})
     assert failed.status_code == 400, failed.text
 
-    # Tokens: refresh, reuse of the used refresh token, a tampered token, logout.
+    # Tokens: refresh, the same refresh again (the lost-answer grace), a rotation of the new
+    # pair, reuse of the first refresh token, a tampered token, logout.
     refreshed = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]}
     )
     assert refreshed.status_code == 200, refreshed.text
     tokens_of(refreshed.json())
+    again = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]}
+    )
+    assert again.status_code == 200 and again.json() == refreshed.json(), again.text
+    rotated = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]}
+    )
+    assert rotated.status_code == 200, rotated.text
+    tokens_of(rotated.json())
     reused = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]}
     )
