@@ -17,6 +17,23 @@ function prepareConsent(moment, options) {
 }
 
 /**
+ * On a page's load: fetch what its tap will ask for, kept on the page (`page.prepared`, null on
+ * failure: consent never blocks the tap) and awaited by the tap (`page.preparing`).
+ */
+function prepareOn(page, moment, options) {
+  page.prepared = null;
+  page.preparing = prepareConsent(moment, options).then(
+    (prepared) => {
+      page.prepared = prepared;
+    },
+    () => {
+      page.prepared = null;
+    },
+  );
+  return page.preparing;
+}
+
+/**
  * Show WeChat's consent sheet for the prepared templates and report what it answered.
  * Answers `{ template_id: 'accept' | 'reject' | 'ban' | 'filter' }` ({} when nothing was asked or
  * the sheet could not be shown).
@@ -50,4 +67,4 @@ async function requestConsent(prepared, options) {
   return results;
 }
 
-module.exports = { prepareConsent, requestConsent };
+module.exports = { prepareConsent, requestConsent, prepareOn };

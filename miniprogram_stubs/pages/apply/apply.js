@@ -7,7 +7,7 @@
  * Query: `code` (a new application for this item) or `id` (a draft to continue).
  */
 const { client, describeError, labelsFromGuide } = require('../../utils/api.js');
-const { prepareConsent, requestConsent } = require('../../utils/consent.js');
+const { prepareOn, requestConsent } = require('../../utils/consent.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { buildFields, cleanForm, splitFieldErrors } = require('../../utils/form.js');
 const { UploadBoard } = require('../../utils/uploads.js');
@@ -38,16 +38,8 @@ Page({
     this.fieldErrors = {};
     this.materialErrors = {};
     this.checklist = {};
-    this.prepared = null;
     // the templates to ask for are fetched now: the consent sheet must open first thing in the tap
-    this.preparing = prepareConsent('submit').then(
-      (prepared) => {
-        this.prepared = prepared;
-      },
-      () => {
-        this.prepared = null; // never blocks the submission
-      },
-    );
+    prepareOn(this, 'submit');
     return this.load();
   },
 

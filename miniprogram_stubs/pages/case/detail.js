@@ -5,7 +5,8 @@
  * reloads it. The path is the one the server's messages link to: pages/case/detail?id=….
  */
 const { client, describeError, labelsFromGuide } = require('../../utils/api.js');
-const { prepareConsent, requestConsent } = require('../../utils/consent.js');
+const { prepareOn, requestConsent } = require('../../utils/consent.js');
+const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { buildFields, cleanForm, splitFieldErrors } = require('../../utils/form.js');
 const { dateText, yuan, timelineLine } = require('../../utils/format.js');
@@ -45,29 +46,13 @@ Page({
     this.form = {};
     this.fieldErrors = {};
     this.materialErrors = {};
-    this.prepared = null;
-    this.preparing = prepareConsent('submit').then(
-      (prepared) => {
-        this.prepared = prepared;
-      },
-      () => {
-        this.prepared = null;
-      },
-    );
+    prepareOn(this, 'submit');
     return this.load();
   },
 
-  onShow() {
-    applyDisplay(this);
-    if (this.shown) return this.load(); // back from paying or elsewhere: fresh state
-    this.shown = true;
-    return undefined;
-  },
+  onShow: reloadOnReturn,
 
-  onPullDownRefresh() {
-    // eslint-disable-next-line no-undef
-    return this.load().then(() => wx.stopPullDownRefresh());
-  },
+  onPullDownRefresh: pullToRefresh,
 
   async load() {
     this.setData({ loading: true, error: '' });

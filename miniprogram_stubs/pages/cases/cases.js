@@ -3,6 +3,7 @@
  * the form again, any other case its detail. Query: `group`.
  */
 const { client, describeError } = require('../../utils/api.js');
+const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { dateText } = require('../../utils/format.js');
 
@@ -46,17 +47,9 @@ Page({
     return this.load();
   },
 
-  onShow() {
-    applyDisplay(this);
-    if (this.shown) return this.load(); // back from a case: its status may have changed
-    this.shown = true;
-    return undefined;
-  },
+  onShow: reloadOnReturn,
 
-  onPullDownRefresh() {
-    // eslint-disable-next-line no-undef
-    return this.load().then(() => wx.stopPullDownRefresh());
-  },
+  onPullDownRefresh: pullToRefresh,
 
   async load() {
     this.setData({ loading: true, error: '' });

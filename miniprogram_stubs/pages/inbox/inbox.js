@@ -3,6 +3,7 @@
  * more" by cursor; a message about a case opens the case.
  */
 const { client, describeError } = require('../../utils/api.js');
+const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { dateText, messageUrl } = require('../../utils/format.js');
 
@@ -36,17 +37,9 @@ Page({
     return this.load();
   },
 
-  onShow() {
-    applyDisplay(this);
-    if (this.shown) return this.load();
-    this.shown = true;
-    return undefined;
-  },
+  onShow: reloadOnReturn,
 
-  onPullDownRefresh() {
-    // eslint-disable-next-line no-undef
-    return this.load().then(() => wx.stopPullDownRefresh());
-  },
+  onPullDownRefresh: pullToRefresh,
 
   async load() {
     this.setData({ loading: true, error: '' });

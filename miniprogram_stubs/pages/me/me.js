@@ -3,6 +3,7 @@
  * count), and the large-text, high-contrast switch (适老化), remembered on this phone.
  */
 const { client, describeError } = require('../../utils/api.js');
+const { reloadOnReturn } = require('../../utils/lifecycle.js');
 const { applyDisplay, isLargeText, setLargeText } = require('../../utils/display.js');
 
 const LEVEL_TEXT = ['未实名', '已实名', '已刷脸认证'];
@@ -24,12 +25,7 @@ Page({
     return this.load();
   },
 
-  onShow() {
-    applyDisplay(this);
-    if (this.shown) return this.load();
-    this.shown = true;
-    return undefined;
-  },
+  onShow: reloadOnReturn,
 
   async load() {
     if (!client.isLoggedIn()) {

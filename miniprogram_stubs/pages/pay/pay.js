@@ -7,7 +7,7 @@
  */
 const { client, describeError } = require('../../utils/api.js');
 const { pay } = require('../../utils/pay.js');
-const { prepareConsent, requestConsent } = require('../../utils/consent.js');
+const { prepareOn, requestConsent } = require('../../utils/consent.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { yuan, dateText } = require('../../utils/format.js');
 
@@ -60,15 +60,7 @@ Page({
   onLoad(query) {
     applyDisplay(this);
     this.caseId = Number((query && query.id) || 0);
-    this.prepared = null;
-    this.preparing = prepareConsent('pay').then(
-      (prepared) => {
-        this.prepared = prepared;
-      },
-      () => {
-        this.prepared = null;
-      },
-    );
+    prepareOn(this, 'pay');
     return this.load();
   },
 
