@@ -69,23 +69,33 @@ def bad_text(value: str) -> bool:
     return _BAD_TEXT.search(value) is not None
 
 
+#: Field paths are cut to this in errors: a path is the client's own keys, echoed back.
+MAX_PATH_CHARS = 120
+
+
 def _walk(value: Any, path: str, depth: int, problems: list[dict[str, Any]]) -> None:
+    """Problems named by the same paths as the schema's errors (``form.reason``, not
+    ``body.form.reason``), so a client maps both to its inputs; the root is ``body``."""
+    where = (path or "body")[:MAX_PATH_CHARS]
     if depth > MAX_DEPTH:
-        problems.append(field_error(path, f"内容嵌套超过 {MAX_DEPTH} 层。", "too_deep"))
+        problems.append(field_error(where, f"内容嵌套超过 {MAX_DEPTH} 层。", "too_deep"))
         return
     if isinstance(value, str):
         if bad_text(value):
             message = "含有不允许的字符（控制字符或无效编码）。"
-            problems.append(field_error(path, message, "bad_text"))
+            problems.append(field_error(where, message, "bad_text"))
     elif isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}" if not bad_text(key) else f"{path}.?"
+            name = key if not bad_text(key) else "?"
+            child = f"{path}.{name}" if path else name
             if bad_text(key):
-                problems.append(field_error(where, "字段名含有不允许的字符。", "bad_text"))
-            _walk(item, where, depth + 1, problems)
+                problems.append(
+                    field_error(child[:MAX_PATH_CHARS], "字段名含有不允许的字符。", "bad_text")
+                )
+            _walk(item, child, depth + 1, problems)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _walk(item, f"{path}[{index}]", depth + 1, problems)
+            _walk(item, f"{path or 'body'}[{index}]", depth + 1, problems)
 
 
 def strict_json(raw: bytes) -> Any:
@@ -103,7 +113,7 @@ def strict_json(raw: bytes) -> Any:
         )
     except _DuplicateKey as exc:
         key = str(exc)[:64]
-        where = "body" if bad_text(key) else f"body.{key}"
+        where = "body" if bad_text(key) else key
         raise ValidationFailed(
             [field_error(where, "同一字段出现了两次。", "duplicate_key")],
             message="请求内容格式不正确。",
@@ -114,7 +124,7 @@ def strict_json(raw: bytes) -> Any:
             message="请求内容格式不正确。",
         ) from None
     problems: list[dict[str, Any]] = []
-    _walk(data, "body", 0, problems)
+    _walk(data, "", 0, problems)
     if problems:
         raise ValidationFailed(problems[:20], message="请求内容含有不允许的字符。")
     return data

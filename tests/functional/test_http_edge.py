@@ -78,8 +78,31 @@ async def test_a_key_named_twice_is_refused(client: httpx.AsyncClient) -> None:
     )
     error = assert_envelope(response, 400, "request.validation_failed")
     assert error["details"]["fields"] == [
-        {"field": "body.count", "code": "duplicate_key", "message": "同一字段出现了两次。"}
+        {"field": "count", "code": "duplicate_key", "message": "同一字段出现了两次。"}
     ]
+
+
+async def test_a_bad_character_is_named_by_the_path_the_schema_uses(
+    client: httpx.AsyncClient,
+) -> None:
+    """``form.reason``, as a schema error names it, not ``body.form.reason``: a phone maps both
+    to the same input (found from outside). A deep body's path, the client's own keys echoed
+    back, is cut."""
+    bad = await client.post("/__test__/echo", json={"form": {"reason": "a\u0000b"}, "count": 1})
+    fields = assert_envelope(bad, 400, "request.validation_failed")["details"]["fields"]
+    assert [(f["field"], f["code"]) for f in fields] == [("form.reason", "bad_text")]
+    listed = await client.post("/__test__/echo", json={"items": ["ok", "\u0007"]})
+    fields = assert_envelope(listed, 400, "request.validation_failed")["details"]["fields"]
+    assert [f["field"] for f in fields] == ["items[1]"]
+    deep: dict = {}
+    node = deep
+    for _ in range(40):
+        node["k" * 50] = {}
+        node = node["k" * 50]
+    answer = await client.post("/__test__/echo", json=deep)
+    fields = assert_envelope(answer, 400, "request.validation_failed")["details"]["fields"]
+    assert fields[0]["code"] == "too_deep" and len(fields[0]["field"]) <= 120
+    assert len(answer.content) < 2000
 
 
 async def test_validation_failure_names_every_field(client: httpx.AsyncClient) -> None:
