@@ -18,6 +18,7 @@ from sanic.exceptions import (
     NotFound,
     PayloadTooLarge,
     RangeNotSatisfiable,
+    RequestCancelled,
     SanicException,
     ServiceUnavailable,
 )
@@ -145,6 +146,16 @@ _LAST_RESORT = json_bytes(
 )
 
 
+#: The status nginx gives a request its client closed: no answer reaches anyone, but the
+#: access log and the alerts must not count a phone leaving a tunnel as a server error.
+CLIENT_CLOSED = 499
+
+
+async def handle_client_closed(request: Request, exc: BaseException) -> HTTPResponse:
+    log.info("client closed the connection", extra={"path": request.path})
+    return envelope(CLIENT_CLOSED, "http.client_closed", "连接已断开。")
+
+
 def _never_failing(handler: Any) -> Any:
     """An error handler that cannot fail in turn: Sanic would answer a plain-text "An error
     occurred while handling an error" outside the envelope."""
@@ -161,6 +172,7 @@ def _never_failing(handler: Any) -> Any:
 
 
 def install_error_handlers(app: Sanic) -> None:
+    app.error_handler.add(RequestCancelled, _never_failing(handle_client_closed))
     app.error_handler.add(DomainError, _never_failing(handle_domain_error))
     app.error_handler.add(SanicException, _never_failing(handle_sanic_error))
     app.error_handler.add(RedisError, _never_failing(handle_redis_error))
