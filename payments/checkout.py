@@ -211,6 +211,11 @@ async def note_return(
         return  # asked a moment ago (or being asked): the answer is the notice as it stands
     try:
         status = await asyncio.wait_for(channel.query(out_trade_no), ASK_ON_RETURN_S)
-        await apply_trade(channel=attempt.channel, status=status, now=now)
+        if (
+            await apply_trade(channel=attempt.channel, status=status, now=now)
+            is not Applied.recorded
+        ):
+            # Asked now: the worker's check of a returned attempt would only repeat the query.
+            await ChannelOrder.filter(id=attempt.id).update(checked_at=now)
     except (ChannelUnavailable, TimeoutError):
         log.info("payment return: channel not asked now", extra={"attempt": attempt.id})

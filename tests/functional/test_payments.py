@@ -292,7 +292,9 @@ async def test_back_from_the_sheet_the_channel_is_asked_at_once(
     await eventually(lambda: _is(case_id, "result_pending"))
 
 
-async def test_back_from_a_cancelled_sheet_the_fee_is_still_payable(scene: Scene) -> None:
+async def test_back_from_a_cancelled_sheet_the_fee_is_still_payable(
+    scene: Scene, app: Sanic
+) -> None:
     case_id = await fee_due(scene)
     checkout = await start(scene.person, case_id, "wechatpay")
     returned = await scene.person.call(
@@ -301,6 +303,11 @@ async def test_back_from_a_cancelled_sheet_the_fee_is_still_payable(scene: Scene
         json={"out_trade_no": checkout["out_trade_no"]},
     )
     assert returned.status_code == 200 and returned.json()["status"] == "open"
+    # Asked on the return: the worker's check a minute later does not ask the same again.
+    result = await payment_jobs.check_attempts(
+        channels=app.ctx.resources.payments, now=utcnow() + timedelta(minutes=1)
+    )
+    assert result["asked"] == 0
     again = await start(scene.person, case_id, "wechatpay")
     assert again["out_trade_no"] == checkout["out_trade_no"]  # the same sheet, still payable
 
