@@ -83,6 +83,14 @@ class DepartmentRef(Out):
     name: str
 
 
+class PayOptionOut(Out):
+    channel: ChannelName
+    label: str
+    modes: list[Literal["in_app", "qr"]] = Field(
+        description="the `mode`s `…/fee/pay` takes with it"
+    )
+
+
 class FeeOrderOut(Out):
     case_id: int
     id: int
@@ -102,6 +110,9 @@ class FeeOrderOut(Out):
     receipt_tax_number: str | None
     payments: list[PaymentOut]
     refunds: list[RefundOut]
+    pay_options: list[PayOptionOut] = Field(
+        description="the deployment's enabled channels while the order is open (else empty)"
+    )
 
 
 class PayIn(In):
@@ -304,7 +315,14 @@ async def _department_page(
 )
 async def fee(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
-    return _json(await fees.fee_of(subject=subject, case_id=case_id, now=utcnow()))
+    return _fee_notice(request, await fees.fee_of(subject=subject, case_id=case_id, now=utcnow()))
+
+
+def _fee_notice(request: Request, order: dict[str, Any]) -> HTTPResponse:
+    """A fee notice as the payer reads it: with the ways to pay while it is open."""
+    channels = request.app.ctx.resources.payments
+    order["pay_options"] = channels.payer_options() if order["status"] == "open" else []
+    return _json(order)
 
 
 @bp.post("/cases/<case_id:int>/fee/pay")
@@ -347,7 +365,8 @@ async def pay(request: Request, case_id: int) -> HTTPResponse:
 async def returned(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.citizen_subject(request)
     data = body(request, ReturnedIn)
-    return _json(
+    return _fee_notice(
+        request,
         await fees.returned(
             subject=subject,
             case_id=case_id,
@@ -355,7 +374,7 @@ async def returned(request: Request, case_id: int) -> HTTPResponse:
             channels=request.app.ctx.resources.payments,
             redis=request.app.ctx.redis,
             now=utcnow(),
-        )
+        ),
     )
 
 

@@ -321,6 +321,7 @@ class RatingOut(Out):
 
 class TimelineEvent(Out):
     action: str
+    label: str = Field(description="what the timeline shows for the action, in Chinese")
     role: str
     from_: str = Field(alias="from")
     to: str
@@ -347,6 +348,12 @@ class CaseDetailOut(CaseSummary):
     applicant_user_id: int | None
     agent_user_id: int | None
     form: dict[str, Any] = Field(description="personal identifiers masked")
+    form_titles: dict[str, str] = Field(
+        description=(
+            "the form's field titles by path (a.b; * for an array's index), as the item's "
+            "version the case was filed under names them"
+        )
+    )
     fee_fen: int
     submitted_at: str | None
     accepted_on: str | None
@@ -373,6 +380,23 @@ class CaseDetailOut(CaseSummary):
     )
 
 
+StaffActionName = Literal[
+    "accept",
+    "refuse",
+    "request_correction",
+    "claim",
+    "decide",
+    "release",
+    "suspend",
+    "resume",
+    "complete",
+    "comment",
+    "attach",
+    "reveal",
+    "reassign",
+]
+
+
 class TaskOut(Out):
     id: int
     step_index: int
@@ -386,6 +410,12 @@ class TaskOut(Out):
 
 class StaffCaseDetailOut(CaseDetailOut):
     tasks: list[TaskOut]
+    actions: list[StaffActionName] = Field(
+        description=(
+            "what the viewer may do on the case now, by the endpoint that takes it (a phone "
+            "shows these buttons and no others; the endpoints still decide)"
+        )
+    )
 
 
 class InboxTask(Out):

@@ -46,6 +46,7 @@ from cases.errors import (
 from cases.models import Case, CaseEvent, ReviewTask
 from cases.queries import case_by_id, departments_of_person
 from cases.states import (
+    NOTE_LABELS,
     TRANSITIONS,
     CaseStatus,
     Role,
@@ -232,6 +233,8 @@ async def note(
     now: datetime,
 ) -> None:
     """A timeline line that is not a transition (claim, comment, supervision notice...)."""
+    if action not in NOTE_LABELS:
+        raise ValueError(f"a timeline note needs a label in cases.states.NOTE_LABELS: {action}")
     await CaseEvent.create(
         case_id=case.id,
         action=action,

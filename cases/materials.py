@@ -17,10 +17,10 @@ from typing import Any
 
 from auth.permissions import Action, Owned, Subject, can, require
 from cases.filing import check_upload_allowed, delete_draft
-from cases.kernel import find_case, load_for, owned
+from cases.kernel import find_case, guide_of, load_for, owned
 from cases.models import Case
 from cases.review import check_staff_attachment, note_attachment
-from cases.views import case_detail
+from cases.views import case_detail, staff_actions
 from catalog.guides import published_guide
 from core.cache import GenerationalCache
 from core.clock import local_today
@@ -346,6 +346,10 @@ async def staff_case_view(
     are recorded, as each file's own read is (``staff_file``)."""
     case = await load_for(subject, Action.view, case_id, now=now)
     view = await case_view(files=files, case=case, staff=True, now=now, yellow_days=yellow_days)
+    guide = await guide_of(case)
+    view["actions"] = staff_actions(
+        subject, case, view["tasks"], has_identifiers=bool(guide.personal_paths)
+    )
     if view["files"]:
         await StaffRead.bulk_create(
             [

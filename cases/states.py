@@ -129,6 +129,34 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 
+#: The timeline lines that are no transition (``cases.kernel.note``), in Chinese as the
+#: timeline shows them; every note's action must be here.
+NOTE_LABELS: dict[str, str] = {
+    "create": "创建草稿",
+    "claim": "领取审查任务",
+    "release": "放回待办队列",
+    "pass": "审查通过",
+    "comment": "内部意见",
+    "attachment": "上传附件",
+    "reassign": "改派审查任务",
+    "card_notified": "亮牌提醒",
+    "supervision_notice": "督办",
+    "supervision_acknowledged": "签收督办",
+    "evaluate": "申请人评价",
+    "evaluation_answer": "回复评价",
+    "fee_order_opened": "开具缴费通知",
+    "payment_surplus": "多缴款项待退",
+    "fee_refunded": "已退款",
+    "fee_refund_failed": "退款未成功",
+    "duration_recorded": "办理时长已记录",
+}
+
+#: Every timeline action's label: transitions and notes.
+EVENT_LABELS: dict[str, str] = {
+    **NOTE_LABELS,
+    **{name: t.label for name, t in TRANSITIONS.items()},
+}
+
 FINAL_STATES: frozenset[CaseStatus] = frozenset(
     {S.refused, S.decided_denied, S.completed, S.withdrawn, S.lapsed}
 )

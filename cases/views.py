@@ -15,16 +15,19 @@ from typing import Any
 
 from auth.models import Company, User
 from auth.permissions import (
+    STEP_ACTIONS,
     Action,
     Owned,
     PermissionDenied,
+    StaffRole,
     Standing,
     Subject,
     citizen_may,
+    staff_may,
     standing_of,
 )
 from cases.filing import checklist
-from cases.kernel import RIGHTS_NOTICE, guide_of
+from cases.kernel import RIGHTS_NOTICE, guide_of, owned
 from cases.models import (
     Case,
     CorrectionNotice,
@@ -39,7 +42,7 @@ from cases.queries import (
     inbox_rows,
     timeline_rows,
 )
-from cases.states import CLOCK_RUNNING, RATEABLE, STATUS_LABELS, CaseStatus
+from cases.states import CLOCK_RUNNING, EVENT_LABELS, RATEABLE, STATUS_LABELS, CaseStatus
 from catalog.guides import forget_guides
 from core.calendar import WorkCalendar, calendar_source
 from core.clock import local_today
@@ -214,6 +217,7 @@ async def _timeline(
         timeline.append(
             {
                 "action": row["action"],
+                "label": EVENT_LABELS.get(row["action"], "办理进展"),
                 "role": row["role"],
                 "from": row["from_status"],
                 "to": row["to_status"],
@@ -295,6 +299,7 @@ async def case_detail(
         "applicant_user_id": case.applicant_user_id,
         "agent_user_id": case.agent_user_id,
         "form": masked(case.form_data, guide.personal_paths),
+        "form_titles": guide.field_titles,
         "fee_fen": case.fee_fen,
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
         "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
@@ -341,6 +346,81 @@ _TASK_FIELDS = (
 
 def _task_view(task: ReviewTask) -> dict[str, Any]:
     return {name: getattr(task, name) for name in _TASK_FIELDS}
+
+
+#: The acts a staff screen may offer on a case, by the endpoint that takes each
+#: (``StaffCaseDetailOut.actions``).
+STAFF_ACTIONS_OFFERED = (
+    "accept",  # POST /staff/cases/{id}/accept
+    "refuse",  # …/refuse
+    "request_correction",  # …/corrections
+    "claim",  # POST /staff/tasks/{task_id}/claim
+    "decide",  # …/decide
+    "release",  # …/release
+    "suspend",  # POST /staff/cases/{id}/suspend
+    "resume",  # …/resume
+    "complete",  # …/complete
+    "comment",  # …/comments
+    "attach",  # …/attachments
+    "reveal",  # …/personal-data
+    "reassign",  # POST /supervisor/tasks/{task_id}/reassign
+)
+
+
+def staff_actions(
+    subject: Subject, case: Case, tasks: list[dict[str, Any]], *, has_identifiers: bool
+) -> list[str]:
+    """What ``subject`` may do on ``case`` now, as the endpoints decide it: the one rule
+    (``staff_may``), the case's status and its review tasks (held, claimable, separation of
+    duties). A phone shows these buttons and no others; the endpoints still decide, and a race
+    lost meanwhile is their 409."""
+    target = owned(case)
+    status = case.status
+    found: set[str] = set()
+    if status == S.submitted and staff_may(subject, Action.accept, target):
+        found |= {"accept", "refuse", "request_correction"}
+    decided_steps = [
+        t["step_index"]
+        for t in tasks
+        if t["assignee_staff_id"] == subject.id and t["status"] in ("passed", "denied")
+    ]
+
+    def takes(task: dict[str, Any]) -> bool:
+        if task["role"] not in subject.roles or task["department_code"] != subject.department_code:
+            return False
+        step_action = STEP_ACTIONS[StaffRole(task["role"])]
+        return staff_may(
+            subject, step_action, owned(case, departments=(task["department_code"],))
+        ) and not any(step < task["step_index"] for step in decided_steps)
+
+    held = [
+        t
+        for t in tasks
+        if t["status"] == "claimed" and t["assignee_staff_id"] == subject.id and takes(t)
+    ]
+    if held:
+        found.add("release")
+        if status == S.in_review:
+            found |= {"decide", "request_correction", "suspend"}
+        elif status == S.suspended:
+            found.add("resume")
+    if status in (S.accepted, S.in_review) and any(
+        t["status"] == "open" and takes(t) for t in tasks
+    ):
+        found.add("claim")
+    if status == S.result_pending and staff_may(subject, Action.dispatch, target):
+        found.add("complete")
+    if staff_may(subject, Action.handle, target):
+        found |= {"comment", "attach"}
+    if has_identifiers and staff_may(subject, Action.reveal, target):
+        found.add("reveal")
+    if any(
+        t["status"] in ("open", "claimed")
+        and staff_may(subject, Action.reassign, owned(case, departments=(t["department_code"],)))
+        for t in tasks
+    ):
+        found.add("reassign")
+    return [name for name in STAFF_ACTIONS_OFFERED if name in found]
 
 
 def _row_target(row: dict[str, Any]) -> Owned:

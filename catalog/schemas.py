@@ -245,6 +245,13 @@ class Guide(Strict):
         """Where the form holds personal identifiers, and of which kind (``x-personal``)."""
         return personal_paths(self.form_schema)
 
+    @cached_property
+    def field_titles(self) -> dict[str, str]:
+        """The form's field titles by path (``a.b``; ``*`` for an array's index), from every
+        branch of the schema (``then``, ``allOf``…): a case's details name its fields as the
+        version it was filed under did."""
+        return field_titles(self.form_schema)
+
     @property
     def department_codes(self) -> list[str]:
         """The lead department first, then the parallel ones (并联审批)."""
@@ -285,6 +292,33 @@ class Guide(Strict):
                 '必填：请在"if"中加上 "required": [字段名]：' + "、".join(vacuous)
             )
         return value
+
+
+def field_titles(schema: Any, prefix: str = "") -> dict[str, str]:
+    """See ``Guide.field_titles``. The first title found for a path holds."""
+    found: dict[str, str] = {}
+    if not isinstance(schema, dict):
+        return found
+
+    def take(node: Any, at: str) -> None:
+        for key, title in field_titles(node, at).items():
+            found.setdefault(key, title)
+
+    properties = schema.get("properties")
+    for name, node in properties.items() if isinstance(properties, dict) else ():
+        if not isinstance(node, dict):
+            continue
+        path = f"{prefix}{name}"
+        if isinstance(node.get("title"), str) and node["title"]:
+            found.setdefault(path, node["title"])
+        take(node, f"{path}.")
+        take(node.get("items"), f"{path}.*.")
+    for one in ("then", "else"):
+        take(schema.get(one), prefix)
+    for many in ("allOf", "anyOf", "oneOf"):
+        for node in schema.get(many) or ():
+            take(node, prefix)
+    return found
 
 
 def vacuous_conditions(schema: Any) -> list[str]:

@@ -117,6 +117,10 @@ async def test_a_granted_case_gets_a_fee_notice_that_is_paid_once(
     assert fee["amount"] == "50.00" and fee["amount_in_words"] == "伍拾元整"
     assert fee["notice_number"].startswith("JK") and fee["payments"] == []
     assert fee["payee_department"]["code"] == scene.cat.lead
+    assert fee["pay_options"] == [
+        {"channel": "wechatpay", "label": "微信支付", "modes": ["in_app", "qr"]},
+        {"channel": "alipay", "label": "支付宝", "modes": ["qr"]},
+    ]
 
     checkout = await start(person, case_id, "wechatpay")
     client_params = checkout["client"]
@@ -131,6 +135,7 @@ async def test_a_granted_case_gets_a_fee_notice_that_is_paid_once(
 
     fee = (await person.call("GET", f"/api/v1/cases/{case_id}/fee")).json()
     assert fee["status"] == "paid" and len(fee["payments"]) == 1
+    assert fee["pay_options"] == []  # nothing left to pay
     payment = fee["payments"][0]
     assert payment["disposition"] == "applied" and payment["amount_fen"] == 5000
     timeline = (await person.call("GET", f"/api/v1/cases/{case_id}")).json()["timeline"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from catalog.schemas import CatalogFile, Fee, Guide, Material, consistency_errors
+from catalog.schemas import CatalogFile, Fee, Guide, Material, consistency_errors, field_titles
 from catalog.service import parse_guide
 from core.errors import ValidationFailed
 from core.validation import parse
@@ -563,3 +563,41 @@ def test_every_message_is_chinese() -> None:
     data = guide(kind="x", audience="x", materials=[{"code": "!", "name": "a", "max_files": 99}])
     for field in errors_of(Guide, data):
         assert any("\u4e00" <= ch <= "\u9fff" for ch in field["message"]), field
+
+
+def test_field_titles_follow_nested_objects_arrays_and_branches() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "reason": {"type": "string", "title": "申请原因"},
+            "untitled": {"type": "string"},
+            "address": {
+                "type": "object",
+                "title": "地址",
+                "properties": {"city": {"type": "string", "title": "城市"}},
+            },
+            "persons": {
+                "type": "array",
+                "title": "家庭成员",
+                "items": {"type": "object", "properties": {"name": {"title": "姓名"}}},
+            },
+            "delivery": {"type": "string", "title": "领取方式"},
+        },
+        "allOf": [
+            {
+                "if": {"properties": {"delivery": {"const": "mail"}}, "required": ["delivery"]},
+                "then": {"properties": {"mail_to": {"type": "string", "title": "邮寄地址"}}},
+                "else": {"properties": {"reason": {"title": "另一个标题"}}},
+            }
+        ],
+    }
+    assert field_titles(schema) == {
+        "reason": "申请原因",
+        "address": "地址",
+        "address.city": "城市",
+        "persons": "家庭成员",
+        "persons.*.name": "姓名",
+        "delivery": "领取方式",
+        "mail_to": "邮寄地址",
+    }
+    assert field_titles({"type": "object"}) == {} and field_titles("nonsense") == {}
