@@ -125,6 +125,17 @@ class ReassignedOut(Out):
     case_status: str
 
 
+class AssigneeOut(Out):
+    staff_id: int
+    name: str
+    holds_task: bool = Field(description="the task is claimed by this member now")
+
+
+class AssigneeList(Out):
+    task_id: int
+    assignees: list[AssigneeOut]
+
+
 def _route(summary: str, tag: str, **kwargs: Any) -> Any:
     return endpoint(summary, tag=tag, audience=Audience.staff, **kwargs)
 
@@ -213,6 +224,21 @@ async def case_notices(request: Request, case_id: int) -> HTTPResponse:
     subject = await guards.staff(request)
     notices = await supervision.case_notices(subject=subject, case_id=case_id, now=utcnow())
     return json({"notices": notices}, ensure_ascii=False)
+
+
+@bp.get("/supervisor/tasks/<task_id:int>/assignees")
+@_route(
+    "Who the task may be given to: active staff of its department and role, neither recused "
+    "nor deciders of an earlier step of the case",
+    "supervision",
+    action=Action.reassign,
+    target="task",
+    out=AssigneeList,
+)
+async def assignees(request: Request, task_id: int) -> HTTPResponse:
+    subject = await guards.staff(request)
+    found = await supervision.assignees(subject=subject, task_id=task_id)
+    return json({"task_id": task_id, "assignees": found}, ensure_ascii=False)
 
 
 @bp.post("/supervisor/tasks/<task_id:int>/reassign")

@@ -491,6 +491,37 @@ async def _assignable(staff_id: int, task: ReviewTask, case: Case) -> Staff:
     return target
 
 
+async def assignees(*, subject: Subject, task_id: int) -> list[dict[str, Any]]:
+    """Who a supervisor may give the task to (``_assignable``'s rule, for everyone of the task's
+    department and role at once): a phone lists them instead of asking for a staff number."""
+    task = await ReviewTask.get_or_none(id=task_id)
+    if task is None:
+        raise TaskNotFound(details={"task_id": task_id})
+    try:
+        case = await load_case(task.case_id)
+    except CaseNotFound:
+        raise TaskNotFound(details={"task_id": task_id}) from None
+    if not staff_may(subject, Action.reassign, owned(case, departments=(task.department_code,))):
+        raise OtherDepartment(details={"task_id": task.id, "department": task.department_code})
+    members = await Staff.filter(department_code=task.department_code, active=True).order_by("id")
+    found = []
+    for member in members:
+        if task.role not in member.roles:
+            continue  # the cheap half of the rule first; the rest is the rule itself
+        try:
+            await _assignable(member.id, task, case)
+        except InvalidAssignee:
+            continue
+        found.append(
+            {
+                "staff_id": member.id,
+                "name": member.name,
+                "holds_task": task.status == "claimed" and task.assignee_staff_id == member.id,
+            }
+        )
+    return found
+
+
 async def reassign_task(
     *, subject: Subject, task_id: int, staff_id: int, now: datetime
 ) -> dict[str, Any]:

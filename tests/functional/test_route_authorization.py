@@ -898,6 +898,16 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         states=("in_review",),
     ),
+    "supervision.assignees": Scenario(
+        variants=(
+            Variant(
+                params={"task_id": lambda w: w.task.id},  # type: ignore[union-attr]
+                target=task_target,
+                action=lambda w: Action.reassign,
+            ),
+        ),
+        states=("in_review",),
+    ),
     "supervision.my_notices": anonymous,
     "supervision.acknowledge": Scenario(
         variants=(

@@ -371,6 +371,48 @@ async def test_reassignment_refuses_staff_who_cannot_take_the_task(
     assert (task.status, task.assignee_staff_id) == ("claimed", staff.reviewer.id)
 
 
+async def test_the_assignees_listed_are_those_a_reassignment_takes(
+    scene: Scene, hire: Hire
+) -> None:
+    cat, staff, person = scene.cat, scene.staff, scene.person
+    case_id = await accepted(person, cat, staff, item=cat.item)  # review, then approval
+    task_id = await claim(staff.reviewer, case_id)
+    # the list a supervisor picks from holds exactly those the reassignment would take
+    second = await hire(cat.lead, "reviewer", "approver")
+    listed = await staff.supervisor.call("GET", f"/api/v1/supervisor/tasks/{task_id}/assignees")
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["assignees"] == [
+        {
+            "staff_id": staff.reviewer.id,
+            "name": listed.json()["assignees"][0]["name"],
+            "holds_task": True,
+        },
+        {"staff_id": second.id, "name": listed.json()["assignees"][1]["name"], "holds_task": False},
+    ]
+    # …and not the approval step to whoever reviewed: separation of duties
+    moved = await staff.supervisor.call(
+        "POST", f"/api/v1/supervisor/tasks/{task_id}/reassign", json={"staff_id": second.id}
+    )
+    assert moved.status_code == 200, moved.text
+    decided = await second.call(
+        "POST",
+        f"/api/v1/staff/tasks/{task_id}/decide",
+        json={"outcome": "pass", "opinion": "符合条件。"},
+    )
+    assert decided.status_code == 200, decided.text
+    approval = await ReviewTask.get(case_id=case_id, role="approver")
+    approvers = await staff.supervisor.call(
+        "GET", f"/api/v1/supervisor/tasks/{approval.id}/assignees"
+    )
+    assert [a["staff_id"] for a in approvers.json()["assignees"]] == [staff.approver.id]
+    elsewhere = await staff.partner_reviewer.call(
+        "GET", f"/api/v1/supervisor/tasks/{approval.id}/assignees"
+    )
+    assert elsewhere.status_code == 403
+    nowhere = await staff.supervisor.call("GET", "/api/v1/supervisor/tasks/999999/assignees")
+    assert codes(nowhere) == (404, "case.task_not_found")
+
+
 async def test_who_may_supervise(scene: Scene, hire: Hire) -> None:
     """Citizens: never. Staff without the supervisor role: never. A supervisor of another
     department reads the board and issues notices (supervision is city-wide), but does not
