@@ -142,9 +142,10 @@ class InvitationOut(Out):
 
 class AgentOut(Out):
     id: int
-    name: str | None
+    name: str | None = Field(description="masked")
     scopes: list[str]
-    status: Literal["invited", "active", "revoked"]
+    status: Literal["invited", "expired", "active", "revoked"]
+    expires_at: str | None = Field(description="an invitation not yet taken: when its code stops")
 
 
 class AgentList(Out):
@@ -163,6 +164,9 @@ class MandateOut(Out):
     item_codes: list[str]
     ends_on: str
     active: bool
+    status: Literal["active", "expired", "ended"]
+    ended_at: str | None
+    ended_by: Literal["principal", "agent"] | None
 
 
 class MandateList(Out):

@@ -213,13 +213,30 @@ async def list_agents(
         "agents": [
             {
                 "id": a.id,
-                "name": a.user.real_name if a.user else None,
+                # masked as everywhere a person is listed to another: the representative handed
+                # out a code, and learns who took it without their full name
+                "name": mask_name(a.user.real_name) if a.user else None,
                 "scopes": list(a.scopes),
-                "status": "revoked" if a.revoked_at else ("active" if a.user_id else "invited"),
+                "status": _agent_status(a, now),
+                "expires_at": (
+                    a.invite_expires_at.isoformat()
+                    if a.invite_expires_at and not a.user_id
+                    else None
+                ),
             }
             for a in agents
         ]
     }
+
+
+def _agent_status(agent: CompanyAgent, now: datetime) -> str:
+    if agent.revoked_at:
+        return "revoked"
+    if agent.user_id:
+        return "active"
+    if agent.invite_expires_at is not None and agent.invite_expires_at < now:
+        return "expired"  # the code no longer works (``accept_invitation``)
+    return "invited"
 
 
 async def list_companies(*, user_id: int) -> dict[str, Any]:
@@ -249,6 +266,11 @@ def mandate_view(mandate: Mandate, *, principal: User, agent: User, today: date)
         "item_codes": list(mandate.item_codes),
         "ends_on": mandate.ends_on.isoformat(),
         "active": mandate.ended_at is None and mandate.ends_on >= today,
+        "status": (
+            "ended" if mandate.ended_at else ("active" if mandate.ends_on >= today else "expired")
+        ),
+        "ended_at": mandate.ended_at.isoformat() if mandate.ended_at else None,
+        "ended_by": mandate.ended_by or None,
     }
 
 

@@ -6,7 +6,7 @@ The WeChat platform's own errors (a login code used twice, a blocked user) are
 
 from __future__ import annotations
 
-from core.errors import Conflict, DomainError, Forbidden, NotFound
+from core.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 
 
 class LevelTooLow(Forbidden):
@@ -77,6 +77,10 @@ class InvitationInvalid(DomainError):
     status = 400
     code = "auth.invitation_invalid"
     message = "邀请码无效、已使用或已过期，请联系企业法定代表人重新邀请。"
+
+    def __init__(self) -> None:
+        # named as a field error too, so a phone shows it beside the code it was given
+        super().__init__(details={"fields": [field_error("code", self.message, "invalid")]})
 
 
 class MandateNotFound(NotFound):

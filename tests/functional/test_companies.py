@@ -254,9 +254,10 @@ async def test_invited_l1_user_becomes_an_agent_with_the_scopes(
     assert agents.json()["agents"] == [
         {
             "id": invitation["agent_id"],
-            "name": "王芳",
+            "name": "王*",
             "scopes": ["apply", "view"],
             "status": "active",
+            "expires_at": None,
         }
     ]
     row = await CompanyAgent.get(id=invitation["agent_id"])
@@ -292,7 +293,12 @@ async def test_unknown_or_expired_invitation_code_is_refused(
     agent = await citizen(phone(), name="王芳")
 
     assert_envelope(await accept(agent, "no-such-code-123"), 400, "auth.invitation_invalid")
-    assert_envelope(await accept(agent, invitation["invite_code"]), 400, "auth.invitation_invalid")
+    expired = await accept(agent, invitation["invite_code"])
+    assert_envelope(expired, 400, "auth.invitation_invalid")
+    assert [f["field"] for f in expired.json()["error"]["details"]["fields"]] == ["code"]
+    agents = (await rep.call("GET", f"/api/v1/companies/{company['id']}/agents")).json()
+    assert [(a["status"], a["name"]) for a in agents["agents"]] == [("expired", None)]
+    assert agents["agents"][0]["expires_at"] is not None
 
     row = await CompanyAgent.get(id=invitation["agent_id"])
     assert row.user_id is None and row.accepted_at is None

@@ -83,6 +83,9 @@ async def test_grant_to_a_relative_shows_on_both_sides_with_names_masked(
         "item_codes": ["ITEM-A", "ITEM-B"],
         "ends_on": ends_on.isoformat(),
         "active": True,
+        "status": "active",
+        "ended_at": None,
+        "ended_by": None,
     }
     row = await Mandate.get(id=mandate["id"])
     assert (row.principal_id, row.agent_id, row.ended_at) == (uid(mother), uid(son), None)
@@ -253,7 +256,10 @@ async def test_either_side_ends_the_mandate_and_an_event_is_emitted(
     for person in (mother, son):
         listing = (await person.call("GET", "/api/v1/mandates")).json()
         views = listing["given"] + listing["held"]
-        assert [(v["id"], v["active"]) for v in views] == [(mandate["id"], False)]
+        assert [(v["id"], v["active"], v["status"], v["ended_by"]) for v in views] == [
+            (mandate["id"], False, "ended", row.ended_by)
+        ]
+        assert views[0]["ended_at"] is not None
 
     # Ending again changes nothing and announces nothing.
     again = await mother.call("DELETE", f"/api/v1/mandates/{mandate['id']}")
