@@ -408,8 +408,19 @@ class TaskOut(Out):
     opinion: str
 
 
+class PersonalFieldOut(Out):
+    path: str = Field(description="a.b, * for an array's index: as form_titles")
+    kind: str = Field(description="id_number or phone")
+
+
 class StaffCaseDetailOut(CaseDetailOut):
     tasks: list[TaskOut]
+    personal_fields: list[PersonalFieldOut] = Field(
+        description=(
+            "where the filed version's form holds identifiers (masked in `form`; the reveal "
+            "endpoint takes the concrete field, e.g. persons.0.id_number)"
+        )
+    )
     actions: list[StaffActionName] = Field(
         description=(
             "what the viewer may do on the case now, by the endpoint that takes it (a phone "

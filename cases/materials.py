@@ -350,6 +350,9 @@ async def staff_case_view(
     view["actions"] = staff_actions(
         subject, case, view["tasks"], has_identifiers=bool(guide.personal_paths)
     )
+    view["personal_fields"] = [
+        {"path": ".".join(path), "kind": kind} for path, kind in guide.personal_paths.items()
+    ]
     if view["files"]:
         await StaffRead.bulk_create(
             [

@@ -51,7 +51,7 @@ from catalog.service import get_department
 from core.calendar import WorkCalendar, calendar_source
 from core.clock import local_today
 from core.db import in_transaction
-from core.errors import Conflict, DomainError, Forbidden, NotFound
+from core.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from core.outbox import emit
 from core.paging import Cursor, PageRequest
 
@@ -102,6 +102,11 @@ class InvalidAssignee(DomainError):
     status = 400
     code = "supervision.invalid_assignee"
     message = "不能把任务交给该工作人员。"
+
+    def __init__(self, message: str, *, code: str, details: dict[str, Any]) -> None:
+        # the chosen person is the body's staff_id: named as its field error too
+        fields = [field_error("staff_id", message, code.rsplit(".", 1)[-1])]
+        super().__init__(message, code=code, details={**details, "fields": fields})
 
 
 def _require_supervisor(subject: Subject, department: str | None = None) -> None:

@@ -175,6 +175,13 @@ async def test_identifiers_in_forms_are_masked_sealed_and_revealed_only_with_a_r
     assert (
         mine not in detail.text and relative not in detail.text and "13812345678" not in detail.text
     )
+    # the screen knows which rows may be revealed, and the clerk that it may
+    assert sorted(detail.json()["personal_fields"], key=lambda f: f["path"]) == [
+        {"path": "contact_phone", "kind": "phone"},
+        {"path": "id_number", "kind": "id_number"},
+        {"path": "persons.*.id_number", "kind": "id_number"},
+    ]
+    assert "reveal" in detail.json()["actions"]
     url = f"/api/v1/staff/cases/{case['id']}/personal-data"
     no_reason = await staff.clerk.call("POST", url, json={"field": "id_number", "reason": ""})
     envelope(no_reason, 400, "request.validation_failed")

@@ -359,6 +359,8 @@ async def test_reassignment_refuses_staff_who_cannot_take_the_task(
             "POST", f"/api/v1/supervisor/tasks/{task_id}/reassign", json={"staff_id": target}
         )
         assert codes(response) == (400, expected), target
+        fields = response.json()["error"]["details"]["fields"]
+        assert [f["field"] for f in fields] == ["staff_id"], fields
     malformed = await staff.supervisor.call(
         "POST", f"/api/v1/supervisor/tasks/{task_id}/reassign", json={"staff_id": "x"}
     )
