@@ -23,6 +23,8 @@ from notify.ledger import Message, NotifyDeps, publish
 
 MANDATES_PAGE = "pages/mandates/index"
 COMPANY_PAGE = "pages/companies/detail?id={company_id}"
+#: Every page a message of this context links to (``tests/unit/test_message_links``).
+LINKED_PAGES = (MANDATES_PAGE, COMPANY_PAGE)
 
 
 class AuthNotices:

@@ -44,6 +44,9 @@ log = logging.getLogger("zhangban.cases.notices")
 CASE_PAGE = "pages/case/detail?id={case_id}"
 STAFF_CASE_PAGE = "pages/staff/case?id={case_id}"
 STAFF_INBOX_PAGE = "pages/staff/inbox"
+EVALUATE_PAGE = "pages/case/evaluate?id={case_id}"
+#: Every page a message of this context links to (``tests/unit/test_message_links``).
+LINKED_PAGES = (CASE_PAGE, STAFF_CASE_PAGE, STAFF_INBOX_PAGE, EVALUATE_PAGE)
 _CARD_NOTE = {"red": "（红牌）", "yellow": "（黄牌）"}
 #: Ratings at or below this are followed up by the department's supervisors.
 LOW_RATING = 2
@@ -222,7 +225,7 @@ class CaseNotices:
                     "note": "请为本次服务评价",
                 },
                 event_at=now,
-                link=f"pages/case/evaluate?id={case.id}",
+                link=EVALUATE_PAGE.format(case_id=case.id),
                 subject=f"case:{case.id}",
             )
             for recipient in await self.applicant_side(case)
