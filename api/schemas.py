@@ -317,6 +317,11 @@ class RatingOut(Out):
     tags: list[str]
     comment: str
     answer: str | None
+    follow_up: Literal["open", "answered"] | None = Field(
+        description="open: a low rating the department has still to answer"
+    )
+    rated_at: str
+    answered_at: str | None
 
 
 class TimelineEvent(Out):

@@ -107,13 +107,15 @@ async def next_acceptance_sequence(conn: BaseDBAsyncClient, department: str, day
 
 async def timeline_rows(case_id: int, *, rated: bool) -> list[dict[str, Any]]:
     """The case's events, oldest first, with the rating's columns (``v_score``, ``v_tags``,
-    ``v_comment``, ``v_answer``) joined to every one when ``rated`` (a case has a handful).
+    ``v_comment``, ``v_answer``, ``v_follow_up``, ``v_created_at``, ``v_answered_at``) joined to
+    every one when ``rated`` (a case has a handful).
 
     ORM twin: ``CaseEvent.filter(case_id=…).order_by("id")`` and
     ``Evaluation.get_or_none(case_id=…)``."""
     rating = (
         ', v."score" AS "v_score", v."tags" AS "v_tags", v."comment" AS "v_comment", '
-        'v."answer" AS "v_answer" '
+        'v."answer" AS "v_answer", v."follow_up" AS "v_follow_up", '
+        'v."created_at" AS "v_created_at", v."answered_at" AS "v_answered_at" '
         if rated
         else " "
     )

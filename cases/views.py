@@ -200,6 +200,11 @@ async def _duration_stats(item_code: str) -> ItemDurationStats | None:
     return stats
 
 
+def _iso(value: Any) -> str | None:
+    at = as_datetime(value)
+    return at.isoformat() if at else None
+
+
 async def _timeline(
     case_id: int, *, staff: bool, rated: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -234,6 +239,9 @@ async def _timeline(
             "tags": as_json(first["v_tags"]),
             "comment": first["v_comment"],
             "answer": first["v_answer"] or None,
+            "follow_up": first["v_follow_up"] or None,
+            "rated_at": _iso(first["v_created_at"]),
+            "answered_at": _iso(first["v_answered_at"]),
         }
     return timeline, evaluation
 

@@ -3,6 +3,7 @@ applicant sees; statistics; who may do which."""
 
 from __future__ import annotations
 
+from core.clock import local_today, utcnow
 from core.models import OutboxEvent
 from tests.cases_flow import Scene
 from tests.oversight_flow import accepted, codes, completed, denied, refused
@@ -53,7 +54,11 @@ async def test_the_applicant_rates_a_finished_case_once(scene: Scene, stranger: 
         "tags": ["办事快", "态度好"],
         "comment": "全程网办，很方便。",
         "answer": None,
+        "follow_up": None,
+        "rated_at": detail["evaluation"]["rated_at"],
+        "answered_at": None,
     }
+    assert detail["evaluation"]["rated_at"].startswith(str(local_today(utcnow()).year))
     assert "evaluate" in [e["action"] for e in detail["timeline"]]
     [event] = await OutboxEvent.filter(topic="case.evaluated")
     assert (event.payload["case_id"], event.payload["score"]) == (case_id, 5)
@@ -124,6 +129,7 @@ async def test_a_bad_rating_opens_a_follow_up_the_department_answers(scene: Scen
 
     detail = (await person.call("GET", f"/api/v1/cases/{refused_case}")).json()
     assert detail["evaluation"]["answer"] == answer["answer"]
+    assert detail["evaluation"]["follow_up"] == "answered" and detail["evaluation"]["answered_at"]
     assert "evaluation_answer" in [e["action"] for e in detail["timeline"]]
     now_open = await staff.clerk.call(
         "GET", "/api/v1/staff/evaluations", params={"follow_up": "open"}
