@@ -66,7 +66,7 @@ class MandateIn(In):
     agent_name: str = Field(min_length=2, max_length=30)
     agent_id_number: str = Field(min_length=1, max_length=32)
     item_codes: list[Code] = Field(default_factory=list, max_length=50)
-    ends_on: date
+    ends_on: date = Field(strict=False, description="YYYY-MM-DD")
 
 
 class BindIn(In):

@@ -55,9 +55,11 @@ NextCursor = Annotated[
 
 class In(BaseModel):
     """A request body: a field the API does not know is refused, not silently dropped (a typo
-    in an optional field would otherwise go unnoticed)."""
+    in an optional field would otherwise go unnoticed); and a JSON value is taken as the type it
+    is (strict): ``true`` is no staff id 1, ``41.0`` no 41, ``"5"`` no score. A field whose JSON
+    form is a string of another type (a date) says ``strict=False`` itself."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Out(BaseModel):

@@ -164,10 +164,12 @@ class StaffAccount:
 
 @dataclass(frozen=True)
 class Addressed:
-    """A supervision notice: to one staff member, or to a department's handling staff."""
+    """A supervision notice: to one staff member, or to a department's handling staff; about
+    ``case`` (its applicant side), which those who must step aside from it do not answer for."""
 
     staff_id: int | None
     department_code: str
+    case: Owned | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,8 @@ def staff_may(subject: Subject, action: Action, target: Target) -> bool:
         )
     if isinstance(target, Addressed):
         if action is not Action.acknowledge:
+            return False
+        if target.case is not None and recused(subject, target.case):
             return False
         if target.staff_id is not None:
             return target.staff_id == subject.id

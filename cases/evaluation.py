@@ -19,10 +19,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from auth.permissions import DEPLOYMENT, Action, Subject, departments, staff_may
-from cases.kernel import Actor, handling_role, load_for, note
+from cases.kernel import Actor, handling_role, load_for, note, own_cases, owned
 from cases.models import Case, Evaluation
 from cases.states import RATEABLE, CaseStatus, Role
 from core.db import in_transaction
@@ -149,11 +150,6 @@ async def rate(
     return evaluation_view(evaluation)
 
 
-def _require_handling(subject: Subject, department: str) -> None:
-    if not staff_may(subject, Action.handle, departments(department)):
-        raise NotHandlingStaff(details={"department": department})
-
-
 def _scope(subject: Subject, department: str | None) -> str | None:
     """The department a staff member may read evaluations of (``Action.view`` on the
     department): supervisors any (``None`` = every department), others their own, which they
@@ -184,6 +180,9 @@ async def list_for_staff(
         query = query.filter(department_code=scope)
     if follow_up is not None:
         query = query.filter(follow_up=follow_up)
+    if (own := own_cases(subject)) is not None:
+        # the ratings of one's own applications are not one's to read or answer (recusal)
+        query = query.filter(~Q(case_id__in=Subquery(own.values("id"))))
     paging = Cursor(
         list="evaluations",
         scope=f"s:{subject.id}|{scope or ''}|{follow_up or ''}",
@@ -207,8 +206,12 @@ async def answer(
     evaluation = await Evaluation.get_or_none(id=evaluation_id)
     if evaluation is None:
         raise EvaluationNotFound(details={"evaluation_id": evaluation_id})
-    _require_handling(subject, evaluation.department_code)
     case = await Case.get(id=evaluation.case_id)
+    # the department's handling staff, as the rule sees this case (recusal included)
+    if not staff_may(
+        subject, Action.handle, owned(case, departments=(evaluation.department_code,))
+    ):
+        raise NotHandlingStaff(details={"department": evaluation.department_code})
     role = handling_role(subject)
     actor = Actor.for_subject(subject, role)
     async with in_transaction() as conn:

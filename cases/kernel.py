@@ -24,7 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
 
 from auth.models import StaffRole
 from auth.permissions import (
@@ -118,6 +119,19 @@ async def person_as_handled(*, user_id: int) -> Owned:
     do not count, a department has not seen them. Only staff of these may need the person's full
     identifiers (PIPL art. 28: sensitive data for a specific purpose)."""
     return departments(*departments_of(await departments_of_person(user_id)))
+
+
+def own_cases(subject: Subject) -> QuerySet[Case] | None:
+    """The cases ``subject`` must step aside from (``auth.permissions.recused`` as a query), or
+    None for someone with no citizen side."""
+    if subject.person_id is None and not subject.person_companies:
+        return None
+    person = subject.person_id or 0
+    return Case.filter(
+        Q(applicant_user_id=person)
+        | Q(agent_user_id=person)
+        | Q(company_id__in=list(subject.person_companies) or [0])
+    )
 
 
 async def find_case(*, case_id: int) -> Case | None:

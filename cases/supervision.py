@@ -27,7 +27,7 @@ import logging
 from datetime import date, datetime
 from typing import Any, Literal
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from auth.models import Staff
 from auth.permissions import (
@@ -42,7 +42,16 @@ from auth.permissions import (
 )
 from auth.staff import staff_standing
 from cases.errors import CaseNotFound, SameHandsTwice, TaskNotFound, TaskTaken
-from cases.kernel import Actor, handling_role, load_case, load_for, note, owned, transition
+from cases.kernel import (
+    Actor,
+    handling_role,
+    load_case,
+    load_for,
+    note,
+    own_cases,
+    owned,
+    transition,
+)
 from cases.models import Case, ReviewTask, SupervisionNotice
 from cases.review import require_other_hands
 from cases.states import CLOCK_PAUSED, CLOCK_RUNNING, FINAL_STATES, CaseStatus, Role
@@ -362,8 +371,9 @@ def addressed_to(subject: Subject) -> Q:
     as a query: the list shows exactly the notices the rule lets the subject acknowledge."""
     mine = Q(assignee_staff_id=subject.id)
     if subject.department_code and HANDLING_ROLES & subject.roles:
-        return mine | Q(department_code=subject.department_code, assignee_staff_id=None)
-    return mine
+        mine = mine | Q(department_code=subject.department_code, assignee_staff_id=None)
+    own = own_cases(subject)
+    return mine & ~Q(case_id__in=Subquery(own.values("id"))) if own is not None else mine
 
 
 async def my_notices(*, subject: Subject, page_request: PageRequest) -> dict[str, Any]:
@@ -411,11 +421,10 @@ async def acknowledge(*, subject: Subject, notice_id: int, now: datetime) -> dic
     notice = await SupervisionNotice.get_or_none(id=notice_id)
     if notice is None:
         raise NoticeNotFound(details={"notice_id": notice_id})
-    if not staff_may(
-        subject, Action.acknowledge, Addressed(notice.assignee_staff_id, notice.department_code)
-    ):
-        raise NotYourNotice(details={"notice_id": notice_id})
     case = await load_case(notice.case_id)
+    addressed = Addressed(notice.assignee_staff_id, notice.department_code, case=owned(case))
+    if not staff_may(subject, Action.acknowledge, addressed):
+        raise NotYourNotice(details={"notice_id": notice_id})
     role = handling_role(subject, default=Role.supervisor)
     actor = Actor.for_subject(subject, role)
     async with in_transaction() as conn:
@@ -471,6 +480,12 @@ async def _assignable(staff_id: int, task: ReviewTask, case: Case) -> Staff:
             "该工作人员不属于任务所在部门。",
             code="supervision.assignee_other_department",
             details={**details, "department": task.department_code},
+        )
+    if target.openid is None:
+        raise InvalidAssignee(
+            "该工作人员尚未绑定微信，无法办理任务。",
+            code="supervision.assignee_not_bound",
+            details=details,
         )
     if task.role not in target.roles:
         raise InvalidAssignee(

@@ -200,6 +200,10 @@ async def _duration_stats(item_code: str) -> ItemDurationStats | None:
     return stats
 
 
+#: Details of a line the applicant sees without them: who among the staff did what.
+_STAFF_ONLY_DETAILS = frozenset({"assigned_by"})
+
+
 def _iso(value: Any) -> str | None:
     at = as_datetime(value)
     return at.isoformat() if at else None
@@ -227,7 +231,11 @@ async def _timeline(
                 "from": row["from_status"],
                 "to": row["to_status"],
                 "comment": row["comment"],
-                "details": {k: v for k, v in details.items() if k != "internal"},
+                "details": {
+                    k: v
+                    for k, v in details.items()
+                    if k != "internal" and (staff or k not in _STAFF_ONLY_DETAILS)
+                },
                 "at": at.isoformat(),
             }
         )
@@ -412,7 +420,9 @@ def staff_actions(
             found |= {"decide", "request_correction", "suspend"}
         elif status == S.suspended:
             found.add("resume")
-    if status in (S.accepted, S.in_review) and any(
+    # a task may be claimed whatever holds the case up: a suspension's or a correction's task
+    # released must be taken again to go on (``claim_task`` asks no status)
+    if status in (S.accepted, S.in_review, S.suspended, S.correction_requested) and any(
         t["status"] == "open" and takes(t) for t in tasks
     ):
         found.add("claim")

@@ -346,7 +346,8 @@ async def test_a_rating_of_6_is_refused(scene: Scene) -> None:
 
     error = refused(answer, 400, "request.validation_failed")
     assert [f["field"] for f in error["details"]["fields"]] == ["score"]
-    for score in (0, -1, 5.5, None):
+    # a JSON value is the type it is: no true for 1, no 5.0 or "5" for 5
+    for score in (0, -1, 5.5, None, True, 5.0, "5"):
         other = await scene.person.call(
             "POST", f"/api/v1/cases/{case_id}/evaluation", json={"score": score}
         )
@@ -354,6 +355,28 @@ async def test_a_rating_of_6_is_refused(scene: Scene) -> None:
     assert await snapshot(case_id) == before
     detail = (await scene.person.call("GET", f"/api/v1/cases/{case_id}")).json()
     assert detail["evaluation"] is None
+
+
+async def test_ids_in_a_body_are_json_integers(scene: Scene) -> None:
+    """``true`` is no staff id 1 and ``41.0`` no 41 (found from outside: a reassignment to
+    ``{"staff_id": 41.0}`` went through, and ``{"company_id": true}`` named company 1)."""
+    staff, person, cat = scene.staff, scene.person, scene.cat
+    case_id = await filed(person, cat, cat.item)
+    await staff.clerk.call("POST", f"/api/v1/staff/cases/{case_id}/accept", json={})
+    detail = (await staff.supervisor.call("GET", f"/api/v1/staff/cases/{case_id}")).json()
+    task = detail["tasks"][0]["id"]
+    before = await snapshot(case_id)
+    for value in (True, float(staff.reviewer.id), str(staff.reviewer.id)):
+        moved = await staff.supervisor.call(
+            "POST", f"/api/v1/supervisor/tasks/{task}/reassign", json={"staff_id": value}
+        )
+        error = refused(moved, 400, "request.validation_failed")
+        assert [f["field"] for f in error["details"]["fields"]] == ["staff_id"]
+        drafted = await person.call(
+            "POST", "/api/v1/cases", json={"item_code": cat.item, "company_id": value}
+        )
+        refused(drafted, 400, "request.validation_failed")
+    assert await snapshot(case_id) == before
 
 
 async def test_a_second_rating_is_refused(scene: Scene) -> None:

@@ -30,6 +30,7 @@ from tests.cases_flow import (
     import_case_catalogue,
     open_task,
 )
+from tests.oversight_flow import accepted, refused
 from tests.people import Phone, company_of, grant_mandate, id_number, make_agent, uid
 from tests.staff import Hire, StaffMember
 from tests.uploads import intent
@@ -667,3 +668,70 @@ async def test_an_admin_cannot_enlist_another_department_in_parallel(
     envelope(refused, 403, "catalog.parallel_departments_by_operator")
     alone = factories.guide(lead_department=cat.lead)
     assert (await admin.call("POST", "/api/v1/admin/items", json=alone)).status_code == 201
+
+
+async def test_the_recused_neither_answer_the_rating_nor_sign_the_notices_of_their_own_case(
+    scene: Scene, hire: Hire, cat: CaseCatalogue
+) -> None:
+    """Found from outside: staff bound to the applicant's WeChat were kept off the case but
+    answered its bad rating (closing the department's follow-up) and listed and signed the
+    supervision notice addressed to their department about it."""
+    staff, person = scene.staff, scene.person
+    own = await hire(cat.lead, "clerk", "reviewer", bind=False)
+    own.openid = person.openid
+    await own.bind()
+
+    rated_case = await refused(person, cat, staff)
+    rated = await person.call(
+        "POST", f"/api/v1/cases/{rated_case}/evaluation", json={"score": 1, "comment": "差"}
+    )
+    assert rated.status_code == 201, rated.text
+    listed = await own.call("GET", "/api/v1/staff/evaluations")
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    answered = await own.call(
+        "POST",
+        f"/api/v1/staff/evaluations/{rated.json()['id']}/answer",
+        json={"answer": "本人回复：服务很好"},
+    )
+    envelope(answered, 403, "evaluation.forbidden")
+    by_colleague = await staff.clerk.call("GET", "/api/v1/staff/evaluations")
+    assert [e["id"] for e in by_colleague.json()["items"]] == [rated.json()["id"]]
+
+    case_id = await filed(person, cat)
+    issued = await staff.supervisor.call(
+        "POST", f"/api/v1/supervisor/cases/{case_id}/notices", json={"message": "请尽快处理。"}
+    )
+    assert issued.status_code == 201, issued.text
+    [notice_id] = [n["id"] for n in issued.json()["notices"]]
+    mine = await own.call("GET", "/api/v1/staff/supervision-notices")
+    assert mine.json()["items"] == [] and mine.json()["counts"] == {"unacknowledged": 0}
+    signed = await own.call("POST", f"/api/v1/staff/supervision-notices/{notice_id}/acknowledge")
+    assert signed.status_code == 403, signed.text
+    theirs = await staff.clerk.call("GET", "/api/v1/staff/supervision-notices")
+    assert [n["id"] for n in theirs.json()["items"]] == [notice_id]
+
+
+async def test_the_applicant_does_not_learn_which_supervisor_moved_a_task(
+    scene: Scene, hire: Hire, cat: CaseCatalogue
+) -> None:
+    staff, person = scene.staff, scene.person
+    case_id = await accepted(person, cat, staff)
+    task = await open_task(staff.reviewer, case_id)
+    unbound = await hire(cat.lead, "reviewer", bind=False)  # made, never bound to a WeChat
+    listed = await staff.supervisor.call("GET", f"/api/v1/supervisor/tasks/{task}/assignees")
+    assert unbound.id not in [a["staff_id"] for a in listed.json()["assignees"]]
+    parked = await staff.supervisor.call(
+        "POST", f"/api/v1/supervisor/tasks/{task}/reassign", json={"staff_id": unbound.id}
+    )
+    envelope(parked, 400, "supervision.assignee_not_bound")
+
+    moved = await staff.supervisor.call(
+        "POST", f"/api/v1/supervisor/tasks/{task}/reassign", json={"staff_id": staff.reviewer.id}
+    )
+    assert moved.status_code == 200, moved.text
+    seen = (await person.call("GET", f"/api/v1/cases/{case_id}")).json()["timeline"]
+    start = next(line for line in seen if line["action"] == "start_review")
+    assert "assigned_by" not in start["details"]
+    staff_seen = (await staff.clerk.call("GET", f"/api/v1/staff/cases/{case_id}")).json()
+    start = next(line for line in staff_seen["timeline"] if line["action"] == "start_review")
+    assert start["details"]["assigned_by"] == f"s:{staff.supervisor.id}"

@@ -930,7 +930,11 @@ SCENARIOS: dict[str, Scenario] = {
             Variant(
                 params={"evaluation_id": lambda w: w.rating.id},  # type: ignore[union-attr]
                 body=lambda w: {"answer": "已核实，向您致歉。"},
-                target=lead,
+                # the rated case in the rating's department: its applicant side steps aside
+                target=lambda w, s: kernel.owned(
+                    w.case,
+                    departments=(w.rating.department_code,),  # type: ignore[union-attr]
+                ),
             ),
         ),
         states=("decided",),
@@ -1151,6 +1155,7 @@ SCENARIOS["supervision.acknowledge"] = Scenario(
             target=lambda w, s: Addressed(
                 w.notice.assignee_staff_id,  # type: ignore[union-attr]
                 w.notice.department_code,  # type: ignore[union-attr]
+                case=_owned(w.case),
             ),
             action=lambda w: Action.acknowledge,
         ),

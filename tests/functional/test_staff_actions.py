@@ -161,6 +161,12 @@ async def test_offered_actions_are_exactly_the_ones_taken(scene: Scene) -> None:
 
     offered = await _check_state(scene, case_id)  # suspended
     assert offered["reviewer"] == ["release", "resume", *handling]
+    await _take(office.reviewer, f"/api/v1/staff/tasks/{task}/release")
+
+    offered = await _check_state(scene, case_id)  # suspended, its task back in the queue
+    assert offered["reviewer"] == ["claim", *handling]  # the only way on (found from outside)
+    assert offered["supervisor"] == ["reassign"]
+    await _take(office.reviewer, f"/api/v1/staff/tasks/{task}/claim")
     await _take(office.reviewer, f"{case}/resume", {"comment": ""})
     await _take(
         office.reviewer,
