@@ -1,4 +1,5 @@
-const { staffFakeWx, signedIn, staffMe, caseDetail, guide, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffFakeWx, signedIn, staffMe, caseDetail, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { STAFF_FAMILY_FORM } = require('./fixtures.js');
 
 const CASE = '/api/v1/staff/cases/1';
 const CONFLICT = envelope(409, 'case.invalid_transition', '办件状态已变化，当前不能进行此操作，请刷新后查看。', { case_id: 1, current_status: 'accepted', action: 'accept' });
@@ -38,8 +39,10 @@ describe('pages/staff/case', () => {
     ({ renderPage, text, all } = require('./helpers/staffPage.js'));
     // the client's backoff, shortened: a test must not wait seconds for a retry
     require('../utils/api.js').staffClient.configure({ backoffBaseMs: 1, backoffMaxMs: 2 });
-    fake.on('GET', '/api/v1/items/GA-SFZ-HL', ok(guide()));
   });
+
+  /** The page reads the case only: titles and identifiers come with it, never from a guide. */
+  const guideReads = () => fake.calls.filter((c) => c.path.indexOf('/api/v1/items') === 0);
 
   afterEach(() => {
     delete global.wx;
@@ -49,7 +52,7 @@ describe('pages/staff/case', () => {
   const asClerk = () => fake.on('GET', '/api/v1/staff/me', ok(staffMe({ id: 1, name: '王窗口', roles: ['clerk'] })));
   const asReviewer = () => fake.on('GET', '/api/v1/staff/me', ok(staffMe()));
 
-  test("the applicant's form with the guide's labels, masked as given; materials grouped; the guide read without the staff token", async () => {
+  test("the applicant's form titled by the detail's form_titles, masked as given; materials grouped; no guide read", async () => {
     asClerk();
     fake.on('GET', CASE, ok(caseDetail()));
     const page = await renderPage('pages/staff/case', { id: '1' });
@@ -60,7 +63,7 @@ describe('pages/staff/case', () => {
     expect(page.querySelectorAll('.material')).toHaveLength(2);
     expect(page.querySelectorAll('.thumb')).toHaveLength(2);
     expect(text(page, '.doc')).toBe('PDF 共 1 页');
-    expect(fake.callsTo('GET', '/api/v1/items/GA-SFZ-HL')[0].header.Authorization).toBeUndefined();
+    expect(guideReads()).toEqual([]);
     expect(fake.callsTo('GET', CASE)[0].header.Authorization).toBe('Bearer staff-access-1');
     expect(page.querySelector('.accept-btn')).toBeTruthy();
     expect(page.querySelector('.correct-btn')).toBeTruthy();
@@ -159,6 +162,7 @@ describe('pages/staff/case', () => {
       '填写信息：数字相片回执编号',
       '填写信息：领取方式',
       '填写信息：收件人手机号码',
+      '填写信息：邮寄地址', // a field of the filed version left empty may be asked for too
     ]);
 
     await page.instance.onSendCorrection(); // nothing ticked
@@ -267,6 +271,72 @@ describe('pages/staff/case', () => {
     expect(fake.callsTo('GET', CASE)).toHaveLength(2);
     expect(page.querySelector('.pass-btn')).toBeFalsy();
     expect(text(page, '.no-action')).toBe('当前无需您处理的操作。');
+  });
+
+  test('form_titles by path: a list of people titled row by row (`*` matching each index); a field without a title keeps its name; still no guide', async () => {
+    asClerk();
+    const form = Object.assign({}, STAFF_FAMILY_FORM.form, { note: '无' });
+    fake.on('GET', CASE, ok(caseDetail(Object.assign({}, STAFF_FAMILY_FORM, { form }))));
+    const page = await renderPage('pages/staff/case', { id: '1' });
+    expect(all(page, '.form-row .k')).toEqual([
+      '户号',
+      '家庭成员 第1项 姓名',
+      '家庭成员 第1项 身份证号码',
+      '家庭成员 第1项 与户主关系',
+      '家庭成员 第2项 姓名',
+      '家庭成员 第2项 身份证号码',
+      '家庭成员 第2项 与户主关系',
+      'note',
+    ]);
+    expect(guideReads()).toEqual([]);
+
+    page.instance.onOpenCorrect(); // the top level of the filed version: its fields, titled
+    expect(all(page, '.candidate-label').filter((l) => l.indexOf('填写信息') === 0)).toEqual(['填写信息：户号', '填写信息：家庭成员', '填写信息：note']);
+  });
+
+  test('a detail without form_titles (an older server) shows the field names; a correction item is titled by form_titles', async () => {
+    asClerk();
+    const bare = caseDetail();
+    delete bare.form_titles;
+    delete bare.personal_fields;
+    const corrected = caseDetail({
+      status: 'correction_requested',
+      status_label: '待补正',
+      correction: { round: 1, issued_at: '2026-12-07T11:20:59+00:00', resolved: false, items: [{ kind: 'field', code: 'mailing_address', problem: '请填写邮寄地址。' }] },
+    });
+    fake.on('GET', CASE, ok(bare), ok(corrected));
+    const page = await renderPage('pages/staff/case', { id: '1' });
+    expect(all(page, '.form-row .k')).toEqual(['reason', 'photo_receipt_no', 'delivery_method', 'recipient_phone']);
+    expect(page.querySelector('.reveal-btn')).toBeFalsy();
+
+    await page.instance.load();
+    expect(all(page, '.correction-item')[0]).toContain('填写信息：邮寄地址');
+    expect(guideReads()).toEqual([]);
+  });
+
+  test("the timeline in the server's words (`label`), the page's own labels only for a line without one", async () => {
+    asClerk();
+    fake.on(
+      'GET',
+      CASE,
+      ok(
+        caseDetail({
+          timeline: [
+            { action: 'submit', label: '提交申请', role: 'applicant', from: 'draft', to: 'submitted', comment: '', details: {}, at: '2026-12-07T11:20:58+00:00' },
+            { action: 'request_correction', label: '一次性告知补正材料', role: 'clerk', from: 'submitted', to: 'correction_requested', comment: '请补充户口簿。', details: {}, at: '2026-12-07T12:00:00+00:00' },
+            { action: 'resubmit', role: 'applicant', from: 'correction_requested', to: 'submitted', comment: '', details: {}, at: '2026-12-08T01:00:00+00:00' },
+            { action: 'fee_refunded', label: '已退款', role: 'system', from: 'completed', to: 'completed', comment: '', details: {}, at: '2026-12-09T01:00:00+00:00' },
+            { action: 'something_new', role: 'system', from: 'completed', to: 'completed', comment: '', details: {}, at: '2026-12-09T02:00:00+00:00' },
+          ],
+        }),
+      ),
+    );
+    const page = await renderPage('pages/staff/case', { id: '1' });
+    const lines = page.instance.data.timeline.map((e) => e.what);
+    // newest first: the server's label wins over the page's (一次性告知补正 there), which only fills a gap
+    expect(lines).toEqual(['办理', '已退款', '补正后重新提交', '一次性告知补正材料', '提交申请']);
+    expect(all(page, '.event')[3]).toContain('一次性告知补正材料（窗口受理）');
+    expect(all(page, '.event')[3]).toContain('请补充户口簿。');
   });
 
   test('a case the staff member may not see shows the envelope message; an expired token is refreshed on the way', async () => {

@@ -169,6 +169,115 @@ describe('upload', () => {
   });
 });
 
+describe('upload on other routes (a staff attachment): the same loop, its routes and body given', () => {
+  const STAFF = { intentPath: '/api/v1/staff/cases/1/attachments', completePath: (id) => `/api/v1/staff/uploads/${id}/complete` };
+  const POLICY = {
+    upload_id: 'c0ffee0000000000000000a1',
+    url: 'http://store.test/objects/zhangban-materials',
+    fields: { key: 'incoming/s2/att', policy: 'p2', 'x-amz-signature': 's2' },
+    file_field: 'file',
+    max_size: 10485760,
+    expires_at: '2026-12-07T11:10:31Z',
+  };
+  const DONE = { id: POLICY.upload_id, status: 'ready', purpose: 'attachment', material_code: null, case_id: 1 };
+  const BODY = { filename: 'site.jpg', content_type: 'image/jpeg', size: 2048 };
+  const COMPLETE = `/api/v1/staff/uploads/${POLICY.upload_id}/complete`;
+
+  /** writeKeys() of pages/staff/shared.js, recorded */
+  function keyBook() {
+    const keys = {};
+    const log = [];
+    return {
+      log,
+      keys,
+      keyFor(path, body) {
+        const id = `${path} ${JSON.stringify(body || {})}`;
+        keys[id] = keys[id] || `key-${Object.keys(keys).length + 1}-${log.length}`;
+        log.push(['keyFor', path]);
+        return keys[id];
+      },
+      done(path, body) {
+        delete keys[`${path} ${JSON.stringify(body || {})}`];
+        log.push(['done', path]);
+      },
+    };
+  }
+
+  function storeAnswers(fake, ...answers) {
+    const sent = [];
+    fake.wx.uploadFile.mockImplementation((opts) => {
+      sent.push(opts);
+      const answer = answers.length > 1 ? answers.shift() : answers[0];
+      Promise.resolve().then(() => (answer.fail ? opts.fail({ errMsg: answer.fail }) : opts.success({ statusCode: answer.statusCode, data: answer.data || '' })));
+      return { onProgressUpdate() {} };
+    });
+    return sent;
+  }
+
+  test('the intent on its route with its body as given (no material fields), the file to its policy, the completion on its route', async () => {
+    const { fake, client, waits } = setup();
+    fake.on('POST', STAFF.intentPath, ok(POLICY, 201));
+    fake.on('POST', COMPLETE, ok(DONE));
+    const sent = storeAnswers(fake, { fail: 'uploadFile:fail socket timeout' }, { statusCode: 204 });
+
+    const done = await client.upload({ filePath: 'http://tmp/site.jpg', size: 2048 }, Object.assign({ intentBody: BODY }, STAFF));
+
+    expect(done).toEqual(DONE);
+    expect(fake.callsTo('POST', STAFF.intentPath).map((c) => c.data)).toEqual([BODY]);
+    expect(sent).toHaveLength(2); // the network loss retried to the same policy
+    sent.forEach((s) => expect(s).toMatchObject({ url: POLICY.url, name: 'file', formData: POLICY.fields, filePath: 'http://tmp/site.jpg' }));
+    expect(waits).toEqual([500]);
+    expect(fake.callsTo('POST', COMPLETE)).toHaveLength(1);
+    expect(fake.callsTo('POST', '/api/v1/uploads')).toHaveLength(0);
+    expect(fake.calls.filter((c) => /^\/api\/v1\/uploads\//.test(c.path))).toHaveLength(0);
+  });
+
+  test("with `keys`: the intent's and the completion's keys come from them, kept across calls until the file is complete", async () => {
+    const { fake, client, waits } = setup();
+    const keys = keyBook();
+    const lost = { fail: 'request:fail timeout' };
+    fake.on('POST', STAFF.intentPath, lost, lost, lost, lost, ok(POLICY, 201));
+    fake.on('POST', COMPLETE, envelope(409, 'storage.completion_running', '文件正在处理中，请稍候。', {}, { 'Retry-After': '1' }), ok(DONE));
+    storeAnswers(fake, { statusCode: 204 });
+    const route = Object.assign({ intentBody: BODY, keys }, STAFF);
+    const file = { filePath: 'http://tmp/site.jpg', size: 2048 };
+
+    await expect(client.upload(file, route)).rejects.toMatchObject({ code: 'network.unreachable' });
+    expect(Object.keys(keys.keys)).toHaveLength(1); // the intent's key is kept for the next try
+    const done = await client.upload(file, route);
+    expect(done).toEqual(DONE);
+
+    const intents = fake.callsTo('POST', STAFF.intentPath).map((c) => c.header['Idempotency-Key']);
+    expect(intents).toHaveLength(5);
+    expect(new Set(intents)).toEqual(new Set(['key-1-0']));
+    const completes = fake.callsTo('POST', COMPLETE).map((c) => c.header['Idempotency-Key']);
+    expect(completes).toHaveLength(2); // still running: asked again with its same key
+    expect(new Set(completes).size).toBe(1);
+    expect(completes[0]).toMatch(/^key-2-/); // from `keys`, its own
+    expect(waits).toContain(1000); // the Retry-After of the running completion
+    expect(keys.keys).toEqual({}); // both let go once complete
+    expect(keys.log.filter(([what]) => what === 'done').map(([, path]) => path)).toEqual([STAFF.intentPath, COMPLETE]);
+  });
+
+  test('with `keys`: a policy the store refused lets the intent key go, so the next try asks for a new policy', async () => {
+    const { fake, client } = setup();
+    const keys = keyBook();
+    fake.on('POST', STAFF.intentPath, ok(POLICY, 201));
+    fake.on('POST', COMPLETE, ok(DONE));
+    storeAnswers(fake, { statusCode: 403, data: '<Error><Message>Policy expired.</Message></Error>' }, { statusCode: 204 });
+    const route = Object.assign({ intentBody: BODY, keys }, STAFF);
+    const file = { filePath: 'http://tmp/site.jpg', size: 2048 };
+
+    await expect(client.upload(file, route)).rejects.toMatchObject({ code: 'upload.expired', message: '上传链接已过期，请重新上传。', details: { upload_id: POLICY.upload_id } });
+    expect(keys.keys).toEqual({});
+    expect(fake.callsTo('POST', COMPLETE)).toHaveLength(0);
+    await client.upload(file, route);
+    const intents = fake.callsTo('POST', STAFF.intentPath).map((c) => c.header['Idempotency-Key']);
+    expect(intents).toHaveLength(2);
+    expect(intents[1]).not.toBe(intents[0]);
+  });
+});
+
 describe('pay', () => {
   const CHECKOUT = {
     channel: 'wechatpay',

@@ -3,7 +3,9 @@
  * APIs those pages call as well — toasts, modals (answered by `fake.modal`, true by default),
  * navigation, wx.previewImage, pull-down refresh, document download — recorded as jest mocks.
  * Also a staff member already bound on this phone (`signedIn`), and the fixtures' shapes as the
- * real server answers them (taken from a run against `zhangban serve`).
+ * real server answers them (taken from a run against `zhangban serve`): the staff detail carries
+ * its form's titles (`form_titles`) and identifiers (`personal_fields`) and each timeline line its
+ * `label`; `actions` is left out here so that the page's own reading stays tested (a test adds it).
  */
 const { fakeWx, envelope, ok } = require('./fakeWx.js');
 
@@ -87,6 +89,9 @@ function caseDetail(overrides) {
       applicant_user_id: 1,
       agent_user_id: null,
       form: { reason: '有效期满', photo_receipt_no: 'E2E2026A001', delivery_method: '邮寄送达', recipient_phone: '138****5678' },
+      // the filed version's titles, and where its form holds identifiers (as the server sends them)
+      form_titles: { reason: '换领原因', photo_receipt_no: '数字相片回执编号', delivery_method: '领取方式', mailing_address: '邮寄地址', recipient_phone: '收件人手机号码' },
+      personal_fields: [{ path: 'recipient_phone', kind: 'phone' }],
       fee_fen: 2000,
       submitted_at: '2026-12-07T11:20:58.639580+00:00',
       accepted_on: null,
@@ -109,7 +114,7 @@ function caseDetail(overrides) {
       ],
       correction: null,
       evaluation: null,
-      timeline: [{ action: 'submit', role: 'applicant', from: 'draft', to: 'submitted', comment: '', details: {}, at: '2026-12-07T11:20:58.639580+00:00' }],
+      timeline: [{ action: 'submit', label: '提交申请', role: 'applicant', from: 'draft', to: 'submitted', comment: '', details: {}, at: '2026-12-07T11:20:58.639580+00:00' }],
       tasks: [],
     },
     overrides || {},
@@ -133,30 +138,10 @@ function file(id, material, filename) {
   };
 }
 
-function guide() {
-  return {
-    code: 'GA-SFZ-HL',
-    name: '居民身份证换领',
-    materials: [
-      { code: 'id-card', name: '原居民身份证（人像面、国徽面照片）' },
-      { code: 'photo-receipt', name: '居民身份证数字相片回执' },
-    ],
-    form_schema: {
-      type: 'object',
-      properties: {
-        reason: { type: 'string', title: '换领原因' },
-        photo_receipt_no: { type: 'string', title: '数字相片回执编号' },
-        delivery_method: { type: 'string', title: '领取方式' },
-        recipient_phone: { type: 'string', title: '收件人手机号码', 'x-personal': 'phone' },
-      },
-    },
-  };
-}
-
 /** Let every pending callback and promise run (the fake answers on microtasks). */
 async function flush(times) {
   for (let i = 0; i < (times || 20); i += 1) await Promise.resolve();
   await new Promise((r) => setTimeout(r, 0));
 }
 
-module.exports = { staffFakeWx, signedIn, staffMe, tokens, inboxItem, caseDetail, file, guide, flush, envelope, ok };
+module.exports = { staffFakeWx, signedIn, staffMe, tokens, inboxItem, caseDetail, file, flush, envelope, ok };

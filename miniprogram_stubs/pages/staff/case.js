@@ -1,21 +1,48 @@
 /**
  * Case review (办件审查) on a staff phone: GET /api/v1/staff/cases/{id} — the applicant's form
- * (personal identifiers masked as the API gives them), the materials with a photo viewer
+ * (personal identifiers masked as the API gives them; each row titled by the detail's
+ * `form_titles`, the filed version's), the materials with a photo viewer
  * (wx.previewImage over the files' presigned links, which last about five minutes: older ones
  * are fetched again first), the correction notice, the review tasks and the timeline. The actions
  * the staff member may take here sit in the bar at the bottom:
- * - the clerk of a submitted case: accept (受理, optional comment), or the one-time correction
- *   list (一次性告知: tick materials and form fields, a reason each, sent once);
- * - a reviewer or approver: claim the open task of the role, then pass or deny it with an
- *   opinion, send a correction list while holding it, or put it back in the queue.
- * A 409 (someone else acted first, or the case moved on) reloads the case with a notice.
+ * - the clerk of a submitted case: accept (…/accept, optional comment), refuse (不予受理:
+ *   …/refuse {reasons}, confirmed first), or the one-time correction list (…/corrections:
+ *   tick materials and form fields, a reason each, sent once);
+ * - a reviewer or approver: claim the open task of the role (…/tasks/{id}/claim), then pass or
+ *   deny it with an opinion (…/decide), send a correction list while holding it, put it back in
+ *   the queue (…/release), start a special procedure (…/suspend {procedure, reason}: hearing,
+ *   site inspection, expert review; the clock stops) and end it (…/resume {comment});
+ * - a dispatcher of a result_pending case: the result served (送达办结: …/complete {comment},
+ *   confirmed first);
+ * - anyone handling it: an internal comment (…/comments {text}) and photo attachments
+ *   (…/attachments, wx.uploadFile, /staff/uploads/{id}/complete — utils/uploads.js's
+ *   UploadBoard with shared.attachmentClient, the staff client's `upload` on the staff routes);
+ * - one identifier of the form in full (…/personal-data {field, reason}), offered on the rows
+ *   the detail's `personal_fields` name (`persons.*.id_number` matches `persons.0.id_number`,
+ *   the concrete path being the `field` sent): the reason asked first (4–200 characters,
+ *   recorded with the read); the value shows in its row only, is never stored, and is masked
+ *   again on reload or when the page is hidden;
+ * - a supervisor of the task's department: give an open or claimed task to another staff
+ *   member picked from those who may take it (GET /api/v1/supervisor/tasks/{id}/assignees, the
+ *   holder marked 已领取; POST …/reassign {staff_id}, a refusal beside the list).
+ * The timeline's lines say what happened in the server's words (`label`; the page's own
+ * ACTION_LABELS only for a line without one).
+ * Which buttons show: the detail's `actions` (what the server says this viewer may do now) when
+ * it is there, else the page's own reading of the roles, tasks and status. Accepting and claiming
+ * ask, in the tap, for the staff subscribe messages (GET /api/v1/staff/subscriptions/to-ask,
+ * utils/consent.js). A 409 (someone else acted first, or the case moved on) reloads the case
+ * with a notice.
  */
 const shared = require('./shared.js');
+const { prepareOn, requestConsent } = require('../../utils/consent.js');
+const { UploadBoard } = require('../../utils/uploads.js');
+const { applyDisplay } = require('../../utils/display.js');
 
 const { api } = shared;
 
 const LINK_TTL_MS = 4 * 60 * 1000; // the files' links last about 5 minutes
 
+/** A timeline line's words when the server sent no `label` (an older server): its own come first. */
 const ACTION_LABELS = {
   submit: '提交申请',
   resubmit: '补正后重新提交',
@@ -53,6 +80,64 @@ const ACTION_LABELS = {
 
 const ROLE_LABELS = Object.assign({ applicant: '申请人', system: '系统' }, shared.ROLE_LABELS);
 
+/** The special procedures of SuspendIn.procedure, as a staff member picks one. */
+const PROCEDURES = [
+  { value: 'hearing', label: '听证' },
+  { value: 'inspection', label: '现场核查' },
+  { value: 'expert_review', label: '专家评审' },
+  { value: 'other', label: '其他' },
+];
+
+/** The names of the detail's `actions` and the page's own flags they set. */
+const ACTION_FLAGS = {
+  accept: 'accept',
+  refuse: 'refuse',
+  request_correction: 'correct',
+  claim: 'claim',
+  decide: 'decide',
+  release: 'release',
+  suspend: 'suspend',
+  resume: 'resume',
+  complete: 'complete',
+  comment: 'comment',
+  attach: 'attach',
+  reveal: 'reveal',
+  reassign: 'reassign',
+};
+
+const HANDLING = ['clerk', 'reviewer', 'approver', 'dispatcher'];
+const REVEALING = ['clerk', 'reviewer', 'approver'];
+const ATTACHMENT = 'attachment'; // the UploadBoard's key of this page's photos
+const MAX_ATTACHMENTS = 9; // photos chosen in one go
+
+/**
+ * Does a concrete form path (`persons.0.id_number`) fall under a pattern of the detail's
+ * `form_titles` or `personal_fields` (`persons.*.id_number`: `*` is any array index)?
+ */
+function pathMatches(pattern, path) {
+  const want = String(pattern).split('.');
+  const got = String(path).split('.');
+  return want.length === got.length && want.every((part, i) => part === got[i] || (part === '*' && /^\d+$/.test(got[i])));
+}
+
+/** The title of a concrete path in the detail's `form_titles`, or ''. */
+function titleOf(titles, path) {
+  if (!titles) return '';
+  if (titles[path]) return titles[path];
+  const pattern = Object.keys(titles).find((p) => p.indexOf('*') >= 0 && pathMatches(p, path));
+  return pattern ? titles[pattern] : '';
+}
+
+/** The identifier kind of a form row (`persons.0.id_number`) by the detail's `personal_fields`, or ''. */
+function personalKind(key, fields) {
+  const found = (fields || []).find((f) => f && f.path && pathMatches(f.path, key));
+  return found ? found.kind || 'id_number' : '';
+}
+
+function hasAny(staff, roles) {
+  return roles.some((r) => shared.hasRole(staff, r));
+}
+
 function isImage(file) {
   return /^image\//.test(file.content_type || '') || /\.(jpe?g|png|webp|heic)$/i.test(file.filename || '');
 }
@@ -63,7 +148,10 @@ function valueText(value) {
   return String(value);
 }
 
-/** The form as rows of label and value; nested objects and lists become one row per leaf. */
+/**
+ * The form as rows of label and value; nested objects and lists become one row per leaf, its
+ * label the titles down its path (`家庭成员 第1项 身份证号码`), a field without one by its name.
+ */
 function formRows(form, titles) {
   const rows = [];
   const walk = (value, key, label) => {
@@ -71,14 +159,15 @@ function formRows(form, titles) {
       const keys = Object.keys(value);
       if (!keys.length) rows.push({ key, label, value: '（未填写）' });
       keys.forEach((k) => {
-        const part = Array.isArray(value) ? `第${Number(k) + 1}项` : k;
-        walk(value[k], `${key}.${k}`, `${label} ${part}`);
+        const at = `${key}.${k}`;
+        const part = Array.isArray(value) ? `第${Number(k) + 1}项` : titleOf(titles, at) || k;
+        walk(value[k], at, `${label} ${part}`);
       });
       return;
     }
     rows.push({ key, label, value: valueText(value) });
   };
-  Object.keys(form || {}).forEach((name) => walk(form[name], name, titles[name] || name));
+  Object.keys(form || {}).forEach((name) => walk(form[name], name, titleOf(titles, name) || name));
   return rows;
 }
 
@@ -94,11 +183,14 @@ Page({
     tasks: [],
     timeline: [],
     correction: null,
+    displayClass: '',
     // what this staff member may do now
-    can: { accept: false, correct: false, claim: false, decide: false },
+    can: {},
+    flow: false, // any step of the case's handling (not only comments and attachments)
     claimTask: null,
     myTask: null,
-    panel: '', // '' | accept | correct | decide
+    reassignTasks: [], // [{ id, text, chosen }]
+    panel: '', // '' | accept | refuse | correct | decide | suspend | resume | complete | comment | reveal | reassign
     busy: false,
     comment: '',
     outcome: '',
@@ -107,18 +199,62 @@ Page({
     candidates: [], // correction: [{ key, kind, code, label, selected, problem, error }]
     correctionComment: '',
     correctionError: '',
+    reasons: '', // refuse
+    reasonsError: '',
+    procedures: PROCEDURES,
+    procedure: '',
+    procedureError: '',
+    suspendReason: '',
+    suspendReasonError: '',
+    resumeComment: '',
+    completeComment: '',
+    commentText: '',
+    commentError: '',
+    revealKey: '',
+    revealLabel: '',
+    revealReason: '',
+    revealError: '',
+    reassignTaskId: 0,
+    assignees: [], // the chosen task's: [{ staffId, name, holds, chosen }]
+    assigneesLoading: false,
+    noAssignee: false, // nobody but the holder may take it
+    staffId: 0, // the chosen assignee
+    staffIdError: '',
+    attachPending: [], // photos on their way: [{ key, progress, status, error }]
+    attachBusy: false,
   },
 
   onLoad(options) {
+    applyDisplay(this);
     const id = Number(options && options.id);
     this.keys = shared.writeKeys();
     this.titles = {};
+    this.personal = [];
+    this.board = new UploadBoard({
+      itemCode: '',
+      ensureCase: () => Promise.resolve(this.data.id),
+      client: shared.attachmentClient(this.keys),
+      onChange: () => this.setData({ attachPending: this.board.view(ATTACHMENT).pending, attachBusy: this.board.busy }),
+    });
     if (!Number.isInteger(id) || id <= 0) {
       this.setData({ loading: false, error: '没有找到该办件。' });
       return undefined;
     }
     this.setData({ id });
     return this.load();
+  },
+
+  onShow() {
+    applyDisplay(this);
+  },
+
+  /** A revealed identifier does not outlive the staff member's look at it. */
+  onHide() {
+    this.maskAgain();
+  },
+
+  onUnload() {
+    this.maskAgain();
   },
 
   async onPullDownRefresh() {
@@ -129,7 +265,7 @@ Page({
     }
   },
 
-  /** The case and who I am, then (once) the guide's labels of its form and materials. */
+  /** The case (its form's titles and identifiers with it) and who I am. */
   async load() {
     this.setData({ loading: true, error: '' });
     let me;
@@ -142,31 +278,51 @@ Page({
     }
     this.me = me;
     this.loadedAt = Date.now();
-    if (!this.guideAsked) {
-      this.guideAsked = true;
-      await this.loadTitles(detail.item_code);
-    }
     this.show(detail);
   },
 
   /**
-   * The field titles come from the item's published guide (the staff detail carries none): a
-   * public read, without the staff token. A guide that cannot be read leaves the field names.
+   * What this viewer may do now: the detail's `actions` when the server gives them, else the
+   * page's own reading of roles, department, tasks and status (the server decides either way).
    */
-  async loadTitles(itemCode) {
-    try {
-      const guide = await api.get(`/api/v1/items/${encodeURIComponent(itemCode)}`, undefined, { auth: false });
-      const properties = (guide && guide.form_schema && guide.form_schema.properties) || {};
-      Object.keys(properties).forEach((name) => {
-        if (properties[name] && properties[name].title) this.titles[name] = properties[name].title;
+  allowed(detail, me, claimTask, myTask) {
+    const can = {};
+    if (Array.isArray(detail.actions)) {
+      Object.keys(ACTION_FLAGS).forEach((name) => {
+        can[ACTION_FLAGS[name]] = detail.actions.indexOf(name) >= 0;
       });
-    } catch (error) {
-      // labels only
+      can.claim = can.claim && Boolean(claimTask);
+      can.decide = can.decide && Boolean(myTask);
+      can.release = can.release && Boolean(myTask);
+      return can;
     }
+    const dept = me && me.department_code;
+    const clerkHere = shared.hasRole(me, 'clerk') && dept === detail.lead_department_code;
+    const submitted = detail.status === 'submitted';
+    const inReview = detail.status === 'in_review' || detail.status === 'accepted';
+    const departments = [detail.lead_department_code].concat((detail.tasks || []).map((t) => t.department_code));
+    const here = Boolean(dept) && departments.indexOf(dept) >= 0 && detail.status !== 'draft';
+    can.accept = submitted && clerkHere;
+    can.refuse = can.accept;
+    can.correct = (submitted && clerkHere) || (Boolean(myTask) && inReview);
+    can.claim = Boolean(claimTask) && !myTask && inReview;
+    can.decide = Boolean(myTask) && inReview;
+    can.release = can.decide;
+    can.suspend = Boolean(myTask) && detail.status === 'in_review';
+    can.resume = Boolean(myTask) && detail.status === 'suspended';
+    can.complete = detail.status === 'result_pending' && shared.hasRole(me, 'dispatcher') && dept === detail.lead_department_code;
+    can.comment = here && hasAny(me, HANDLING);
+    can.attach = can.comment;
+    can.reveal = here && hasAny(me, REVEALING);
+    can.reassign = shared.hasRole(me, 'supervisor') && (detail.tasks || []).some((t) => (t.status === 'open' || t.status === 'claimed') && t.department_code === dept);
+    return can;
   },
 
   show(detail) {
     const me = this.me;
+    // the filed version's titles and identifiers, by path (`*` for an array's index)
+    this.titles = detail.form_titles || {};
+    this.personal = Array.isArray(detail.personal_fields) ? detail.personal_fields : [];
     const names = {};
     (detail.checklist || []).forEach((row) => {
       names[row.code] = row.name;
@@ -204,24 +360,30 @@ Page({
       opinion: t.opinion || '',
     }));
     const mine = (t) => me && t.department_code === me.department_code && shared.hasRole(me, t.role);
-    const claimTask = (detail.tasks || []).find((t) => t.status === 'open' && mine(t)) || null;
+    const serverSays = Array.isArray(detail.actions);
+    const open = (detail.tasks || []).filter((t) => t.status === 'open');
+    const claimTask = open.find(mine) || (serverSays ? open[0] : null) || null;
     const myTask = (detail.tasks || []).find((t) => t.status === 'claimed' && me && t.assignee_staff_id === me.id) || null;
-    const clerkHere = shared.hasRole(me, 'clerk') && me.department_code === detail.lead_department_code;
-    const submitted = detail.status === 'submitted';
-    const inReview = detail.status === 'in_review' || detail.status === 'accepted';
-    const can = {
-      accept: submitted && clerkHere,
-      correct: (submitted && clerkHere) || (Boolean(myTask) && inReview),
-      claim: Boolean(claimTask) && !myTask && inReview,
-      decide: Boolean(myTask) && inReview,
-    };
+    const can = this.allowed(detail, me, claimTask, myTask);
+    const chosenTask = this.data.reassignTaskId;
+    const reassignTasks = (detail.tasks || [])
+      // a supervisor reassigns the tasks of their own department only
+      .filter((t) => (t.status === 'open' || t.status === 'claimed') && me && t.department_code === me.department_code)
+      .map((t) => ({
+        id: t.id,
+        text: `${t.step_name}（${t.status === 'claimed' ? '办理中' : '待领取'}）`,
+      }));
+    can.reassign = Boolean(can.reassign) && reassignTasks.length > 0;
+    const taskId = reassignTasks.some((t) => t.id === chosenTask) ? chosenTask : reassignTasks.length ? reassignTasks[0].id : 0;
+    const sameTask = taskId === chosenTask;
+    if ((can.accept || can.claim) && !this.preparing) prepareOn(this, 'staff', { client: api });
     const correction = detail.correction
       ? {
           round: detail.correction.round,
           issued: shared.moment(detail.correction.issued_at),
           resolved: detail.correction.resolved,
           items: (detail.correction.items || []).map((i) => ({
-            label: i.kind === 'material' ? names[i.code] || i.code : this.titles[i.code] || i.code,
+            label: i.kind === 'material' ? names[i.code] || i.code : titleOf(this.titles, i.code) || i.code,
             kindText: i.kind === 'material' ? '材料' : '填写信息',
             problem: i.problem,
           })),
@@ -234,7 +396,10 @@ Page({
         feeText: detail.fee_fen ? `${(detail.fee_fen / 100).toFixed(2)} 元` : '',
         submittedText: shared.moment(detail.submitted_at),
       }),
-      formRows: formRows(detail.form, this.titles),
+      formRows: formRows(detail.form, this.titles).map((row) => {
+        const kind = row.value !== '（未填写）' ? personalKind(row.key, this.personal) : '';
+        return Object.assign(row, { personal: Boolean(kind), revealed: false, masked: row.value });
+      }),
       materials,
       tasks,
       correction,
@@ -243,19 +408,40 @@ Page({
         .reverse()
         .map((e) => ({
           at: shared.moment(e.at),
-          what: ACTION_LABELS[e.action] || '办理',
+          what: e.label || ACTION_LABELS[e.action] || '办理', // the server's words first
           who: ROLE_LABELS[e.role] || '',
           comment: e.comment || '',
         })),
       can,
+      flow: ['accept', 'refuse', 'correct', 'claim', 'decide', 'release', 'suspend', 'resume', 'complete'].some((k) => can[k]),
       claimTask,
       myTask,
+      reassignTasks: reassignTasks.map((t) => Object.assign(t, { chosen: t.id === taskId })),
+      reassignTaskId: taskId,
+      // the list of whom to give it to holds for the task it was asked for
+      assignees: sameTask ? this.data.assignees : [],
+      noAssignee: sameTask ? this.data.noAssignee : false,
+      staffId: sameTask ? this.data.staffId : 0,
       panel: this.data.panel && this.panelStillOpen(this.data.panel, can) ? this.data.panel : '',
     });
+    if (!sameTask && this.data.panel === 'reassign') this.loadAssignees(taskId);
   },
 
   panelStillOpen(panel, can) {
-    return (panel === 'accept' && can.accept) || (panel === 'correct' && can.correct) || (panel === 'decide' && can.decide);
+    const needs = { accept: 'accept', refuse: 'refuse', correct: 'correct', decide: 'decide', suspend: 'suspend', resume: 'resume', complete: 'complete', comment: 'comment', reveal: 'reveal', reassign: 'reassign' };
+    return Boolean(needs[panel] && can[needs[panel]]);
+  },
+
+  /** Every revealed identifier back to its mask (the page keeps no full value). */
+  maskAgain() {
+    const changes = {};
+    (this.data.formRows || []).forEach((row, index) => {
+      if (row.revealed) {
+        changes[`formRows[${index}].value`] = row.masked;
+        changes[`formRows[${index}].revealed`] = false;
+      }
+    });
+    if (Object.keys(changes).length) this.setData(changes);
   },
 
   // -- the photo viewer ----------------------------------------------------------------------
@@ -306,8 +492,25 @@ Page({
     this.setData({ panel: '', error: '' });
   },
 
+  /** 受理: the staff subscribe messages asked for in this tap (never blocks the panel). */
   onOpenAccept() {
+    requestConsent(this.prepared, { client: api });
     this.setData({ panel: 'accept', comment: '', error: '', notice: '' });
+  },
+
+  onOpenPanel(event) {
+    const panel = event.currentTarget.dataset.panel;
+    const reset = {
+      refuse: { reasonsError: '' },
+      suspend: { procedureError: '', suspendReasonError: '' },
+      resume: {},
+      complete: {},
+      comment: { commentError: '' },
+      reassign: { staffIdError: '', staffId: 0 },
+    };
+    if (!reset[panel]) return;
+    this.setData(Object.assign({ panel, error: '', notice: '' }, reset[panel]));
+    if (panel === 'reassign') this.loadAssignees(this.data.reassignTaskId);
   },
 
   onOpenDecide(event) {
@@ -325,11 +528,12 @@ Page({
     (c.checklist || [])
       .filter((row) => row.needed || row.files > 0)
       .forEach((row) => candidates.push({ key: `material:${row.code}`, kind: 'material', code: row.code, label: row.name, kindText: '材料' }));
+    // the form's own fields, and those of the filed version not filled in (its top level)
     const fields = Object.keys(c.form || {});
     Object.keys(this.titles).forEach((name) => {
-      if (fields.indexOf(name) < 0) fields.push(name);
+      if (name.indexOf('.') < 0 && fields.indexOf(name) < 0) fields.push(name);
     });
-    fields.forEach((name) => candidates.push({ key: `field:${name}`, kind: 'field', code: name, label: this.titles[name] || name, kindText: '填写信息' }));
+    fields.forEach((name) => candidates.push({ key: `field:${name}`, kind: 'field', code: name, label: titleOf(this.titles, name) || name, kindText: '填写信息' }));
     this.setData({
       panel: 'correct',
       error: '',
@@ -365,6 +569,103 @@ Page({
 
   onCorrectionCommentInput(event) {
     this.setData({ correctionComment: event.detail.value });
+  },
+
+  onReasonsInput(event) {
+    this.setData({ reasons: event.detail.value, reasonsError: '' });
+  },
+
+  onProcedure(event) {
+    this.setData({ procedure: event.currentTarget.dataset.value, procedureError: '' });
+  },
+
+  onSuspendReasonInput(event) {
+    this.setData({ suspendReason: event.detail.value, suspendReasonError: '' });
+  },
+
+  onResumeCommentInput(event) {
+    this.setData({ resumeComment: event.detail.value });
+  },
+
+  onCompleteCommentInput(event) {
+    this.setData({ completeComment: event.detail.value });
+  },
+
+  onCommentTextInput(event) {
+    this.setData({ commentText: event.detail.value, commentError: '' });
+  },
+
+  onRevealReasonInput(event) {
+    this.setData({ revealReason: event.detail.value, revealError: '' });
+  },
+
+  onReassignTask(event) {
+    const id = Number(event.currentTarget.dataset.id);
+    if (id === this.data.reassignTaskId && this.data.assignees.length) return;
+    this.setData({
+      reassignTaskId: id,
+      reassignTasks: this.data.reassignTasks.map((t) => Object.assign({}, t, { chosen: t.id === id })),
+      staffId: 0,
+      staffIdError: '',
+    });
+    this.loadAssignees(id);
+  },
+
+  /**
+   * Whom the task may go to (GET /api/v1/supervisor/tasks/{id}/assignees: the active staff of its
+   * department and role, neither recused nor deciders of an earlier step), the holder marked.
+   * An answer for a task no longer chosen is dropped.
+   */
+  async loadAssignees(taskId) {
+    if (!taskId) return;
+    this.setData({ assignees: [], noAssignee: false, assigneesLoading: true, staffId: 0 });
+    let answer;
+    try {
+      answer = await api.get(`/api/v1/supervisor/tasks/${taskId}/assignees`);
+    } catch (error) {
+      if (this.data.reassignTaskId !== taskId) return;
+      this.setData({ assigneesLoading: false, error: shared.errorText(error) });
+      return;
+    }
+    if (this.data.reassignTaskId !== taskId) return;
+    const assignees = ((answer && answer.assignees) || []).map((a) => ({
+      staffId: a.staff_id,
+      name: a.name,
+      holds: Boolean(a.holds_task),
+      chosen: false,
+    }));
+    this.setData({ assignees, assigneesLoading: false, noAssignee: !assignees.some((a) => !a.holds) });
+  },
+
+  /** 改派 to whom: one of the list (the holder already has it). */
+  onPickAssignee(event) {
+    const id = Number(event.currentTarget.dataset.id);
+    const picked = this.data.assignees.find((a) => a.staffId === id);
+    if (!picked || picked.holds) return;
+    this.setData({
+      staffId: id,
+      staffIdError: '',
+      assignees: this.data.assignees.map((a) => Object.assign({}, a, { chosen: a.staffId === id })),
+    });
+  },
+
+  /**
+   * An act's onError that puts the server's field errors beside their fields (`names` maps the
+   * body's field to the page's error key). The panel's own text says what the server said, unless
+   * that is just what the fields beside say already.
+   */
+  besideFields(names) {
+    return (error) => {
+      const changes = {};
+      const shown = shared.describeError(error).fields.filter((f) => names[f.field]);
+      shown.forEach((f) => {
+        changes[names[f.field]] = f.message;
+      });
+      if (!shown.length) return false;
+      changes.error = shown.every((f) => f.message === error.message) ? '' : error.message;
+      this.setData(changes);
+      return true;
+    };
   },
 
   // -- the actions ---------------------------------------------------------------------------
@@ -405,10 +706,186 @@ Page({
     return this.act(`/api/v1/staff/cases/${this.data.id}/accept`, comment ? { comment } : {}, '已受理');
   },
 
+  /** 领取任务: the staff subscribe messages asked for first, in this tap, then the claim. */
   async onClaim() {
+    const consenting = requestConsent(this.prepared, { client: api });
     const task = this.data.claimTask;
+    await consenting;
     if (!task) return null;
     return this.act(`/api/v1/staff/tasks/${task.id}/claim`, undefined, '已领取');
+  },
+
+  /** 不予受理: the reasons (shown to the applicant), then a confirmation; cancelled sends nothing. */
+  async onRefuse() {
+    const reasons = this.data.reasons.trim();
+    if (reasons.length < 2) {
+      this.setData({ reasonsError: '请写明不予受理的理由（至少 2 个字）。' });
+      return null;
+    }
+    const ok = await shared.confirm('确认不予受理', '不予受理决定及理由将告知申请人，提交后不可撤回。', '不予受理');
+    if (!ok) return null;
+    const answer = await this.act(`/api/v1/staff/cases/${this.data.id}/refuse`, { reasons }, '已不予受理', this.besideFields({ reasons: 'reasonsError' }));
+    if (answer) this.setData({ reasons: '' });
+    return answer;
+  },
+
+  /** 进入特别程序: which procedure and why; the case's clock stops until it is resumed. */
+  async onSuspend() {
+    const { procedure } = this.data;
+    const reason = this.data.suspendReason.trim();
+    const changes = {};
+    if (!procedure) changes.procedureError = '请选择特别程序。';
+    if (reason.length < 2) changes.suspendReasonError = '请写明进入特别程序的原因（至少 2 个字）。';
+    if (Object.keys(changes).length) {
+      this.setData(changes);
+      return null;
+    }
+    const answer = await this.act(
+      `/api/v1/staff/cases/${this.data.id}/suspend`,
+      { procedure, reason },
+      '已进入特别程序',
+      this.besideFields({ procedure: 'procedureError', reason: 'suspendReasonError' }),
+    );
+    if (answer) this.setData({ procedure: '', suspendReason: '' });
+    return answer;
+  },
+
+  /** 恢复审查: the special procedure ended (an optional comment); the due dates move. */
+  async onResume() {
+    const comment = this.data.resumeComment.trim();
+    const answer = await this.act(`/api/v1/staff/cases/${this.data.id}/resume`, comment ? { comment } : {}, '已恢复审查');
+    if (answer) this.setData({ resumeComment: '' });
+    return answer;
+  },
+
+  /** 送达办结: confirmed first (the case closes); cancelled sends nothing. */
+  async onComplete() {
+    const ok = await shared.confirm('确认送达办结', '确认办理结果已送达申请人，办件将办结，不可撤回。', '办结');
+    if (!ok) return null;
+    const comment = this.data.completeComment.trim();
+    const answer = await this.act(`/api/v1/staff/cases/${this.data.id}/complete`, comment ? { comment } : {}, '已办结');
+    if (answer) this.setData({ completeComment: '' });
+    return answer;
+  },
+
+  /** 内部意见: a line on the timeline that the applicant does not see. */
+  async onSendComment() {
+    const text = this.data.commentText.trim();
+    if (!text) {
+      this.setData({ commentError: '请填写内部意见。' });
+      return null;
+    }
+    const answer = await this.act(`/api/v1/staff/cases/${this.data.id}/comments`, { text }, '已发表内部意见', this.besideFields({ text: 'commentError' }));
+    if (answer) this.setData({ commentText: '' });
+    return answer;
+  },
+
+  /** 改派: the chosen task to the staff member picked from its list (a supervisor of its department). */
+  async onReassign() {
+    const taskId = this.data.reassignTaskId;
+    const staffId = this.data.staffId;
+    if (!taskId) return null;
+    if (!staffId) {
+      this.setData({ staffIdError: this.data.noAssignee ? '本部门暂无可改派的工作人员。' : '请选择接手的工作人员。' });
+      return null;
+    }
+    const answer = await this.act(
+      `/api/v1/supervisor/tasks/${taskId}/reassign`,
+      { staff_id: staffId },
+      '已改派',
+      this.besideFields({ staff_id: 'staffIdError' }),
+    );
+    if (answer) this.setData({ staffId: 0, assignees: [] });
+    return answer;
+  },
+
+  // -- attachments ---------------------------------------------------------------------------
+
+  /** 上传附件: photos taken or picked, each sent with its progress; the case reloads after. */
+  async onAttach() {
+    if (this.board.busy) return null;
+    this.setData({ error: '', notice: '' });
+    const sent = await this.board.choose(ATTACHMENT, this.board.count(ATTACHMENT) + MAX_ATTACHMENTS);
+    return this.afterAttach(sent);
+  },
+
+  /** Send again the photo that failed: the same file, to the same policy while it holds. */
+  async onRetryAttachment(event) {
+    const sent = await this.board.retry(ATTACHMENT, event.currentTarget.dataset.key);
+    return this.afterAttach([sent]);
+  },
+
+  onDismissAttachment(event) {
+    this.board.dismiss(ATTACHMENT, event.currentTarget.dataset.key);
+  },
+
+  async afterAttach(sent) {
+    const failed = (this.board.pending[ATTACHMENT] || []).filter((e) => e.status === 'failed');
+    const conflict = failed.find((e) => e.apiError && e.apiError.isConflict);
+    if (conflict) {
+      this.board.dismiss(ATTACHMENT, conflict.key);
+      await this.load();
+      this.setData({ notice: `${conflict.apiError.message}\n已为您刷新为最新状态。` });
+      return null;
+    }
+    failed.forEach((e) => {
+      if (e.apiError) shared.errorText(e.apiError); // an unbound WeChat goes to the binding page
+    });
+    const done = (sent || []).filter(Boolean);
+    if (done.length) {
+      shared.toast('附件已上传', 'success');
+      await this.load();
+    }
+    return done;
+  },
+
+  // -- personal data ---------------------------------------------------------------------------
+
+  /** 查看完整: the reason is asked first, in a panel above the bar. */
+  onOpenReveal(event) {
+    const key = event.currentTarget.dataset.key;
+    const row = this.data.formRows.find((r) => r.key === key);
+    if (!row || !row.personal || !this.data.can.reveal) return; // only what personal_fields names
+    this.setData({ panel: 'reveal', revealKey: key, revealLabel: row.label, revealReason: '', revealError: '', error: '', notice: '' });
+  },
+
+  /**
+   * POST …/personal-data {field, reason}: the full value shown in its row only — kept in no
+   * storage, no other data of the page, masked again on reload. Each look is its own recorded
+   * read (no replayed answer).
+   */
+  async onReveal() {
+    const field = this.data.revealKey;
+    const reason = this.data.revealReason.trim();
+    if (!field || this.data.busy) return null;
+    if (reason.length < 4 || reason.length > 200) {
+      this.setData({ revealError: reason.length < 4 ? '请写明查看原因（至少 4 个字）。' : '查看原因最多 200 个字。' });
+      return null;
+    }
+    this.setData({ busy: true, error: '' });
+    let answer;
+    try {
+      answer = await api.post(`/api/v1/staff/cases/${this.data.id}/personal-data`, { field, reason });
+    } catch (error) {
+      this.setData({ busy: false });
+      if (error && error.isConflict) {
+        this.setData({ panel: '' });
+        await this.load();
+        this.setData({ notice: `${error.message}\n已为您刷新为最新状态。` });
+        return null;
+      }
+      const shown = this.besideFields({ reason: 'revealError' });
+      if (!shown(error)) this.setData({ error: shared.errorText(error) });
+      return null;
+    }
+    const index = this.data.formRows.findIndex((r) => r.key === field);
+    const changes = { busy: false, panel: '', revealReason: '', revealKey: '' };
+    if (index >= 0 && answer && answer.value) {
+      changes[`formRows[${index}].value`] = answer.value;
+      changes[`formRows[${index}].revealed`] = true;
+    }
+    this.setData(changes);
+    return answer;
   },
 
   async onRelease() {

@@ -3,10 +3,15 @@
  * (submitted cases), reviewer 待审查 and approver 待审批 (the open queue and my own tasks),
  * dispatcher 待送达 — each GET /api/v1/staff/inbox?role=… with its counts (capped at
  * `counts_cap`), oldest first, in cursor pages; pull down to refresh. The bar at the bottom
- * leads to supervision notices (督办, with the inbox's count), messages (with the unread count)
- * and, for supervisors, the card board.
+ * leads to supervision notices (督办, with the inbox's count), messages (with the unread count),
+ * the department's ratings (好差评, pages/staff/evaluations) and, for supervisors, the card board.
+ * When WeChat may still send the staff subscribe messages (new work, supervision), a
+ * "接收消息提醒" button asks for them in its tap (GET /api/v1/staff/subscriptions/to-ask before,
+ * wx.requestSubscribeMessage then POST /api/v1/staff/subscriptions in the tap: utils/consent.js).
  */
 const shared = require('./shared.js');
+const { prepareOn, requestConsent } = require('../../utils/consent.js');
+const { applyDisplay } = require('../../utils/display.js');
 
 const { api } = shared;
 
@@ -42,6 +47,9 @@ Page({
     supervisionText: '',
     unreadText: '',
     isSupervisor: false,
+    canRate: false, // reads the department's ratings (a handling role or a supervisor)
+    askConsent: false, // subscribe messages left to ask for
+    displayClass: '',
     loading: false,
     loadingMore: false,
     error: '',
@@ -49,11 +57,13 @@ Page({
   },
 
   onLoad(options) {
+    applyDisplay(this);
     this.wanted = (options && options.role) || '';
     return this.start();
   },
 
   onShow() {
+    applyDisplay(this);
     // back from a case: what was done there moved the counts
     if (this.shown && this.data.role) this.refresh();
     this.shown = true;
@@ -70,8 +80,24 @@ Page({
     }
     const tabs = shared.INBOX_TABS.filter((t) => shared.hasRole(me, t.role)).map((t) => ({ role: t.role, label: t.label, countText: '' }));
     const role = tabs.find((t) => t.role === this.wanted) ? this.wanted : tabs.length ? tabs[0].role : '';
-    this.setData({ me, tabs, role, noRole: tabs.length === 0, isSupervisor: shared.hasRole(me, 'supervisor') });
-    await this.refresh();
+    const isSupervisor = shared.hasRole(me, 'supervisor');
+    this.setData({ me, tabs, role, noRole: tabs.length === 0, isSupervisor, canRate: tabs.length > 0 || isSupervisor });
+    await Promise.all([this.refresh(), this.prepareConsent()]);
+  },
+
+  /** What the "接收消息提醒" tap will ask for (nothing left to ask: no button). */
+  async prepareConsent() {
+    await prepareOn(this, 'staff', { client: api });
+    this.setData({ askConsent: Boolean(this.prepared && (this.prepared.template_ids || []).length) });
+  },
+
+  /** 接收消息提醒: WeChat's sheet in this tap, the answers reported, then asked again. */
+  async onConsent() {
+    const answers = await requestConsent(this.prepared, { client: api });
+    const ids = Object.keys(answers);
+    if (ids.some((id) => answers[id] === 'accept')) shared.toast('已开启消息提醒', 'success');
+    else if (ids.length) shared.toast('未开启提醒，新待办仍会在消息中显示');
+    await this.prepareConsent();
   },
 
   /** The current tab from its first page, the other tabs' counts and the unread messages. */
@@ -178,5 +204,9 @@ Page({
 
   onBoard() {
     wx.navigateTo({ url: shared.PAGES.board });
+  },
+
+  onEvaluations() {
+    wx.navigateTo({ url: shared.PAGES.evaluations });
   },
 });

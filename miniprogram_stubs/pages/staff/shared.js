@@ -4,7 +4,10 @@
  * Chinese labels, and the one reaction to an error that no page can act on itself: a WeChat
  * that is not (or no longer) bound to a staff account goes to the binding page.
  *
- * Not a page: app.json lists pages/staff/bind, inbox, case, notices, board and messages only.
+ * Also the staff attachment's way up (`attachmentClient`), for utils/uploads.js's UploadBoard.
+ *
+ * Not a page: app.json lists pages/staff/bind, inbox, case, notices, board, messages and
+ * evaluations.
  */
 const { staffClient, describeError, newIdempotencyKey } = require('../../utils/api.js');
 
@@ -15,6 +18,7 @@ const PAGES = {
   notices: '/pages/staff/notices',
   board: '/pages/staff/board',
   messages: '/pages/staff/messages',
+  evaluations: '/pages/staff/evaluations',
 };
 
 /** The handling roles in the order of the workflow, with the inbox tab each one is. */
@@ -151,6 +155,32 @@ function writeKeys() {
   };
 }
 
+/**
+ * The `client` that utils/uploads.js's UploadBoard sends a case's staff attachments with (its
+ * photo choosing, progress and retry reused as they are): the staff client's `upload` (its one
+ * wx.uploadFile loop) given the staff routes — POST /api/v1/staff/cases/{id}/attachments
+ * {filename, content_type, size} (the presigned POST policy), wx.uploadFile to it, then
+ * POST /api/v1/staff/uploads/{upload_id}/complete. Both writes keep their Idempotency-Key
+ * (`keys`, from writeKeys) until they succeed: a retried photo gets the same policy back, never
+ * a second attachment.
+ */
+function attachmentClient(keys) {
+  return {
+    upload(file) {
+      return staffClient.upload(file, {
+        intentPath: `/api/v1/staff/cases/${file.caseId}/attachments`,
+        intentBody: {
+          filename: file.filename || String(file.filePath).split('/').pop() || 'photo.jpg',
+          content_type: file.contentType || 'image/jpeg',
+          size: file.size,
+        },
+        completePath: (uploadId) => `/api/v1/staff/uploads/${uploadId}/complete`,
+        keys,
+      });
+    },
+  };
+}
+
 module.exports = {
   api: staffClient,
   PAGES,
@@ -170,4 +200,5 @@ module.exports = {
   confirm,
   stopPullDown,
   writeKeys,
+  attachmentClient,
 };
