@@ -125,7 +125,7 @@ describe('citizen list pages', () => {
     });
 
     test('a link to a page this app does not have falls back to the case', async () => {
-      fake.on('GET', '/api/v1/me/messages', ok({ messages: [message(5, true, { link: 'pages/case/evaluate?id=45' })], unread: 0, next_cursor: null }));
+      fake.on('GET', '/api/v1/me/messages', ok({ messages: [message(5, true, { link: 'pages/case/archived?id=45' })], unread: 0, next_cursor: null }));
       const page = await renderPage('pages/inbox/inbox');
       await page.instance.onOpen(tap({ id: 5 }));
       expect(fake.wx.navigateTo).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/case/detail?id=45' }));

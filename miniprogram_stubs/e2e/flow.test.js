@@ -312,6 +312,13 @@ describe('a citizen and the staff drive the embedded server through the mini-pro
       code: receipt.verification_code,
     });
     expect(checked.valid).toBe(true);
+    // the receipt's PDF through the client's download (wx.downloadFile with the token)
+    const pdf = await api.download(`/api/v1/cases/${flow.caseId}/payments/${fee.payments[0].id}/receipt.pdf`);
+    expect(fs.readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
+    const missing = await api.download(`/api/v1/cases/${flow.caseId}/payments/999999/receipt.pdf`).catch((e) => e);
+    expect(missing).toBeInstanceOf(ApiError);
+    expect(missing.status).toBe(404);
+    expect(missing.message).toMatch(/[\u4e00-\u9fa5]/); // the server's message, read from the saved answer
     const mine = await api.get('/api/v1/cases', { group: 'in_progress' });
     expect(mine.items.filter((c) => c.id === flow.caseId)).toHaveLength(1);
     const drafts = await api.get('/api/v1/cases', { group: 'draft' });
@@ -320,6 +327,88 @@ describe('a citizen and the staff drive the embedded server through the mini-pro
     const writes = citizen.log.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
     expect(writes.every((r) => r.key)).toBe(true);
     expect(labelsFromGuide(flow.guide)['form.reason']).toBe('换领原因');
+  });
+});
+
+describe('after the payment: dispatch, rating, the messages\' links, a family mandate', () => {
+  const appPages = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'app.json'), 'utf8')).pages;
+  const pageOf = (link) => String(link || '').split('?')[0];
+
+  test('dispatch: the staff detail offers each member what they may do; the dispatcher completes', async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const made = await office.admin.client.post('/api/v1/admin/staff', { username: `e2e-dispatcher-${tag}`, name: '测试送达人员', roles: ['dispatcher'] });
+    office.dispatcher = await staffPhone(made.bind_code);
+    const seen = await office.dispatcher.client.get(`/api/v1/staff/cases/${flow.caseId}`);
+    expect(seen.actions).toContain('complete');
+    const clerkSees = await office.clerk.client.get(`/api/v1/staff/cases/${flow.caseId}`);
+    expect(clerkSees.actions).not.toContain('complete');
+    expect(clerkSees.actions).not.toContain('accept');
+    expect(clerkSees.form_titles.reason).toBe('换领原因');
+
+    const done = await office.dispatcher.client.post(`/api/v1/staff/cases/${flow.caseId}/complete`, { comment: '申请人已到窗口领取。' });
+    expect(done.status).toBe('completed');
+    const detail = await api.get(`/api/v1/cases/${flow.caseId}`);
+    expect(detail.status).toBe('completed');
+    // every line of the citizen's timeline says what it was, in Chinese
+    expect(detail.timeline.length).toBeGreaterThan(5);
+    detail.timeline.forEach((line) => expect(line.label).toMatch(/^[\u4e00-\u9fa5（），]+$/));
+  });
+
+  test('evaluate: rated once, a second rating is a conflict, the department answers it', async () => {
+    const rated = await api.post(`/api/v1/cases/${flow.caseId}/evaluation`, { score: 2, tags: ['跑了多次'], comment: '补正了一次。' });
+    expect(rated.score).toBe(2);
+    const again = await api.post(`/api/v1/cases/${flow.caseId}/evaluation`, { score: 5 }).catch((e) => e);
+    expect(again).toBeInstanceOf(ApiError);
+    expect(again.isConflict).toBe(true);
+    expect(again.message).toMatch(/[\u4e00-\u9fa5]/);
+
+    const listed = await office.reviewer.client.get('/api/v1/staff/evaluations', { follow_up: 'open' });
+    const row = listed.items.find((e) => e.case_id === flow.caseId);
+    expect(row).toMatchObject({ score: 2, follow_up: 'open' });
+    await office.reviewer.client.post(`/api/v1/staff/evaluations/${row.id}/answer`, { answer: '已核实，今后一次告知到位。' });
+    const detail = await api.get(`/api/v1/cases/${flow.caseId}`);
+    expect(detail.evaluation).toMatchObject({ score: 2, answer: '已核实，今后一次告知到位。' });
+  });
+
+  test('messages: every link the server wrote, to the citizen and to the staff, opens a page the mini-program has', async () => {
+    const inbox = await waitFor(async () => {
+      const page = await api.get('/api/v1/me/messages');
+      return page.messages.length >= 5 ? page : null;
+    }, 'the citizen\'s messages');
+    const links = inbox.messages.map((m) => m.link).filter(Boolean);
+    expect(links.length).toBeGreaterThan(0);
+    for (const role of ['clerk', 'reviewer', 'approver', 'dispatcher']) {
+      const page = await office[role].client.get('/api/v1/staff/messages');
+      page.messages.forEach((m) => m.link && links.push(m.link));
+    }
+    links.forEach((link) => expect(appPages).toContain(pageOf(link)));
+  });
+
+  test('mandate: a relative is given the item, both sides see it, the principal ends it', async () => {
+    const relative = createPhone({ baseUrl: BASE });
+    const theirs = createClient(Object.assign({ baseUrl: BASE, wx: relative.wx, storagePrefix: 'zb.relative.' }, QUICK));
+    const number = idNumber();
+    await theirs.post('/api/v1/me/realname', { name: '李四', id_number: number });
+    const endsOn = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+
+    const wrong = await api.post('/api/v1/mandates', { agent_name: '李四', agent_id_number: '123', item_codes: [ITEM], ends_on: endsOn }).catch((e) => e);
+    expect(wrong).toBeInstanceOf(ApiError);
+    expect(describeError(wrong).fields.map((f) => f.field)).toContain('agent_id_number');
+
+    const given = await api.post('/api/v1/mandates', { agent_name: '李四', agent_id_number: number, item_codes: [ITEM], ends_on: endsOn });
+    expect(given).toMatchObject({ status: 'active', item_codes: [ITEM] });
+    expect(JSON.stringify(given)).not.toContain(number);
+    const held = await theirs.get('/api/v1/mandates');
+    expect(held.held.map((m) => m.id)).toEqual([given.id]);
+    const told = await waitFor(async () => {
+      const page = await theirs.get('/api/v1/me/messages');
+      return page.messages.find((m) => pageOf(m.link) === 'pages/mandates/index');
+    }, 'the relative\'s message about the mandate');
+    expect(appPages).toContain(pageOf(told.link));
+
+    await api.del(`/api/v1/mandates/${given.id}`);
+    const after = await theirs.get('/api/v1/mandates');
+    expect(after.held[0]).toMatchObject({ id: given.id, status: 'ended', ended_by: 'principal' });
   });
 });
 

@@ -5,6 +5,8 @@
  *   `fail({ errMsg })` when no answer came);
  * - wx.uploadFile → a real multipart/form-data POST to the presigned URL: the policy's fields,
  *   then the file under `name`, with onProgressUpdate;
+ * - wx.downloadFile → a real GET whose answer, whatever its status, is saved to a temporary file
+ *   (as WeChat saves it), read back with wx.getFileSystemManager().readFileSync;
  * - wx.login → the sandbox's control API mints a login code for this phone's WeChat user (the
  *   first call makes the user, later ones log the same user in again), as `zhangban demo` does;
  * - wx.requestSubscribeMessage → the sandbox records the user's answers (every template accepted
@@ -23,6 +25,16 @@ const fs = require('fs');
 const path = require('path');
 
 function createPhone({ baseUrl }) {
+  let downloadDir = null;
+  /** This phone's temporary folder of downloads, removed when the test process exits. */
+  function downloads() {
+    if (!downloadDir) {
+      const made = fs.mkdtempSync(path.join(require('os').tmpdir(), 'zhangban-mp-downloads-'));
+      process.on('exit', () => fs.rmSync(made, { recursive: true, force: true }));
+      downloadDir = made;
+    }
+    return downloadDir;
+  }
   const storage = {};
   const log = [];
   const faults = { answers: [], uploads: 0 };
@@ -149,6 +161,37 @@ function createPhone({ baseUrl }) {
         opts.success && opts.success({ statusCode: res.status, data: text, errMsg: 'uploadFile:ok' });
       })();
       return { onProgressUpdate: (l) => listeners.push(l), abort() {} };
+    },
+
+    downloadFile(opts) {
+      const url = new URL(opts.url);
+      const entry = { method: 'DOWNLOAD', path: url.pathname, key: null };
+      log.push(entry);
+      (async () => {
+        let res;
+        let bytes;
+        try {
+          res = await fetch(url, { headers: opts.header || {}, signal: AbortSignal.timeout(opts.timeout || 60000) });
+          bytes = Buffer.from(await res.arrayBuffer());
+        } catch (error) {
+          entry.outcome = 'network';
+          opts.fail && opts.fail({ errMsg: `downloadFile:fail ${error.message}` });
+          return;
+        }
+        entry.status = res.status;
+        const saved = path.join(downloads(), `download-${log.length}`);
+        fs.writeFileSync(saved, bytes);
+        const header = {};
+        res.headers.forEach((v, k) => {
+          header[k] = v;
+        });
+        opts.success && opts.success({ statusCode: res.status, tempFilePath: saved, header, errMsg: 'downloadFile:ok' });
+      })();
+      return { onProgressUpdate() {}, abort() {} };
+    },
+
+    getFileSystemManager() {
+      return { readFileSync: (file, encoding) => fs.readFileSync(file, encoding) };
     },
 
     login(opts) {

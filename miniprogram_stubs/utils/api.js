@@ -19,7 +19,8 @@
  *   a 409 is an `ApiError` with `isConflict`, for the page to reload the case;
  * - `upload` sends a file the way the API wants it: an upload intent (a presigned POST policy),
  *   wx.uploadFile with the policy fields, retried on network loss with the same policy (never a
- *   second material), then the completion call.
+ *   second material), then the completion call; a citizen's material by default, another
+ *   upload's routes and body (a staff attachment) given as its `route`.
  *
  * Runs in the mini-program and under Node (tests, end to end): `wx` is the global one unless a
  * client is made with its own (`createClient({ wx })`), as each phone of a test is.
@@ -244,6 +245,35 @@ function createClient(options) {
     });
   }
 
+  /**
+   * wx.downloadFile once (a file the API serves, a receipt's PDF): resolves `{ status, data,
+   * headers }` as `exchange` does, `data` being the saved file's path on a 2xx, and the error
+   * envelope read back from the saved file otherwise (wx.downloadFile saves any answer); rejects
+   * only on a network loss.
+   */
+  function fetchFile({ url, headers }) {
+    return new Promise((resolve, reject) => {
+      wxApi().downloadFile({
+        url,
+        header: headers,
+        timeout: opts.timeoutMs * 4,
+        success: (res) => {
+          const status = res.statusCode;
+          const answered = { status, data: res.tempFilePath, headers: res.header || {} };
+          if (status < 200 || status >= 300) {
+            try {
+              answered.data = JSON.parse(wxApi().getFileSystemManager().readFileSync(res.tempFilePath, 'utf8'));
+            } catch (e) {
+              answered.data = null; // not the envelope: the status alone speaks
+            }
+          }
+          resolve(answered);
+        },
+        fail: (err) => reject(networkError(err && err.errMsg)),
+      });
+    });
+  }
+
   function asError(response) {
     const body = response.data;
     const envelope = body && typeof body === 'object' ? body.error : null;
@@ -378,7 +408,8 @@ function createClient(options) {
   /**
    * One API call with every rule of the module docstring. `options`: `method`, `path`, `query`,
    * `data`, `auth` (false: no token and no re-login), `idempotencyKey` (a write's key, to reuse
-   * one across calls), `retry` (false: no retry on network loss).
+   * one across calls), `retry` (false: no retry on network loss), `download` (a GET whose answer
+   * is a file: wx.downloadFile, resolving the saved file's path).
    */
   async function call(options) {
     const method = (options.method || 'GET').toUpperCase();
@@ -396,7 +427,7 @@ function createClient(options) {
     let lostAnswer = false;
 
     for (;;) {
-      const headers = { Accept: 'application/json' };
+      const headers = { Accept: options.download ? '*/*' : 'application/json' };
       if (data !== undefined) headers['Content-Type'] = 'application/json';
       if (key) headers['Idempotency-Key'] = key;
       const token = options.auth === false ? '' : load('access_token');
@@ -404,7 +435,7 @@ function createClient(options) {
 
       let response;
       try {
-        response = await exchange({ method, url, data, headers });
+        response = await (options.download ? fetchFile({ url, headers }) : exchange({ method, url, data, headers }));
       } catch (error) {
         if (retriable && netAttempts < opts.networkRetries) {
           await sleep(backoff(netAttempts));
@@ -486,27 +517,47 @@ function createClient(options) {
   }
 
   /**
-   * Upload one file for a material and return the processed file (the API's UploadOut).
-   * `file`: `{ itemCode, materialCode, caseId?, companyId?, principalUserId?, filePath, size,
-   * filename?, contentType?, onProgress? }` (`size` as wx.chooseMedia reports it).
-   * A network loss at any step is retried without a second material: the intent and the
+   * Upload one file and return the processed file (the API's UploadOut). By default a citizen's
+   * material: POST /api/v1/uploads, then POST /api/v1/uploads/{id}/complete, with
+   * `file`: `{ itemCode, materialCode, caseId?, companyId?, principalUserId?, replaces?,
+   * filePath, size, filename?, contentType?, onProgress? }` (`size` as wx.chooseMedia reports it).
+   * `route` (optional) takes another upload of the same three steps (a staff attachment):
+   * - `intentPath` and `intentBody`: the intent's route and its whole body (then `file` needs
+   *   only `filePath` and `onProgress`);
+   * - `completePath(uploadId)`: the completion's route;
+   * - `keys` (pages' `writeKeys()`: `keyFor(path, body)`, `done(path, body)`): the intent's and
+   *   the completion's Idempotency-Keys kept beyond this call, so a photo sent again gets the
+   *   same policy back; a policy the store refused is let go (the next try asks for a new one),
+   *   and both keys once the file is complete. Without `keys` each call has its own.
+   * A network loss at any step is retried without a second upload: the intent and the
    * completion are keyed writes, and the file goes again to the same presigned policy.
    */
-  async function upload(file) {
-    const body = {
-      purpose: 'material',
-      item_code: file.itemCode,
-      material_code: file.materialCode,
-      filename: file.filename || String(file.filePath).split('/').pop() || 'photo.jpg',
-      content_type: file.contentType || 'image/jpeg',
-      size: file.size,
-    };
-    if (file.caseId != null) body.case_id = file.caseId;
-    if (file.companyId != null) body.company_id = file.companyId;
-    if (file.principalUserId != null) body.principal_user_id = file.principalUserId;
-    // the kept file this one takes the place of once it is ready (a one-file material)
-    if (file.replaces != null) body.replaces = file.replaces;
-    const intent = await call({ method: 'POST', path: '/api/v1/uploads', data: body });
+  async function upload(file, route) {
+    const way = route || {};
+    let body = way.intentBody;
+    if (!body) {
+      body = {
+        purpose: 'material',
+        item_code: file.itemCode,
+        material_code: file.materialCode,
+        filename: file.filename || String(file.filePath).split('/').pop() || 'photo.jpg',
+        content_type: file.contentType || 'image/jpeg',
+        size: file.size,
+      };
+      if (file.caseId != null) body.case_id = file.caseId;
+      if (file.companyId != null) body.company_id = file.companyId;
+      if (file.principalUserId != null) body.principal_user_id = file.principalUserId;
+      // the kept file this one takes the place of once it is ready (a one-file material)
+      if (file.replaces != null) body.replaces = file.replaces;
+    }
+    const intentPath = way.intentPath || '/api/v1/uploads';
+    const keys = way.keys || null;
+    const intent = await call({
+      method: 'POST',
+      path: intentPath,
+      data: body,
+      idempotencyKey: keys ? keys.keyFor(intentPath, body) : undefined,
+    });
 
     for (let attempt = 0; ; attempt += 1) {
       let sent;
@@ -526,6 +577,7 @@ function createClient(options) {
         continue;
       }
       const expired = /expired/i.test(text);
+      if (keys) keys.done(intentPath, body); // a refused or expired policy: the next try asks anew
       throw new ApiError({
         status: sent.status,
         code: expired ? 'upload.expired' : 'upload.refused',
@@ -534,14 +586,18 @@ function createClient(options) {
       });
     }
 
-    const completeKey = newIdempotencyKey();
+    const completePath = way.completePath
+      ? way.completePath(intent.upload_id)
+      : `/api/v1/uploads/${intent.upload_id}/complete`;
+    const completeKey = keys ? keys.keyFor(completePath) : newIdempotencyKey();
     for (let waits = 0; ; waits += 1) {
       try {
-        return await call({
-          method: 'POST',
-          path: `/api/v1/uploads/${intent.upload_id}/complete`,
-          idempotencyKey: completeKey,
-        });
+        const done = await call({ method: 'POST', path: completePath, idempotencyKey: completeKey });
+        if (keys) {
+          keys.done(intentPath, body);
+          keys.done(completePath);
+        }
+        return done;
       } catch (error) {
         // another copy of this completion is still verifying the file: ask again shortly
         if (error.code === 'storage.completion_running' && waits < opts.networkRetries) {
@@ -584,6 +640,8 @@ function createClient(options) {
     put: (path, data, extra) => call(Object.assign({ method: 'PUT', path, data }, extra)),
     patch: (path, data, extra) => call(Object.assign({ method: 'PATCH', path, data }, extra)),
     del: (path, extra) => call(Object.assign({ method: 'DELETE', path }, extra)),
+    /** A file the API serves (a receipt's PDF), with every rule of a GET: its saved path. */
+    download: (path, extra) => call(Object.assign({ method: 'GET', path, download: true }, extra)),
     login,
     refresh,
     bindStaff,

@@ -81,11 +81,17 @@ const ACTION_LABELS = {
   duration_recorded: '办结用时已记录',
 };
 
-/** One timeline event as a line: `{ title, comment, at }`, newest first is the caller's choice. */
+/**
+ * One timeline event as a line: `{ title, comment, at }`, newest first is the caller's choice.
+ * The server's own Chinese `label` first; the labels here for an answer without one.
+ */
 function timelineLine(event) {
   const e = event || {};
   const title =
-    ACTION_LABELS[e.action] || (e.to && e.to !== e.from ? STATUS_LABELS[e.to] : '') || '办理进展';
+    (typeof e.label === 'string' && e.label.trim()) ||
+    ACTION_LABELS[e.action] ||
+    (e.to && e.to !== e.from ? STATUS_LABELS[e.to] : '') ||
+    '办理进展';
   return { title, comment: e.comment || '', at: dateText(e.at) };
 }
 

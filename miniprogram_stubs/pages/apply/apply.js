@@ -5,12 +5,16 @@
  * and the submission: consent asked first thing in the tap (prepared on load), the form saved,
  * then submitted. The draft is made on the first photo or at the submission.
  * Query: `code` (a new application for this item) or `id` (a draft to continue).
+ * 删除草稿 (once there is a draft): wx.showModal (cancelled: nothing sent), then DELETE
+ * /api/v1/cases/{id} (a lost answer that then finds nothing has succeeded), and the drafts list in
+ * this page's place; a 409 (no longer a draft) reloads.
  */
 const { client, describeError, labelsFromGuide } = require('../../utils/api.js');
 const { prepareOn, requestConsent } = require('../../utils/consent.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { buildFields, cleanForm, splitFieldErrors } = require('../../utils/form.js');
 const { UploadBoard } = require('../../utils/uploads.js');
+const { writeKeys, confirmModal } = require('../../utils/writes.js');
 
 const REQUIREMENT = { required: '必交', conditional: '视情况提交' };
 
@@ -27,6 +31,7 @@ Page({
     submitting: false,
     needLevel: 0,
     closed: false,
+    deleting: false,
   },
 
   onLoad(query) {
@@ -38,6 +43,7 @@ Page({
     this.fieldErrors = {};
     this.materialErrors = {};
     this.checklist = {};
+    this.keys = writeKeys();
     // the templates to ask for are fetched now: the consent sheet must open first thing in the tap
     prepareOn(this, 'submit');
     return this.load();
@@ -273,6 +279,34 @@ Page({
   onRealname() {
     // eslint-disable-next-line no-undef
     wx.navigateTo({ url: `/pages/login/login?level=${this.data.needLevel || 1}&back=1` });
+  },
+
+  /** 删除草稿: asked first; the draft, its form and its photos are gone, then the drafts list. */
+  async onDeleteDraft() {
+    if (!this.caseId || this.data.deleting || this.data.submitting) return;
+    if (this.board && this.board.busy) {
+      this.setData({ error: '照片正在上传，请等待上传完成后再删除。' });
+      return;
+    }
+    const ok = await confirmModal('删除草稿', '删除后，已填写的信息和已上传的材料将一并清除，不能恢复。', '删除');
+    if (!ok) return;
+    const path = `/api/v1/cases/${this.caseId}`;
+    this.setData({ deleting: true, error: '', notice: '' });
+    try {
+      await client.del(path, { idempotencyKey: this.keys.keyFor(path) });
+      this.keys.done(path);
+      this.setData({ deleting: false, notice: '草稿已删除。' });
+      // eslint-disable-next-line no-undef
+      wx.redirectTo({ url: '/pages/cases/cases?group=draft' });
+    } catch (error) {
+      this.setData({ deleting: false });
+      if (error && error.isConflict) {
+        await this.load();
+        this.setData({ notice: describeError(error).title });
+        return;
+      }
+      this.setData({ error: describeError(error).text });
+    }
   },
 
   onOpenCase() {

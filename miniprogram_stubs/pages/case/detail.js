@@ -3,6 +3,16 @@
  * rights notice, the timeline, and during a correction the notice's list, where ONLY the listed
  * fields and materials can be changed before resubmitting. A conflict (409: the case moved on)
  * reloads it. The path is the one the server's messages link to: pages/case/detail?id=….
+ *
+ * - GET /api/v1/cases/{id} on load, on return and on pull-down; the item's guide once (the
+ *   materials' names, the form for a correction). What was filed is named by the case's own
+ *   `form_titles` (the version it was filed under), the guide's titles only where it has none.
+ * - a case paid for (result_pending, completed with a fee): GET …/fee for its payments, each
+ *   opening its electronic receipt (pages/case/receipt); the case itself lists no payments.
+ * - 撤回申请 (submitted, correction_requested, accepted, in_review, suspended, fee_due): an
+ *   optional reason, wx.showModal, then POST …/withdraw {reason}; cancelled: nothing is sent.
+ * - a finished case (completed, refused, decided_denied): 去评价 / 查看评价 (pages/case/evaluate).
+ * Writes tapped again after a failure carry the same Idempotency-Key (utils/writes.js).
  */
 const { client, describeError, labelsFromGuide } = require('../../utils/api.js');
 const { prepareOn, requestConsent } = require('../../utils/consent.js');
@@ -11,9 +21,17 @@ const { applyDisplay } = require('../../utils/display.js');
 const { buildFields, cleanForm, splitFieldErrors } = require('../../utils/form.js');
 const { dateText, yuan, timelineLine } = require('../../utils/format.js');
 const { UploadBoard } = require('../../utils/uploads.js');
+const { writeKeys, confirmModal, splitByField } = require('../../utils/writes.js');
 
 const DECISION = { granted: '准予许可', denied: '不予许可' };
 const CONFLICT_NOTICE = '办件状态已变化，已为您刷新，请核对后再操作。';
+/** cases/states.py: the withdraw transition's states, and RATEABLE */
+const WITHDRAWABLE = ['submitted', 'correction_requested', 'accepted', 'in_review', 'suspended', 'fee_due'];
+const RATEABLE = ['completed', 'refused', 'decided_denied'];
+/** the states a paid fee leads to (fee_paid: fee_due → result_pending → completed) */
+const PAID_STATES = ['result_pending', 'completed'];
+const REASON_MAX = 500;
+const CHANNEL = { wechatpay: '微信支付', alipay: '支付宝' };
 
 function displayValue(value) {
   if (value === true) return '是';
@@ -38,6 +56,12 @@ Page({
     fields: [],
     materials: [],
     submitting: false,
+    receipts: [],
+    withdrawOpen: false,
+    withdrawReason: '',
+    withdrawError: '',
+    withdrawing: false,
+    reasonMax: REASON_MAX,
   },
 
   onLoad(query) {
@@ -46,6 +70,7 @@ Page({
     this.form = {};
     this.fieldErrors = {};
     this.materialErrors = {};
+    this.keys = writeKeys();
     prepareOn(this, 'submit');
     return this.load();
   },
@@ -65,8 +90,13 @@ Page({
       // the field titles and the materials' names are in the guide, not in the case
       if (!this.guide || this.guide.code !== detail.item_code) {
         this.guide = await client.get(`/api/v1/items/${encodeURIComponent(detail.item_code)}`);
-        this.labels = labelsFromGuide(this.guide);
       }
+      // the filed version's titles name its fields first (the guide may have changed since)
+      this.labels = labelsFromGuide(this.guide);
+      Object.keys(detail.form_titles || {}).forEach((path) => {
+        this.labels[`form.${path}`] = detail.form_titles[path];
+      });
+      this.payments = await this.paymentsOf(detail);
       this.board = new UploadBoard({
         itemCode: detail.item_code,
         ensureCase: () => Promise.resolve(this.caseId),
@@ -84,6 +114,17 @@ Page({
     }
   },
 
+  /** A paid case's payments (for their receipts); none when there is no fee notice to read. */
+  async paymentsOf(detail) {
+    if (!(detail.fee_fen > 0) || PAID_STATES.indexOf(detail.status) < 0) return [];
+    try {
+      const fee = await client.get(`/api/v1/cases/${this.caseId}/fee`);
+      return fee.payments || [];
+    } catch (error) {
+      return []; // the receipts are also on the fee notice; the case shows without them
+    }
+  },
+
   /** The correction notice still to answer, or null. */
   openCorrection() {
     const d = this.detail;
@@ -95,6 +136,8 @@ Page({
     if (!d) return;
     const schema = (this.guide && this.guide.form_schema) || {};
     const props = schema.properties || {};
+    const titles = d.form_titles || {};
+    const titleOf = (name) => titles[name] || (props[name] && props[name].title) || name;
     const materialsByCode = {};
     ((this.guide && this.guide.materials) || []).forEach((m) => {
       materialsByCode[m.code] = m;
@@ -115,10 +158,13 @@ Page({
       .filter((row) => row[1])
       .map((row) => ({ label: row[0], value: row[1] }));
 
-    // what was filed, read only: the listed fields are edited below, nothing else is
-    const formRows = Object.keys(props)
-      .filter((name) => name in (d.form || {}))
-      .map((name) => ({ name, label: props[name].title || name, value: displayValue(d.form[name]), listed: listedFields.indexOf(name) >= 0 }));
+    // what was filed, read only, in the guide's order then the filed version's other fields: the
+    // listed fields are edited below, nothing else is
+    const filed = d.form || {};
+    const names = Object.keys(props)
+      .filter((name) => name in filed)
+      .concat(Object.keys(filed).filter((name) => !(name in props)));
+    const formRows = names.map((name) => ({ name, label: titleOf(name), value: displayValue(filed[name]), listed: listedFields.indexOf(name) >= 0 }));
 
     const materialRows = (d.checklist || [])
       .filter((row) => row.needed || row.files > 0)
@@ -127,7 +173,7 @@ Page({
     const problems = items.map((i) => ({
       kind: i.kind,
       code: i.code,
-      what: i.kind === 'field' ? (props[i.code] && props[i.code].title) || i.code : (materialsByCode[i.code] && materialsByCode[i.code].name) || i.code,
+      what: i.kind === 'field' ? titleOf(i.code) : (materialsByCode[i.code] && materialsByCode[i.code].name) || i.code,
       kindText: i.kind === 'field' ? '信息' : '材料',
       problem: i.problem,
     }));
@@ -165,7 +211,16 @@ Page({
         card: d.card || '',
         isDraft: d.status === 'draft',
         feeDue: d.status === 'fee_due',
+        canWithdraw: WITHDRAWABLE.indexOf(d.status) >= 0,
+        rateable: RATEABLE.indexOf(d.status) >= 0,
+        rated: Boolean(d.evaluation),
       },
+      receipts: (this.payments || []).map((p) => ({
+        id: p.id,
+        text: `${CHANNEL[p.channel] || p.channel} ¥ ${yuan(p.amount_fen)}`,
+        paidAt: dateText(p.paid_at),
+      })),
+      withdrawOpen: this.data.withdrawOpen && WITHDRAWABLE.indexOf(d.status) >= 0,
       dates,
       formRows,
       materialRows,
@@ -310,6 +365,63 @@ Page({
       if (f.name in form) out[f.name] = form[f.name];
     });
     return out;
+  },
+
+  // -- withdrawing ------------------------------------------------------------------------------------
+
+  onWithdrawOpen() {
+    this.setData({ withdrawOpen: true, withdrawError: '', notice: '' });
+  },
+
+  onWithdrawClose() {
+    this.setData({ withdrawOpen: false, withdrawError: '' });
+  },
+
+  onWithdrawReason(event) {
+    this.setData({ withdrawReason: String(event.detail.value || '').slice(0, REASON_MAX), withdrawError: '' });
+  },
+
+  /** 确认撤回: asked first (cancelled: nothing sent), then the withdrawal; the case reloads. */
+  async onWithdraw() {
+    if (this.data.withdrawing) return;
+    const feeDue = this.detail && this.detail.status === 'fee_due';
+    const ok = await confirmModal(
+      '撤回申请',
+      `撤回后本次申请将终止办理${feeDue ? '，缴费通知同时作废' : ''}，如需办理须重新申请。确定撤回吗？`,
+      '撤回',
+    );
+    if (!ok) return;
+    const path = `/api/v1/cases/${this.caseId}/withdraw`;
+    const body = { reason: this.data.withdrawReason.trim() };
+    this.setData({ withdrawing: true, withdrawError: '', error: '', notice: '' });
+    try {
+      await client.post(path, body, { idempotencyKey: this.keys.keyFor(path, body) });
+      this.keys.done(path, body);
+      this.setData({ withdrawing: false, withdrawOpen: false, withdrawReason: '' });
+      await this.load();
+      this.setData({ notice: '申请已撤回。' });
+    } catch (error) {
+      this.setData({ withdrawing: false });
+      if (error && error.isConflict) {
+        await this.reloadAfterConflict();
+        return;
+      }
+      const split = splitByField(describeError(error, this.labels), ['reason']);
+      this.setData({ withdrawError: split.fieldErrors.reason || '', error: split.text });
+    }
+  },
+
+  // -- the ways on ----------------------------------------------------------------------------------
+
+  onEvaluate() {
+    // eslint-disable-next-line no-undef
+    wx.navigateTo({ url: `/pages/case/evaluate?id=${this.caseId}` });
+  },
+
+  onReceipt(event) {
+    const id = Number(event.currentTarget.dataset.id);
+    // eslint-disable-next-line no-undef
+    wx.navigateTo({ url: `/pages/case/receipt?case=${this.caseId}&payment=${id}` });
   },
 
   onPay() {

@@ -1,11 +1,18 @@
 /**
  * My cases by group (待办, 办理中, 已办结, 草稿), newest first, with cursor paging; a draft opens
  * the form again, any other case its detail. Query: `group`.
+ *
+ * - GET /api/v1/cases {group, cursor} on load, on return, on pull-down and for "加载更多".
+ * - 删除草稿 (a draft's row): wx.showModal (cancelled: nothing sent), then DELETE
+ *   /api/v1/cases/{id}; the row goes. A deletion whose answer was lost and that then finds nothing
+ *   has succeeded (the client says so); a 409 (submitted meanwhile) or a 404 (gone) reloads the
+ *   list and says why. Tapped again after a failure, it carries the same Idempotency-Key.
  */
 const { client, describeError } = require('../../utils/api.js');
 const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { dateText } = require('../../utils/format.js');
+const { writeKeys, confirmModal } = require('../../utils/writes.js');
 
 const GROUPS = [
   { code: 'action_needed', label: '待我处理' },
@@ -38,10 +45,13 @@ Page({
     loading: false,
     loadingMore: false,
     error: '',
+    notice: '',
+    deleting: 0,
   },
 
   onLoad(query) {
     applyDisplay(this);
+    this.keys = writeKeys();
     const wanted = query && query.group;
     if (GROUPS.some((g) => g.code === wanted)) this.setData({ group: wanted });
     return this.load();
@@ -64,7 +74,7 @@ Page({
   onGroup(event) {
     const group = event.currentTarget.dataset.group;
     if (group === this.data.group) return undefined;
-    this.setData({ group, items: [], nextCursor: null });
+    this.setData({ group, items: [], nextCursor: null, notice: '' });
     return this.load();
   },
 
@@ -85,6 +95,30 @@ Page({
 
   onReachBottom() {
     return this.onLoadMore();
+  },
+
+  /** 删除草稿: asked first; the draft, its form and its photos are gone for good. */
+  async onDeleteDraft(event) {
+    const id = Number(event.currentTarget.dataset.id);
+    const row = this.data.items.find((c) => c.id === id);
+    if (!row || !row.isDraft || this.data.deleting) return;
+    const ok = await confirmModal('删除草稿', `删除“${row.itemName}”的草稿后，已填写的信息和已上传的材料将一并清除，不能恢复。`, '删除');
+    if (!ok) return;
+    const path = `/api/v1/cases/${id}`;
+    this.setData({ deleting: id, error: '', notice: '' });
+    try {
+      await client.del(path, { idempotencyKey: this.keys.keyFor(path) });
+      this.keys.done(path);
+      this.setData({ deleting: 0, items: this.data.items.filter((c) => c.id !== id), notice: '草稿已删除。' });
+    } catch (error) {
+      this.setData({ deleting: 0 });
+      if (error && (error.isConflict || error.status === 404)) {
+        await this.load();
+        this.setData({ notice: describeError(error).title });
+        return;
+      }
+      this.setData({ error: describeError(error).text });
+    }
   },
 
   onOpen(event) {

@@ -1,14 +1,25 @@
 /**
  * My messages, newest first, with the unread count: mark one read (opening it) or all, "load
- * more" by cursor; a message about a case opens the case.
+ * more" by cursor; a message opens the page its link names (a case, its rating, a company, the
+ * mandates), or else the case it is about.
  */
 const { client, describeError } = require('../../utils/api.js');
 const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { dateText, messageUrl } = require('../../utils/format.js');
 
-/** The citizen's pages a message link may name (app.json's). */
-const PAGES = ['pages/case/detail', 'pages/pay/pay', 'pages/cases/cases', 'pages/inbox/inbox', 'pages/guide/guide'];
+/** The citizen's pages a message link may name (app.json's; the server links to each of them). */
+const PAGES = [
+  'pages/case/detail',
+  'pages/case/evaluate',
+  'pages/case/receipt',
+  'pages/pay/pay',
+  'pages/cases/cases',
+  'pages/inbox/inbox',
+  'pages/guide/guide',
+  'pages/companies/detail',
+  'pages/mandates/index',
+];
 
 function row(m) {
   return {

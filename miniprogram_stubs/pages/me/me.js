@@ -1,6 +1,7 @@
 /**
  * 我的: the real-name status with the way to verify, my cases and messages (with the unread
- * count), and the large-text, high-contrast switch (适老化), remembered on this phone.
+ * count), my companies and family mandates (我的企业, 委托代办), 设置 (phone binding, SMS), and
+ * the large-text, high-contrast switch (适老化), remembered on this phone.
  */
 const { client, describeError } = require('../../utils/api.js');
 const { reloadOnReturn } = require('../../utils/lifecycle.js');
