@@ -16,8 +16,9 @@ from api.schemas import In, Out
 from auth import citizens, common, companies, staff
 from auth.permissions import Action, staff_may
 from cases import kernel
+from catalog import service as catalog_service
 from core.clock import utcnow
-from core.errors import Forbidden
+from core.errors import Forbidden, ValidationFailed, field_error
 
 bp = Blueprint("identity", url_prefix="/api/v1")
 
@@ -162,6 +163,7 @@ class MandateOut(Out):
     principal: PersonRef
     agent: PersonRef
     item_codes: list[str]
+    item_names: list[str] = Field(description="the items' names, in the order of item_codes")
     ends_on: str
     active: bool
     status: Literal["active", "expired", "ended"]
@@ -419,9 +421,12 @@ async def accept(request: Request) -> HTTPResponse:
 @_citizen("Mandates I gave and hold", "mandates", out=MandateList)
 async def mandates(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
-    return json(
-        await companies.list_mandates(user_id=principal.id, now=utcnow()), ensure_ascii=False
-    )
+    found = await companies.list_mandates(user_id=principal.id, now=utcnow())
+    views = found["given"] + found["held"]
+    names = await catalog_service.item_names([c for v in views for c in v["item_codes"]])
+    for view in views:
+        view["item_names"] = [names.get(code, code) for code in view["item_codes"]]
+    return json(found, ensure_ascii=False)
 
 
 @bp.post("/mandates")
@@ -437,6 +442,15 @@ async def mandates(request: Request) -> HTTPResponse:
 async def grant(request: Request) -> HTTPResponse:
     principal = await guards.citizen(request)
     data = body(request, MandateIn)
+    # the items are the catalogue's: a code it has not published names nothing to apply for
+    names = await catalog_service.item_names(data.item_codes)
+    unknown = [
+        field_error(f"item_codes[{i}]", "没有该办事事项，请从事项列表中选择。", "unknown_item")
+        for i, code in enumerate(data.item_codes)
+        if code not in names
+    ]
+    if unknown:
+        raise ValidationFailed(unknown)
     result = await companies.grant_mandate(
         deps=_deps(request),
         principal_id=principal.id,
@@ -446,6 +460,7 @@ async def grant(request: Request) -> HTTPResponse:
         ends_on=data.ends_on,
         now=utcnow(),
     )
+    result["item_names"] = [names.get(code, code) for code in result["item_codes"]]
     return json(result, status=201, ensure_ascii=False)
 
 

@@ -437,6 +437,15 @@ async def item_exists(*, code: str) -> bool:
     return await Item.exists(code=code)
 
 
+async def item_names(codes: list[str]) -> dict[str, str]:
+    """The published names of these items (one query); a code without a published version is
+    absent."""
+    if not codes:
+        return {}
+    rows = await Item.filter(code__in=list(set(codes))).exclude(name="").values("code", "name")
+    return {row["code"]: row["name"] for row in rows}
+
+
 async def list_versions(*, code: str) -> dict[str, Any]:
     item = await Item.get_or_none(code=code)
     if item is None:

@@ -405,20 +405,21 @@ describe('companies and family mandates', () => {
   // -- pages/mandates/index ----------------------------------------------------------------------
 
   describe('pages/mandates/index', () => {
-    const GIVEN = mandate(31, { item_codes: ['GA-SFZ-HL'] });
-    const ENDED = mandate(30, { active: false, ends_on: '2026-12-01' });
+    const GIVEN = mandate(31, { item_codes: ['GA-SFZ-HL'], item_names: ['居民身份证换领'] });
+    const ENDED = mandate(30, { active: false, status: 'ended', ended_by: 'agent', ended_at: '2026-11-30T02:00:00+00:00', ends_on: '2026-12-01' });
+    const EXPIRED = mandate(29, { active: false, status: 'expired', ends_on: '2026-11-01' });
     const HELD = mandate(32, { principal: { id: 3, name: '王*' }, agent: { id: 1, name: '张*' } });
 
     test('what I gave and what I hold, active and ended, names as the server masked them', async () => {
-      fake.on('GET', '/api/v1/mandates', ok({ given: [GIVEN, ENDED], held: [HELD] }));
+      fake.on('GET', '/api/v1/mandates', ok({ given: [GIVEN, ENDED, EXPIRED], held: [HELD] }));
       const page = await renderPage('pages/mandates/index');
-      expect(page.querySelectorAll('.given')).toHaveLength(2);
+      expect(page.querySelectorAll('.given')).toHaveLength(3);
       expect(page.querySelectorAll('.held')).toHaveLength(1);
       expect(text(page, '.given .person')).toBe('被授权人：李*');
       expect(text(page, '.held .person')).toBe('授权人：王*');
-      expect(text(page, '.given .items')).toBe('授权事项：GA-SFZ-HL');
+      expect(text(page, '.given .items')).toBe('授权事项：居民身份证换领'); // named by the server
       expect(text(page, '.held .items')).toBe('授权事项：全部事项');
-      expect(text(page, '.mandate-ended .state')).toBe('已结束');
+      expect(page.querySelectorAll('.mandate-ended .state').map((n) => n.dom.textContent.trim())).toEqual(['已终止', '已到期']);
       expect(page.querySelectorAll('.end')).toHaveLength(2); // an ended one offers nothing
       expect(page.querySelector('.empty')).toBeFalsy();
     });
@@ -546,7 +547,7 @@ describe('companies and family mandates', () => {
     });
 
     test('ending one is asked first: cancelled, nothing is sent; confirmed, ended and reloaded', async () => {
-      fake.on('GET', '/api/v1/mandates', ok({ given: [GIVEN], held: [HELD] }), ok({ given: [GIVEN], held: [Object.assign({}, HELD, { active: false })] }));
+      fake.on('GET', '/api/v1/mandates', ok({ given: [GIVEN], held: [HELD] }), ok({ given: [GIVEN], held: [Object.assign({}, HELD, { active: false, status: 'ended', ended_by: 'agent' })] }));
       fake.on('DELETE', '/api/v1/mandates/32', NO_CONTENT);
       const page = await renderPage('pages/mandates/index');
 
@@ -558,7 +559,7 @@ describe('companies and family mandates', () => {
       await page.instance.onEnd(tap({ id: 32, side: 'held' }));
       expect(keyOf(fake.callsTo('DELETE', '/api/v1/mandates/32')[0])).toBeTruthy();
       expect(text(page, '.notice')).toBe('授权已结束。');
-      expect(text(page, '.held .state')).toBe('已结束');
+      expect(text(page, '.held .state')).toBe('已终止');
       expect(page.querySelectorAll('.end')).toHaveLength(1);
     });
 

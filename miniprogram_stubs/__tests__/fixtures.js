@@ -128,7 +128,7 @@ const INVITATION = { agent_id: 23, invite_code: 'Qm9vX2ludml0ZV9j', scopes: ['ap
 
 function mandate(id, extra) {
   return Object.assign(
-    { id, principal: { id: 1, name: '张*' }, agent: { id: 2, name: '李*' }, item_codes: [], ends_on: '2027-06-30', active: true },
+    { id, principal: { id: 1, name: '张*' }, agent: { id: 2, name: '李*' }, item_codes: [], item_names: [], ends_on: '2027-06-30', active: true, status: 'active', ended_at: null, ended_by: null },
     extra || {},
   );
 }

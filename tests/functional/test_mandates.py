@@ -12,11 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sanic import Sanic
 
 from auth.models import Mandate
 from auth.permissions import Action, Owned, Subject, can
 from core.clock import local_today, utcnow
 from core.models import OutboxEvent
+from tests import factories
 from tests.functional.test_http_edge import assert_envelope
 from tests.people import Phone, citizen, id_number, uid
 
@@ -51,6 +53,20 @@ async def nothing_granted() -> None:
     assert not await OutboxEvent.filter(topic__startswith="mandate.").exists()
 
 
+@pytest.fixture(autouse=True)
+async def items(clean: Sanic) -> None:
+    """The items the mandates below name: the catalogue's, as a mandate's must be."""
+    lead = factories.department()
+    await factories.imported(
+        clean,
+        departments=[lead],
+        items=[
+            factories.guide(lead_department=lead["code"], code=code, name=name)
+            for code, name in (("ITEM-A", "甲事项"), ("ITEM-B", "乙事项"), ("ITEM-X", "丙事项"))
+        ],
+    )
+
+
 @pytest.fixture
 async def family(phone: Callable[[], Phone]) -> dict[str, Phone]:
     """A mother (张秀英) and her son (张伟), both at L1, and a stranger (王芳) at L1."""
@@ -81,6 +97,7 @@ async def test_grant_to_a_relative_shows_on_both_sides_with_names_masked(
         "principal": {"id": uid(mother), "name": "张**"},
         "agent": {"id": uid(son), "name": "张*"},
         "item_codes": ["ITEM-A", "ITEM-B"],
+        "item_names": ["甲事项", "乙事项"],
         "ends_on": ends_on.isoformat(),
         "active": True,
         "status": "active",
@@ -334,3 +351,16 @@ async def test_a_mandate_naming_no_item_permits_every_item(family: dict[str, Pho
 
     assert (await mother.call("DELETE", f"/api/v1/mandates/{mandate['id']}")).status_code == 204
     assert not await can(agent, Action.view, obj, today=today)
+
+
+async def test_a_mandate_names_items_the_catalogue_has(family: dict[str, Phone]) -> None:
+    """Found from outside: a mandate for ``NOPE-XX`` was granted, naming nothing to apply for."""
+    mother, son = family["mother"], family["son"]
+    response = await grant(mother, son, items=["ITEM-A", "NOPE-XX"])
+    error = assert_envelope(response, 400, "request.validation_failed")
+    assert [(f["field"], f["code"]) for f in error["details"]["fields"]] == [
+        ("item_codes[1]", "unknown_item")
+    ]
+    await nothing_granted()
+    listed = (await mother.call("GET", "/api/v1/mandates")).json()
+    assert listed == {"given": [], "held": []}

@@ -90,12 +90,16 @@ Page({
   /** One mandate as shown: the other person (masked by the server), the items, the end. */
   row(m, other) {
     const codes = m.item_codes || [];
+    const named = m.item_names || [];
+    const status = m.status || (m.active ? 'active' : 'expired');
     return {
       id: m.id,
       person: (other && other.name) || '用户',
-      itemsText: codes.length ? codes.map((c) => this.itemNames[c] || c).join('、') : '全部事项',
+      // the server names the items; a name seen in this session's search stands in otherwise
+      itemsText: codes.length ? codes.map((c, i) => named[i] || this.itemNames[c] || c).join('、') : '全部事项',
       endsText: dateText(m.ends_on),
-      active: Boolean(m.active),
+      active: status === 'active',
+      statusText: { active: '有效', expired: '已到期', ended: '已终止' }[status] || '',
     };
   },
 
