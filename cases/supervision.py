@@ -511,9 +511,9 @@ async def _assignable(staff_id: int, task: ReviewTask, case: Case) -> Staff:
     return target
 
 
-async def assignees(*, subject: Subject, task_id: int) -> list[dict[str, Any]]:
-    """Who a supervisor may give the task to (``_assignable``'s rule, for everyone of the task's
-    department and role at once): a phone lists them instead of asking for a staff number."""
+async def _task_to_reassign(subject: Subject, task_id: int) -> tuple[ReviewTask, Case]:
+    """The task and its case, if ``subject`` may move the task: managing a department's own
+    staff is not cross-department oversight, so the task's department decides."""
     task = await ReviewTask.get_or_none(id=task_id)
     if task is None:
         raise TaskNotFound(details={"task_id": task_id})
@@ -523,6 +523,13 @@ async def assignees(*, subject: Subject, task_id: int) -> list[dict[str, Any]]:
         raise TaskNotFound(details={"task_id": task_id}) from None
     if not staff_may(subject, Action.reassign, owned(case, departments=(task.department_code,))):
         raise OtherDepartment(details={"task_id": task.id, "department": task.department_code})
+    return task, case
+
+
+async def assignees(*, subject: Subject, task_id: int) -> list[dict[str, Any]]:
+    """Who a supervisor may give the task to (``_assignable``'s rule, for everyone of the task's
+    department and role at once): a phone lists them instead of asking for a staff number."""
+    task, case = await _task_to_reassign(subject, task_id)
     members = await Staff.filter(department_code=task.department_code, active=True).order_by("id")
     found = []
     for member in members:
@@ -547,16 +554,7 @@ async def reassign_task(
 ) -> dict[str, Any]:
     """Give an open or claimed task to ``staff_id`` (claimed in their name). A task of a case
     that has not started review starts it, in the new holder's name, as their claim would."""
-    task = await ReviewTask.get_or_none(id=task_id)
-    if task is None:
-        raise TaskNotFound(details={"task_id": task_id})
-    try:
-        case = await load_case(task.case_id)
-    except CaseNotFound:
-        raise TaskNotFound(details={"task_id": task_id}) from None
-    # Managing a department's own staff is not cross-department oversight: the task's department.
-    if not staff_may(subject, Action.reassign, owned(case, departments=(task.department_code,))):
-        raise OtherDepartment(details={"task_id": task.id, "department": task.department_code})
+    task, case = await _task_to_reassign(subject, task_id)
     if task.status not in ("open", "claimed"):
         raise TaskClosed(details={"task_id": task.id, "status": task.status})
     target = await _assignable(staff_id, task, case)
