@@ -1,4 +1,5 @@
-const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
 const { GUIDE, INTENT, READY, caseDetail, TO_ASK } = require('./fixtures.js');
 
 describe('pages/apply', () => {
@@ -7,14 +8,7 @@ describe('pages/apply', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx;
-    fake.storage['zb.citizen.access_token'] = 'access-0';
-    fake.storage['zb.citizen.refresh_token'] = 'refresh-0';
-    ({ renderPage, text } = require('./helpers/page.js'));
-    // the pages' client, without the real backoff waits
-    require('../utils/api.js').client.configure({ backoffBaseMs: 0, backoffMaxMs: 0 });
+    ({ fake, renderPage, text } = citizenPage());
     fake.on('GET', '/api/v1/items/GA-SFZ-HL', ok(GUIDE));
     fake.on('GET', '/api/v1/me/subscriptions/to-ask', ok(TO_ASK));
     fake.on('POST', '/api/v1/me/subscriptions', ok({ granted: [] }));
@@ -22,9 +16,7 @@ describe('pages/apply', () => {
     fake.wx.requestSubscribeMessage.mockImplementation((opts) => Promise.resolve().then(() => opts.fail({ errMsg: 'requestSubscribeMessage:fail cancel' })));
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   const tap = (dataset, detail) => ({ currentTarget: { dataset }, detail: detail || {} });
 

@@ -1,4 +1,5 @@
-const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
 const { GUIDE, INTENT, READY, caseDetail, TO_ASK } = require('./fixtures.js');
 
 const CORRECTION = caseDetail({
@@ -27,13 +28,7 @@ describe('pages/case/detail', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx;
-    fake.storage['zb.citizen.access_token'] = 'access-0';
-    fake.storage['zb.citizen.refresh_token'] = 'refresh-0';
-    ({ renderPage, text } = require('./helpers/page.js'));
-    require('../utils/api.js').client.configure({ backoffBaseMs: 0, backoffMaxMs: 0 });
+    ({ fake, renderPage, text } = citizenPage());
     fake.on('GET', '/api/v1/items/GA-SFZ-HL', ok(GUIDE));
     fake.on('GET', '/api/v1/me/subscriptions/to-ask', ok(TO_ASK));
     fake.on('POST', '/api/v1/me/subscriptions', ok({ granted: [] }));
@@ -42,9 +37,7 @@ describe('pages/case/detail', () => {
     );
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   const tap = (dataset, detail) => ({ currentTarget: { dataset }, detail: detail || {} });
 

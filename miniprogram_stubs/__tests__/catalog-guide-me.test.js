@@ -1,4 +1,5 @@
-const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
 const { GUIDE } = require('./fixtures.js');
 
 const THEMES = {
@@ -16,15 +17,10 @@ describe('catalogue, guide, 我的 and the large-text mode', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx;
-    ({ renderPage, text } = require('./helpers/page.js'));
+    ({ fake, renderPage, text } = citizenPage({ loggedIn: false }));
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   const tap = (dataset, detail) => ({ currentTarget: { dataset }, detail: detail || {} });
 

@@ -1,4 +1,5 @@
 const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
 const { GUIDE, TO_ASK, caseDetail, rating, evaluationOut, RECEIPT, payment, PAY_OPTIONS, feeNotice } = require('./fixtures.js');
 
 const VALIDATION = '提交的信息不完整或格式不正确，请按提示修改。';
@@ -24,18 +25,10 @@ describe('the citizen pages still missing: rating, receipt, settings, withdraw a
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx;
-    fake.storage['zb.citizen.access_token'] = 'access-0';
-    fake.storage['zb.citizen.refresh_token'] = 'refresh-0';
-    ({ renderPage, text } = require('./helpers/page.js'));
-    require('../utils/api.js').client.configure({ backoffBaseMs: 0, backoffMaxMs: 0 });
+    ({ fake, renderPage, text } = citizenPage());
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   const tap = (dataset, detail) => ({ currentTarget: { dataset }, detail: detail || {} });
   /** a wx API fakeWx has not: miniprogram-simulate copied `wx` when it loaded, so set both */

@@ -1,4 +1,5 @@
-const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
 const { COMPANY_REP, COMPANY_AGENT, agent, INVITATION, mandate } = require('./fixtures.js');
 
 const VALIDATION = '提交的信息不完整或格式不正确，请按提示修改。';
@@ -11,18 +12,10 @@ describe('companies and family mandates', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx;
-    fake.storage['zb.citizen.access_token'] = 'access-0';
-    fake.storage['zb.citizen.refresh_token'] = 'refresh-0';
-    ({ renderPage, text } = require('./helpers/page.js'));
-    require('../utils/api.js').client.configure({ backoffBaseMs: 0, backoffMaxMs: 0 });
+    ({ fake, renderPage, text } = citizenPage());
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   const tap = (dataset) => ({ currentTarget: { dataset }, detail: {} });
   const input = (field, value) => ({ currentTarget: { dataset: { field } }, detail: { value } });

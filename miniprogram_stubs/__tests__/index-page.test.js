@@ -1,17 +1,15 @@
-const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
 
 describe('pages/index (miniprogram-simulate)', () => {
   let fake;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx; // the page uses the global wx through utils/api.js, as in WeChat
+    // the page uses the global wx through utils/api.js, as in WeChat
+    ({ fake } = citizenPage({ loggedIn: false }));
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   test('lists the catalogue on load and searches on confirm', async () => {
     fake.on('GET', '/api/v1/items', (req) =>

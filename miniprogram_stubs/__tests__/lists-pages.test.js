@@ -1,4 +1,5 @@
-const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
 
 function caseRow(id, status, label, extra) {
   return Object.assign(
@@ -20,18 +21,10 @@ describe('citizen list pages', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx;
-    fake.storage['zb.citizen.access_token'] = 'access-0';
-    fake.storage['zb.citizen.refresh_token'] = 'refresh-0';
-    ({ renderPage, text } = require('./helpers/page.js'));
-    require('../utils/api.js').client.configure({ backoffBaseMs: 0, backoffMaxMs: 0 });
+    ({ fake, renderPage, text } = citizenPage());
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   const tap = (dataset) => ({ currentTarget: { dataset }, detail: {} });
 

@@ -1,4 +1,5 @@
-const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
 
 const ME0 = { id: 7, realname_level: 0, real_name: null, id_number: null };
 const ME1 = { id: 7, realname_level: 1, real_name: '张*', id_number: '3604**********0071' };
@@ -10,15 +11,10 @@ describe('pages/login', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx;
-    ({ renderPage, text } = require('./helpers/page.js'));
+    ({ fake, renderPage, text } = citizenPage({ loggedIn: false }));
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   function loggedIn() {
     fake.storage['zb.citizen.access_token'] = 'access-0';

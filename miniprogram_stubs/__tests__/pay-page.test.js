@@ -1,21 +1,10 @@
-const { fakeWx, envelope, ok } = require('./helpers/fakeWx.js');
+const { envelope, ok } = require('./helpers/fakeWx.js');
+const { citizenPage, leavePage } = require('./helpers/setup.js');
+const { feeNotice } = require('./fixtures.js');
 
-const FEE = {
-  case_id: 42,
-  id: 5,
-  notice_number: 'JF2026120700001',
-  title: '居民身份证换领 工本费',
-  lines: [{ name: '居民身份证工本费', unit_fen: 2000, quantity: 1, unit: '证', amount_fen: 2000 }],
-  amount_fen: 2000,
-  amount: '20.00',
-  amount_in_words: '贰拾元整',
-  status: 'open',
-  status_label: '待缴费',
-  due_on: '2026-12-28',
-  payee_department: { code: 'NC-GAJ', name: '南昌市公安局' },
-  payments: [],
-  refunds: [],
-};
+/** The fee notice of a server before `pay_options` (the field absent: WeChat Pay and an Alipay QR). */
+const FEE = feeNotice();
+delete FEE.pay_options;
 const CHECKOUT = {
   channel: 'wechatpay',
   mode: 'in_app',
@@ -31,13 +20,7 @@ describe('pages/pay', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = fakeWx();
-    global.wx = fake.wx;
-    fake.storage['zb.citizen.access_token'] = 'access-0';
-    fake.storage['zb.citizen.refresh_token'] = 'refresh-0';
-    ({ renderPage, text } = require('./helpers/page.js'));
-    require('../utils/api.js').client.configure({ backoffBaseMs: 0, backoffMaxMs: 0 });
+    ({ fake, renderPage, text } = citizenPage());
     fake.on('GET', '/api/v1/me/subscriptions/to-ask', ok(TO_ASK));
     fake.on('POST', '/api/v1/me/subscriptions', ok({ granted: [] }));
     fake.on('POST', '/api/v1/cases/42/fee/returned', { status: 204, data: '' });
@@ -46,9 +29,7 @@ describe('pages/pay', () => {
     );
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   test('the fee notice: amount, 大写, deadline, lines', async () => {
     fake.on('GET', '/api/v1/cases/42/fee', ok(FEE));

@@ -4,7 +4,8 @@
  * supervisors' reassignment — and the buttons the detail's `actions` shows; the staff consent
  * asked in the tap that accepts or claims.
  */
-const { staffFakeWx, signedIn, staffMe, caseDetail, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffMe, caseDetail, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffPage, leavePage } = require('./helpers/setup.js');
 const { STAFF_ACTIONS, STAFF_TO_ASK, STAFF_INTENT, STAFF_ATTACHMENT, STAFF_ASSIGNEES, STAFF_FAMILY_FORM } = require('./fixtures.js');
 
 const CASE = '/api/v1/staff/cases/1';
@@ -39,15 +40,11 @@ describe('pages/staff/case: the other staff actions', () => {
   let all;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = signedIn(staffFakeWx());
-    global.wx = fake.wx;
-    ({ renderPage, text, all } = require('./helpers/staffPage.js'));
-    require('../utils/api.js').staffClient.configure({ backoffBaseMs: 1, backoffMaxMs: 2 });
+    ({ fake, renderPage, text, all } = staffPage({ shortBackoff: true }));
   });
 
   afterEach(() => {
-    delete global.wx;
+    leavePage();
     jest.restoreAllMocks();
   });
 

@@ -1,4 +1,5 @@
-const { staffFakeWx, staffMe, tokens, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffMe, tokens, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffPage, leavePage } = require('./helpers/setup.js');
 
 describe('pages/staff/bind', () => {
   let fake;
@@ -6,15 +7,10 @@ describe('pages/staff/bind', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = staffFakeWx();
-    global.wx = fake.wx;
-    ({ renderPage, text } = require('./helpers/staffPage.js'));
+    ({ fake, renderPage, text } = staffPage({ signedIn: false }));
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   test('a WeChat already bound logs in at once and shows who it is', async () => {
     fake.on('POST', '/api/v1/staff/auth/login', ok(tokens(staffMe({ name: '王窗口', roles: ['clerk', 'supervisor'] }))));

@@ -1,4 +1,5 @@
-const { staffFakeWx, signedIn, staffMe, caseDetail, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffMe, caseDetail, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffPage, leavePage } = require('./helpers/setup.js');
 const { STAFF_FAMILY_FORM } = require('./fixtures.js');
 
 const CASE = '/api/v1/staff/cases/1';
@@ -33,19 +34,14 @@ describe('pages/staff/case', () => {
   let all;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = signedIn(staffFakeWx());
-    global.wx = fake.wx;
-    ({ renderPage, text, all } = require('./helpers/staffPage.js'));
-    // the client's backoff, shortened: a test must not wait seconds for a retry
-    require('../utils/api.js').staffClient.configure({ backoffBaseMs: 1, backoffMaxMs: 2 });
+    ({ fake, renderPage, text, all } = staffPage({ shortBackoff: true }));
   });
 
   /** The page reads the case only: titles and identifiers come with it, never from a guide. */
   const guideReads = () => fake.calls.filter((c) => c.path.indexOf('/api/v1/items') === 0);
 
   afterEach(() => {
-    delete global.wx;
+    leavePage();
     jest.restoreAllMocks();
   });
 

@@ -2,7 +2,8 @@
  * pages/staff/evaluations (好差评 of my department: statistics, ratings, answering a bad one) and
  * the staff inbox's ways to it and to the staff subscribe messages.
  */
-const { staffFakeWx, signedIn, staffMe, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffMe, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffPage, leavePage } = require('./helpers/setup.js');
 const { staffEvaluation, STAFF_EVALUATION_STATS, STAFF_TO_ASK } = require('./fixtures.js');
 
 const LIST = '/api/v1/staff/evaluations';
@@ -17,16 +18,10 @@ describe('pages/staff/evaluations', () => {
   let all;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = signedIn(staffFakeWx());
-    global.wx = fake.wx;
-    ({ renderPage, text, all } = require('./helpers/staffPage.js'));
-    require('../utils/api.js').staffClient.configure({ backoffBaseMs: 1, backoffMaxMs: 2 });
+    ({ fake, renderPage, text, all } = staffPage({ shortBackoff: true }));
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   const good = staffEvaluation({ id: 8, score: 5, tags: ['办事快', '态度好'], comment: '', follow_up: null });
   const answered = staffEvaluation({ follow_up: 'answered', answer: '已增加窗口，缩短排队时间。', answered_at: '2026-12-09T01:00:00+00:00' });
@@ -145,17 +140,12 @@ describe('pages/staff/inbox: the ways to 好差评 and to the staff subscribe me
   let renderPage;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = signedIn(staffFakeWx());
-    global.wx = fake.wx;
-    ({ renderPage } = require('./helpers/staffPage.js'));
+    ({ fake, renderPage } = staffPage());
     fake.on('GET', '/api/v1/staff/inbox', ok({ role: 'reviewer', counts: { queue: 0, mine: 0, supervision: 0 }, counts_cap: 100, items: [], next_cursor: null }));
     fake.on('GET', '/api/v1/staff/messages/unread-count', ok({ unread: 0 }));
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   test('好差评 beside 督办 and 消息 opens the ratings page; 接收消息提醒 asks in its tap and goes once all is granted', async () => {
     fake.on('GET', '/api/v1/staff/me', ok(staffMe()));

@@ -1,4 +1,5 @@
-const { staffFakeWx, signedIn, staffMe, inboxItem, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffMe, inboxItem, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffPage, leavePage } = require('./helpers/setup.js');
 
 const reviewerRow = (id, status, assignee) =>
   inboxItem({
@@ -18,15 +19,10 @@ describe('pages/staff/inbox', () => {
   let all;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = signedIn(staffFakeWx());
-    global.wx = fake.wx;
-    ({ renderPage, text, all } = require('./helpers/staffPage.js'));
+    ({ fake, renderPage, text, all } = staffPage());
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   test('one tab per handling role with counts; the queue and my tasks; the other tab counted', async () => {
     fake.on('GET', '/api/v1/staff/me', ok(staffMe({ roles: ['reviewer', 'approver', 'supervisor'] })));

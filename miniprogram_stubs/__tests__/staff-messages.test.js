@@ -1,4 +1,5 @@
-const { staffFakeWx, signedIn, envelope, ok } = require('./helpers/staffWx.js');
+const { envelope, ok } = require('./helpers/staffWx.js');
+const { staffPage, leavePage } = require('./helpers/setup.js');
 
 const message = (id, read, link) => ({
   id,
@@ -18,15 +19,10 @@ describe('pages/staff/messages', () => {
   let text;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = signedIn(staffFakeWx());
-    global.wx = fake.wx;
-    ({ renderPage, text } = require('./helpers/staffPage.js'));
+    ({ fake, renderPage, text } = staffPage());
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   test('the unread count; opening a message marks it read and opens its page', async () => {
     fake.on('GET', '/api/v1/staff/messages', ok({ messages: [message(10, false, 'pages/staff/case?id=1'), message(7, false), message(4, true)], unread: 2, next_cursor: null }));

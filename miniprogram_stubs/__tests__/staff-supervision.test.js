@@ -1,4 +1,5 @@
-const { staffFakeWx, signedIn, envelope, ok, flush } = require('./helpers/staffWx.js');
+const { envelope, ok, flush } = require('./helpers/staffWx.js');
+const { staffPage, leavePage } = require('./helpers/setup.js');
 
 const notice = (id, overrides) =>
   Object.assign(
@@ -45,15 +46,10 @@ describe('pages/staff/notices', () => {
   let all;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = signedIn(staffFakeWx());
-    global.wx = fake.wx;
-    ({ renderPage, text, all } = require('./helpers/staffPage.js'));
+    ({ fake, renderPage, text, all } = staffPage());
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   test('lists the notices with the unacknowledged count, acknowledges one, opens its case', async () => {
     fake.on('GET', '/api/v1/staff/supervision-notices', ok({ counts: { unacknowledged: 1 }, items: [notice(1, { card: 'red' }), notice(2, { acknowledged: true, acknowledged_at: '2026-12-06T02:00:00+00:00' })], next_cursor: null }));
@@ -107,15 +103,10 @@ describe('pages/staff/board', () => {
   let all;
 
   beforeEach(() => {
-    jest.resetModules();
-    fake = signedIn(staffFakeWx());
-    global.wx = fake.wx;
-    ({ renderPage, text, all } = require('./helpers/staffPage.js'));
+    ({ fake, renderPage, text, all } = staffPage());
   });
 
-  afterEach(() => {
-    delete global.wx;
-  });
+  afterEach(leavePage);
 
   test('the counts and the red cases; the yellow tab; a 督办 sent to whoever holds a case', async () => {
     fake.on('GET', '/api/v1/supervisor/board', ok({ department: 'NC-GAJ', today: '2026-12-07', yellow_card_days: 2, counts: { red: 1, yellow: 1, running: 5, paused: 1 } }));

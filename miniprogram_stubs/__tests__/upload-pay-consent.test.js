@@ -171,15 +171,8 @@ describe('upload', () => {
 
 describe('upload on other routes (a staff attachment): the same loop, its routes and body given', () => {
   const STAFF = { intentPath: '/api/v1/staff/cases/1/attachments', completePath: (id) => `/api/v1/staff/uploads/${id}/complete` };
-  const POLICY = {
-    upload_id: 'c0ffee0000000000000000a1',
-    url: 'http://store.test/objects/zhangban-materials',
-    fields: { key: 'incoming/s2/att', policy: 'p2', 'x-amz-signature': 's2' },
-    file_field: 'file',
-    max_size: 10485760,
-    expires_at: '2026-12-07T11:10:31Z',
-  };
-  const DONE = { id: POLICY.upload_id, status: 'ready', purpose: 'attachment', material_code: null, case_id: 1 };
+  // the staff attachment's policy and its completion, as the server answers them
+  const { STAFF_INTENT: POLICY, STAFF_ATTACHMENT: DONE } = require('./fixtures.js');
   const BODY = { filename: 'site.jpg', content_type: 'image/jpeg', size: 2048 };
   const COMPLETE = `/api/v1/staff/uploads/${POLICY.upload_id}/complete`;
 

@@ -1,14 +1,14 @@
 /**
- * Idempotency keys for the writes a person may tap again after a failure (the citizen's
- * counterpart of pages/staff/shared.js `writeKeys`): the SAME key for the same path and body, so
- * a write the server did while its answer was lost (after the client's own retries) is replayed,
+ * Idempotency keys for the writes a person may tap again after a failure (the citizen's pages,
+ * and the staff's through pages/staff/shared.js): the SAME key for the same path and body, so a
+ * write the server did while its answer was lost (after the client's own retries) is replayed,
  * not done twice; another body takes a new key, and `done` forgets the key once it succeeded.
  *
  *   this.keys = writeKeys();
  *   await client.post(path, body, { idempotencyKey: this.keys.keyFor(path, body) });
  *   this.keys.done(path, body);
  */
-const { newIdempotencyKey } = require('./api.js');
+const { client, describeError, newIdempotencyKey } = require('./api.js');
 
 function writeKeys() {
   const keys = {};
@@ -41,6 +41,34 @@ function confirmModal(title, content, confirmText) {
   });
 }
 
+/**
+ * 删除 / 移除 / 结束 after wx.showModal: `confirm` is the modal's [title, content, confirmText]
+ * (cancelled: nothing is sent). Then DELETE `path` with the page's `keys` (writeKeys()), its
+ * `busy` data key set to `id` meanwhile; done, `deleted()` gives what the page shows (a notice),
+ * and the page loads again (not with `reload: false`). A 404 or a 409 (it moved on, or is gone)
+ * loads the page again and says why; any other failure is shown above the page (`labels` name
+ * its fields).
+ */
+async function confirmedDelete(page, { confirm, path, busy, id, deleted, labels, reload }) {
+  const ok = await confirmModal(confirm[0], confirm[1], confirm[2]);
+  if (!ok) return;
+  page.setData({ [busy]: id, error: '', notice: '' });
+  try {
+    await client.del(path, { idempotencyKey: page.keys.keyFor(path) });
+    page.keys.done(path);
+    page.setData(Object.assign({ [busy]: 0 }, deleted()));
+    if (reload !== false) await page.load();
+  } catch (error) {
+    page.setData({ [busy]: 0 });
+    if (error && (error.isConflict || error.status === 404)) {
+      await page.load();
+      page.setData({ notice: describeError(error, labels).title });
+      return;
+    }
+    page.setData({ error: describeError(error, labels).text });
+  }
+}
+
 /** Field errors by field name, and the lines of those that have no input on the page. */
 function splitByField(shown, placed) {
   const fieldErrors = {};
@@ -54,4 +82,4 @@ function splitByField(shown, placed) {
   return { fieldErrors, text: [shown.title].concat(other).join('\n') };
 }
 
-module.exports = { writeKeys, confirmModal, splitByField };
+module.exports = { writeKeys, confirmModal, confirmedDelete, splitByField };

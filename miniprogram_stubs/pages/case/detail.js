@@ -16,7 +16,7 @@
  */
 const { client, describeError, labelsFromGuide } = require('../../utils/api.js');
 const { prepareOn, requestConsent } = require('../../utils/consent.js');
-const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
+const { reloadOnReturn, pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { buildFields, cleanForm, splitFieldErrors } = require('../../utils/form.js');
 const { dateText, yuan, timelineLine } = require('../../utils/format.js');
@@ -79,9 +79,8 @@ Page({
 
   onPullDownRefresh: pullToRefresh,
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const detail = await client.get(`/api/v1/cases/${this.caseId}`);
       this.detail = detail;
       this.form = Object.assign({}, detail.form || {});
@@ -109,9 +108,7 @@ Page({
       this.board.setFiles(detail.files);
       this.setData({ loading: false });
       this.render();
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error, this.labels).text });
-    }
+    }, { labels: () => this.labels });
   },
 
   /** A paid case's payments (for their receipts); none when there is no fee notice to read. */

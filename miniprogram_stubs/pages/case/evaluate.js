@@ -14,7 +14,7 @@
  * Idempotency-Key (utils/writes.js).
  */
 const { client, describeError } = require('../../utils/api.js');
-const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
+const { reloadOnReturn, pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { writeKeys, splitByField } = require('../../utils/writes.js');
 
@@ -79,9 +79,8 @@ Page({
 
   onPullDownRefresh: pullToRefresh,
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const d = await client.get(`/api/v1/cases/${this.caseId}`);
       this.setData({
         loading: false,
@@ -90,9 +89,7 @@ Page({
         rating: d.evaluation ? shown(d.evaluation) : null,
       });
       this.renderTags();
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error, LABELS).text });
-    }
+    }, { labels: LABELS });
   },
 
   /** The tags offered for the chosen score: the good ones, the bad ones, or both for a 3. */

@@ -12,7 +12,7 @@
  * A 403 or a 404 (not my case, no such payment) shows the server's message.
  */
 const { ApiError, client, describeError } = require('../../utils/api.js');
-const { pullToRefresh } = require('../../utils/lifecycle.js');
+const { pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { yuan } = require('../../utils/format.js');
 
@@ -72,14 +72,11 @@ Page({
     return `/api/v1/cases/${this.caseId}/payments/${this.paymentId}/receipt`;
   },
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const r = await client.get(this.receiptPath());
       this.setData({ loading: false, receipt: shape(r) });
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error).text });
-    }
+    });
   },
 
   /** 下载 PDF: the file, then the phone's document viewer (to keep or forward it). */

@@ -9,10 +9,10 @@
  *   list and says why. Tapped again after a failure, it carries the same Idempotency-Key.
  */
 const { client, describeError } = require('../../utils/api.js');
-const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
+const { reloadOnReturn, pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { dateText } = require('../../utils/format.js');
-const { writeKeys, confirmModal } = require('../../utils/writes.js');
+const { writeKeys, confirmedDelete } = require('../../utils/writes.js');
 
 const GROUPS = [
   { code: 'action_needed', label: '待我处理' },
@@ -61,14 +61,11 @@ Page({
 
   onPullDownRefresh: pullToRefresh,
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const page = await client.get('/api/v1/cases', { group: this.data.group });
       this.setData({ loading: false, items: (page.items || []).map(row), nextCursor: page.next_cursor || null });
-    } catch (error) {
-      this.setData({ loading: false, items: [], nextCursor: null, error: describeError(error).text });
-    }
+    }, { failed: { items: [], nextCursor: null } });
   },
 
   onGroup(event) {
@@ -102,23 +99,15 @@ Page({
     const id = Number(event.currentTarget.dataset.id);
     const row = this.data.items.find((c) => c.id === id);
     if (!row || !row.isDraft || this.data.deleting) return;
-    const ok = await confirmModal('删除草稿', `删除“${row.itemName}”的草稿后，已填写的信息和已上传的材料将一并清除，不能恢复。`, '删除');
-    if (!ok) return;
-    const path = `/api/v1/cases/${id}`;
-    this.setData({ deleting: id, error: '', notice: '' });
-    try {
-      await client.del(path, { idempotencyKey: this.keys.keyFor(path) });
-      this.keys.done(path);
-      this.setData({ deleting: 0, items: this.data.items.filter((c) => c.id !== id), notice: '草稿已删除。' });
-    } catch (error) {
-      this.setData({ deleting: 0 });
-      if (error && (error.isConflict || error.status === 404)) {
-        await this.load();
-        this.setData({ notice: describeError(error).title });
-        return;
-      }
-      this.setData({ error: describeError(error).text });
-    }
+    await confirmedDelete(this, {
+      confirm: ['删除草稿', `删除“${row.itemName}”的草稿后，已填写的信息和已上传的材料将一并清除，不能恢复。`, '删除'],
+      path: `/api/v1/cases/${id}`,
+      busy: 'deleting',
+      id,
+      // gone from the list at once, without reading it again
+      deleted: () => ({ items: this.data.items.filter((c) => c.id !== id), notice: '草稿已删除。' }),
+      reload: false,
+    });
   },
 
   onOpen(event) {

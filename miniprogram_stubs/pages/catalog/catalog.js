@@ -3,6 +3,7 @@
  * cursor paging; an item opens its guide. Query: `theme` (a theme code to start with), `q`.
  */
 const { client, describeError } = require('../../utils/api.js');
+const { loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { yuan } = require('../../utils/format.js');
 
@@ -71,14 +72,11 @@ Page({
     return query;
   },
 
-  async search() {
-    this.setData({ loading: true, error: '' });
-    try {
+  search() {
+    return loadState(this, async () => {
       const page = await client.get('/api/v1/items', this.query());
       this.setData({ items: (page.items || []).map(itemRow), nextCursor: page.next_cursor || null, loading: false });
-    } catch (error) {
-      this.setData({ items: [], nextCursor: null, loading: false, error: describeError(error).text });
-    }
+    }, { failed: { items: [], nextCursor: null } });
   },
 
   onSearch(event) {

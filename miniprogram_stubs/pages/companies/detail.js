@@ -12,10 +12,10 @@
  * a failure carry the same Idempotency-Key (utils/writes.js).
  */
 const { client, describeError } = require('../../utils/api.js');
-const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
+const { reloadOnReturn, pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { dateText } = require('../../utils/format.js');
-const { writeKeys, confirmModal, splitByField } = require('../../utils/writes.js');
+const { writeKeys, confirmedDelete, splitByField } = require('../../utils/writes.js');
 
 const ROLE_TEXT = { legal_rep: '法定代表人', agent: '经办人' };
 const SCOPES = [
@@ -70,9 +70,8 @@ Page({
 
   onPullDownRefresh: pullToRefresh,
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const list = await client.get('/api/v1/companies');
       const c = (list.companies || []).find((x) => Number(x.id) === this.companyId);
       if (!c) {
@@ -87,9 +86,7 @@ Page({
         agents = (answer.agents || []).map(agentRow);
       }
       this.setData({ loading: false, missing: false, company, isRep, agents });
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error, LABELS).text });
-    }
+    }, { labels: LABELS });
   },
 
   onScopes(event) {
@@ -142,27 +139,16 @@ Page({
     const agent = this.data.agents.find((a) => a.id === id);
     if (!agent || this.data.busyAgent) return;
     const invited = agent.status === 'invited';
-    const ok = await confirmModal(
-      invited ? '撤销邀请' : '移除经办人',
-      invited ? '撤销后该邀请码立即失效。' : `移除后，${agent.name}将立即不能再为本企业办理事项。`,
-      invited ? '撤销' : '移除',
-    );
-    if (!ok) return;
-    const path = `/api/v1/companies/${this.companyId}/agents/${id}`;
-    this.setData({ busyAgent: id, error: '', notice: '' });
-    try {
-      await client.del(path, { idempotencyKey: this.keys.keyFor(path) });
-      this.keys.done(path);
-      this.setData({ busyAgent: 0, notice: invited ? '邀请已撤销。' : '经办人已移除。' });
-      await this.load();
-    } catch (error) {
-      this.setData({ busyAgent: 0 });
-      if (error && (error.isConflict || error.status === 404)) {
-        await this.reloadWith(error);
-        return;
-      }
-      this.setData({ error: describeError(error, LABELS).text });
-    }
+    await confirmedDelete(this, {
+      confirm: invited
+        ? ['撤销邀请', '撤销后该邀请码立即失效。', '撤销']
+        : ['移除经办人', `移除后，${agent.name}将立即不能再为本企业办理事项。`, '移除'],
+      path: `/api/v1/companies/${this.companyId}/agents/${id}`,
+      busy: 'busyAgent',
+      id,
+      deleted: () => ({ notice: invited ? '邀请已撤销。' : '经办人已移除。' }),
+      labels: LABELS,
+    });
   },
 
   /** The company or the agent moved on (404, 409): load it again and say why. */

@@ -13,7 +13,7 @@
  * after a failure carry the same Idempotency-Key (utils/writes.js).
  */
 const { client, describeError } = require('../../utils/api.js');
-const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
+const { reloadOnReturn, pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { writeKeys, splitByField } = require('../../utils/writes.js');
 
@@ -71,14 +71,11 @@ Page({
 
   onPullDownRefresh: pullToRefresh,
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const answer = await client.get('/api/v1/companies');
       this.setData({ loading: false, companies: (answer.companies || []).map(row) });
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error, LABELS).text });
-    }
+    }, { labels: LABELS });
   },
 
   onOpen(event) {

@@ -2,7 +2,8 @@
  * An item's guide (办事指南): materials, fee, time limit, 办理流程, where and when, with the
  * "在线申请" button. Query: `code`.
  */
-const { client, describeError } = require('../../utils/api.js');
+const { client } = require('../../utils/api.js');
+const { loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { yuan } = require('../../utils/format.js');
 
@@ -58,14 +59,11 @@ Page({
     applyDisplay(this);
   },
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const guide = await client.get(`/api/v1/items/${encodeURIComponent(this.code)}`);
       this.setData({ loading: false, guide: shape(guide) });
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error).text });
-    }
+    });
   },
 
   onApply() {

@@ -4,7 +4,7 @@
  * mandates), or else the case it is about.
  */
 const { client, describeError } = require('../../utils/api.js');
-const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
+const { reloadOnReturn, pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { dateText, messageUrl } = require('../../utils/format.js');
 
@@ -52,9 +52,8 @@ Page({
 
   onPullDownRefresh: pullToRefresh,
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const page = await client.get('/api/v1/me/messages');
       this.setData({
         loading: false,
@@ -62,9 +61,7 @@ Page({
         unread: Number(page.unread) || 0,
         nextCursor: page.next_cursor || null,
       });
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error).text });
-    }
+    });
   },
 
   async onLoadMore() {

@@ -2,7 +2,8 @@
  * The home page: the catalogue's search (GET /api/v1/items?q=…, anonymous; an error is shown as
  * the envelope's Chinese message), an item opens its guide, and the ways to the other pages.
  */
-const { client, describeError } = require('../../utils/api.js');
+const { client } = require('../../utils/api.js');
+const { loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 
 Page({
@@ -21,14 +22,11 @@ Page({
     return this.search((event && event.detail && event.detail.value) || '');
   },
 
-  async search(q) {
-    this.setData({ loading: true, error: '' });
-    try {
+  search(q) {
+    return loadState(this, async () => {
       const page = await client.get('/api/v1/items', q ? { q } : undefined);
       this.setData({ items: page.items || [], loading: false });
-    } catch (error) {
-      this.setData({ items: [], loading: false, error: describeError(error).text });
-    }
+    }, { failed: { items: [] } });
   },
 
   onItem(event) {

@@ -5,6 +5,7 @@
  * (1: go back once it is reached).
  */
 const { client, describeError } = require('../../utils/api.js');
+const { loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 
 const LEVEL_TEXT = ['未实名', '一级实名（已核验身份证件）', '二级实名（已刷脸认证）'];
@@ -50,14 +51,11 @@ Page({
     applyDisplay(this);
   },
 
-  async loadMe() {
-    this.setData({ loading: true, error: '' });
-    try {
+  loadMe() {
+    return loadState(this, async () => {
       const me = await client.get('/api/v1/me');
       this.showMe(me);
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error).text });
-    }
+    });
   },
 
   showMe(me) {

@@ -13,10 +13,10 @@
  * a failure carry the same Idempotency-Key (utils/writes.js).
  */
 const { client, describeError } = require('../../utils/api.js');
-const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
+const { reloadOnReturn, pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { dateText } = require('../../utils/format.js');
-const { writeKeys, confirmModal, splitByField } = require('../../utils/writes.js');
+const { writeKeys, confirmedDelete, splitByField } = require('../../utils/writes.js');
 
 const LABELS = { agent_name: '被授权人姓名', agent_id_number: '被授权人身份证号码', ends_on: '授权截止日期', item_codes: '授权事项', q: '事项名称' };
 /** api/identity.py MandateIn; api/schemas.py ItemSearchQuery.q */
@@ -73,18 +73,15 @@ Page({
 
   onPullDownRefresh: pullToRefresh,
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const answer = await client.get('/api/v1/mandates');
       this.setData({
         loading: false,
         given: (answer.given || []).map((m) => this.row(m, m.agent)),
         held: (answer.held || []).map((m) => this.row(m, m.principal)),
       });
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error, LABELS).text });
-    }
+    }, { labels: LABELS });
   },
 
   /** One mandate as shown: the other person (masked by the server), the items, the end. */
@@ -220,27 +217,18 @@ Page({
     const side = event.currentTarget.dataset.side; // given | held
     const m = (this.data[side] || []).find((x) => x.id === id);
     if (!m || !m.active || this.data.busyId) return;
-    const ok = await confirmModal(
-      '结束授权',
-      side === 'given' ? `结束后，${m.person}将立即不能再为您办理事项。` : `结束后，您将立即不能再为${m.person}办理事项。`,
-      '结束授权',
-    );
-    if (!ok) return;
-    const path = `/api/v1/mandates/${id}`;
-    this.setData({ busyId: id, error: '', notice: '' });
-    try {
-      await client.del(path, { idempotencyKey: this.keys.keyFor(path) });
-      this.keys.done(path);
-      this.setData({ busyId: 0, notice: '授权已结束。' });
-      await this.load();
-    } catch (error) {
-      this.setData({ busyId: 0 });
-      if (error && (error.isConflict || error.status === 404)) {
-        await this.reloadWith(error);
-        return;
-      }
-      this.setData({ error: describeError(error, LABELS).text });
-    }
+    await confirmedDelete(this, {
+      confirm: [
+        '结束授权',
+        side === 'given' ? `结束后，${m.person}将立即不能再为您办理事项。` : `结束后，您将立即不能再为${m.person}办理事项。`,
+        '结束授权',
+      ],
+      path: `/api/v1/mandates/${id}`,
+      busy: 'busyId',
+      id,
+      deleted: () => ({ notice: '授权已结束。' }),
+      labels: LABELS,
+    });
   },
 
   /** The mandate moved on (404, 409): load again and say why. */

@@ -12,7 +12,7 @@
  * Writes tapped again after a failure carry the same Idempotency-Key (utils/writes.js).
  */
 const { client, describeError } = require('../../utils/api.js');
-const { reloadOnReturn, pullToRefresh } = require('../../utils/lifecycle.js');
+const { reloadOnReturn, pullToRefresh, loadState } = require('../../utils/lifecycle.js');
 const { applyDisplay } = require('../../utils/display.js');
 const { writeKeys, splitByField } = require('../../utils/writes.js');
 
@@ -54,15 +54,12 @@ Page({
   async load() {
     if (!client.isLoggedIn()) {
       this.setData({ loading: false, loggedIn: false });
-      return;
+      return undefined;
     }
-    this.setData({ loading: true, error: '' });
-    try {
+    return loadState(this, async () => {
       const [me, prefs] = await Promise.all([client.get('/api/v1/me'), client.get('/api/v1/me/notification-settings')]);
       this.setData({ loading: false, loggedIn: true, phone: maskPhone(me.phone), sms: Boolean(prefs.sms), smsKnown: true });
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error, LABELS).text });
-    }
+    }, { labels: LABELS });
   },
 
   /** bindgetphonenumber: a code when the person allowed it; nothing is sent otherwise. */

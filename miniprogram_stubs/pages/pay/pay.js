@@ -13,6 +13,7 @@
  * - POST …/fee/pay {channel, mode}: `in_app` through utils/pay.js, `qr` for the code's text.
  */
 const { client, describeError } = require('../../utils/api.js');
+const { loadState } = require('../../utils/lifecycle.js');
 const { pay } = require('../../utils/pay.js');
 const { prepareOn, requestConsent } = require('../../utils/consent.js');
 const { applyDisplay } = require('../../utils/display.js');
@@ -95,9 +96,8 @@ Page({
     applyDisplay(this);
   },
 
-  async load() {
-    this.setData({ loading: true, error: '' });
-    try {
+  load() {
+    return loadState(this, async () => {
       const fee = await client.get(`/api/v1/cases/${this.caseId}/fee`);
       const ways = payWays(fee);
       // a channel the server refused as not enabled stays hidden until the page is opened again
@@ -109,9 +109,7 @@ Page({
         qrOptions: ways.qr.filter((o) => refused.indexOf(o.channel) < 0),
         noWayToPay: ways.none,
       });
-    } catch (error) {
-      this.setData({ loading: false, error: describeError(error).text });
-    }
+    });
   },
 
   /** 微信支付: the consent sheet first, inside the tap, then the payment sheet. */

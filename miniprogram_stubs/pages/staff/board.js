@@ -66,26 +66,15 @@ Page({
     await this.loadCards(true);
   },
 
-  async loadCards(reset) {
+  loadCards(reset) {
     const card = this.data.card;
-    this.setData(reset ? { loading: true } : { loadingMore: true });
-    try {
-      const page = await api.get('/api/v1/supervisor/cases', this.query(reset ? { card } : { card, cursor: this.data.nextCursor }));
-      if (card !== this.data.card) return;
-      const items = (page.items || []).map(decorate);
-      this.setData({
-        items: reset ? items : this.data.items.concat(items),
-        nextCursor: page.next_cursor || null,
-        loading: false,
-        loadingMore: false,
-      });
-    } catch (error) {
-      if (error && error.status === 403) {
-        this.setData({ loading: false, loadingMore: false, forbidden: error.message });
-        return;
-      }
-      this.setData({ loading: false, loadingMore: false, error: shared.errorText(error) });
-    }
+    return shared.loadPage(this, reset, {
+      read: (cursor) => api.get('/api/v1/supervisor/cases', this.query(cursor === undefined ? { card } : { card, cursor })),
+      rows: (page) => (page.items || []).map(decorate),
+      key: () => this.data.card,
+      failed: (error) => (error && error.status === 403 ? { forbidden: error.message } : { error: shared.errorText(error) }),
+      keepError: true,
+    });
   },
 
   onCard(event) {
@@ -95,17 +84,12 @@ Page({
     return this.loadCards(true);
   },
 
-  async onPullDownRefresh() {
-    try {
-      await this.refresh();
-    } finally {
-      shared.stopPullDown();
-    }
+  onPullDownRefresh() {
+    return shared.pullDown(() => this.refresh());
   },
 
   onReachBottom() {
-    if (!this.data.nextCursor || this.data.loading || this.data.loadingMore) return undefined;
-    return this.loadCards(false);
+    return shared.loadMore(this, () => this.loadCards(false));
   },
 
   onOpen(event) {

@@ -257,12 +257,8 @@ Page({
     this.maskAgain();
   },
 
-  async onPullDownRefresh() {
-    try {
-      await this.load();
-    } finally {
-      shared.stopPullDown();
-    }
+  onPullDownRefresh() {
+    return shared.pullDown(() => this.load());
   },
 
   /** The case (its form's titles and identifiers with it) and who I am. */

@@ -95,39 +95,29 @@ Page({
       const stats = await api.get('/api/v1/staff/evaluations/stats');
       this.setData({ stats: statsView(stats) });
     } catch (error) {
-      this.failed(error);
+      this.setData(this.failure(error));
     }
   },
 
-  async loadList(reset) {
+  loadList(reset) {
     const filter = this.data.filter;
-    this.setData(reset ? { loading: true, error: '' } : { loadingMore: true, error: '' });
-    try {
-      const query = {};
-      if (filter) query.follow_up = filter;
-      if (!reset) query.cursor = this.data.nextCursor;
-      const page = await api.get('/api/v1/staff/evaluations', query);
-      if (filter !== this.data.filter) return; // the tab changed while this page was coming
-      const items = (page.items || []).map(decorate);
-      this.setData({
-        items: reset ? items : this.data.items.concat(items),
-        nextCursor: page.next_cursor || null,
-        loading: false,
-        loadingMore: false,
-      });
-    } catch (error) {
-      this.setData({ loading: false, loadingMore: false });
-      this.failed(error);
-    }
+    return shared.loadPage(this, reset, {
+      read: (cursor) => {
+        const query = {};
+        if (filter) query.follow_up = filter;
+        if (cursor !== undefined) query.cursor = cursor;
+        return api.get('/api/v1/staff/evaluations', query);
+      },
+      rows: (page) => (page.items || []).map(decorate),
+      key: () => this.data.filter,
+      failed: (error) => this.failure(error),
+    });
   },
 
   /** A 403 is the server's word on whose ratings this is: shown instead of the page. */
-  failed(error) {
-    if (error && error.status === 403) {
-      this.setData({ forbidden: error.message, stats: null, items: [], nextCursor: null });
-      return;
-    }
-    this.setData({ error: shared.errorText(error) });
+  failure(error) {
+    if (error && error.status === 403) return { forbidden: error.message, stats: null, items: [], nextCursor: null };
+    return { error: shared.errorText(error) };
   },
 
   onFilter(event) {
@@ -137,18 +127,15 @@ Page({
     return this.loadList(true);
   },
 
-  async onPullDownRefresh() {
-    try {
+  onPullDownRefresh() {
+    return shared.pullDown(() => {
       this.setData({ notice: '' });
-      await this.refresh();
-    } finally {
-      shared.stopPullDown();
-    }
+      return this.refresh();
+    });
   },
 
   onReachBottom() {
-    if (!this.data.nextCursor || this.data.loading || this.data.loadingMore) return undefined;
-    return this.loadList(false);
+    return shared.loadMore(this, () => this.loadList(false));
   },
 
   onOpen(event) {

@@ -111,24 +111,14 @@ Page({
     if (!this.data.role) this.setData({ loading: false });
   },
 
-  async loadTab(reset) {
+  loadTab(reset) {
     const role = this.data.role;
-    const cursor = reset ? undefined : this.data.nextCursor;
-    this.setData(reset ? { loading: true, error: '' } : { loadingMore: true, error: '' });
-    try {
-      const page = await api.get('/api/v1/staff/inbox', { role, cursor });
-      if (role !== this.data.role) return; // the tab changed while this page was coming
-      const items = (page.items || []).map((item) => decorate(item, this.data.me));
-      this.setData({
-        items: reset ? items : this.data.items.concat(items),
-        nextCursor: page.next_cursor || null,
-        loading: false,
-        loadingMore: false,
-      });
-      this.showCounts(role, page.counts, page.counts_cap);
-    } catch (error) {
-      this.setData({ loading: false, loadingMore: false, error: shared.errorText(error) });
-    }
+    return shared.loadPage(this, reset, {
+      read: (cursor) => api.get('/api/v1/staff/inbox', { role, cursor }),
+      rows: (page) => (page.items || []).map((item) => decorate(item, this.data.me)),
+      key: () => this.data.role,
+      shown: (page) => this.showCounts(role, page.counts, page.counts_cap),
+    });
   },
 
   /** Another tab's counts: its first row is the cheapest way the API gives them. */
@@ -172,12 +162,8 @@ Page({
     return this.loadTab(true);
   },
 
-  async onPullDownRefresh() {
-    try {
-      await this.refresh();
-    } finally {
-      shared.stopPullDown();
-    }
+  onPullDownRefresh() {
+    return shared.pullDown(() => this.refresh());
   },
 
   onReachBottom() {
@@ -185,8 +171,7 @@ Page({
   },
 
   onMore() {
-    if (!this.data.nextCursor || this.data.loadingMore || this.data.loading) return undefined;
-    return this.loadTab(false);
+    return shared.loadMore(this, () => this.loadTab(false));
   },
 
   onOpen(event) {

@@ -27,26 +27,19 @@ Page({
     return this.load(true);
   },
 
-  async load(reset) {
+  load(reset) {
     const filter = this.data.filter;
-    this.setData(reset ? { loading: true, error: '' } : { loadingMore: true, error: '' });
-    const query = {};
-    if (filter === 'unread') query.unread = 'true';
-    if (!reset) query.cursor = this.data.nextCursor;
-    try {
-      const page = await api.get('/api/v1/staff/messages', query);
-      if (filter !== this.data.filter) return;
-      const items = (page.messages || []).map(decorate);
-      this.setData({
-        items: reset ? items : this.data.items.concat(items),
-        unread: page.unread || 0,
-        nextCursor: page.next_cursor || null,
-        loading: false,
-        loadingMore: false,
-      });
-    } catch (error) {
-      this.setData({ loading: false, loadingMore: false, error: shared.errorText(error) });
-    }
+    return shared.loadPage(this, reset, {
+      read: (cursor) => {
+        const query = {};
+        if (filter === 'unread') query.unread = 'true';
+        if (cursor !== undefined) query.cursor = cursor;
+        return api.get('/api/v1/staff/messages', query);
+      },
+      rows: (page) => (page.messages || []).map(decorate),
+      key: () => this.data.filter,
+      also: (page) => ({ unread: page.unread || 0 }),
+    });
   },
 
   onFilter(event) {
@@ -56,17 +49,12 @@ Page({
     return this.load(true);
   },
 
-  async onPullDownRefresh() {
-    try {
-      await this.load(true);
-    } finally {
-      shared.stopPullDown();
-    }
+  onPullDownRefresh() {
+    return shared.pullDown(() => this.load(true));
   },
 
   onReachBottom() {
-    if (!this.data.nextCursor || this.data.loading || this.data.loadingMore) return undefined;
-    return this.load(false);
+    return shared.loadMore(this, () => this.load(false));
   },
 
   async onOpen(event) {

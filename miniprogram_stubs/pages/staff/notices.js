@@ -32,34 +32,20 @@ Page({
     return this.load(true);
   },
 
-  async load(reset) {
-    this.setData(reset ? { loading: true, error: '' } : { loadingMore: true, error: '' });
-    try {
-      const page = await api.get('/api/v1/staff/supervision-notices', reset ? undefined : { cursor: this.data.nextCursor });
-      const items = (page.items || []).map(decorate);
-      this.setData({
-        items: reset ? items : this.data.items.concat(items),
-        unacknowledged: (page.counts && page.counts.unacknowledged) || 0,
-        nextCursor: page.next_cursor || null,
-        loading: false,
-        loadingMore: false,
-      });
-    } catch (error) {
-      this.setData({ loading: false, loadingMore: false, error: shared.errorText(error) });
-    }
+  load(reset) {
+    return shared.loadPage(this, reset, {
+      read: (cursor) => api.get('/api/v1/staff/supervision-notices', cursor === undefined ? undefined : { cursor }),
+      rows: (page) => (page.items || []).map(decorate),
+      also: (page) => ({ unacknowledged: (page.counts && page.counts.unacknowledged) || 0 }),
+    });
   },
 
-  async onPullDownRefresh() {
-    try {
-      await this.load(true);
-    } finally {
-      shared.stopPullDown();
-    }
+  onPullDownRefresh() {
+    return shared.pullDown(() => this.load(true));
   },
 
   onReachBottom() {
-    if (!this.data.nextCursor || this.data.loading || this.data.loadingMore) return undefined;
-    return this.load(false);
+    return shared.loadMore(this, () => this.load(false));
   },
 
   async onAcknowledge(event) {

@@ -9,7 +9,9 @@
  * Not a page: app.json lists pages/staff/bind, inbox, case, notices, board, messages and
  * evaluations.
  */
-const { staffClient, describeError, newIdempotencyKey } = require('../../utils/api.js');
+const { staffClient, describeError } = require('../../utils/api.js');
+// keys for writes tapped again after a failure: the same key for the same body (utils/writes.js)
+const { writeKeys } = require('../../utils/writes.js');
 
 const PAGES = {
   bind: '/pages/staff/bind',
@@ -136,23 +138,51 @@ function stopPullDown() {
   if (typeof wx !== 'undefined' && wx.stopPullDownRefresh) wx.stopPullDownRefresh();
 }
 
+/** Pull down: `reload()`, then the spinner let go whatever came of it. */
+async function pullDown(reload) {
+  try {
+    await reload();
+  } finally {
+    stopPullDown();
+  }
+}
+
+/** At the bottom: `next()` (the next page) when there is one and no page is loading. */
+function loadMore(page, next) {
+  if (!page.data.nextCursor || page.data.loading || page.data.loadingMore) return undefined;
+  return next();
+}
+
 /**
- * Keys for writes a person may tap again after a failure: the same key for the same body, so
- * that a write the server did (its answer lost after the client's own retries) is replayed, not
- * done twice; another body takes a new key.
+ * One page of a cursor-paged list into the page's `items`: the first (`reset`: the list
+ * replaced) or the one after `data.nextCursor` (appended), `loading` / `loadingMore` meanwhile.
+ * - `read(cursor)`: the API's answer (cursor undefined for the first page);
+ * - `rows(answer)`: its rows as the page shows them;
+ * - `key()`: the tab or filter asked for; an answer that comes after it changed is dropped;
+ * - `also(answer)`: what else the answer sets with the rows (counts, unread);
+ * - `shown(answer)`: what follows once the rows are shown;
+ * - `failed(error)`: what a failure sets (by default the error's text above the list);
+ * - `keepError`: the error line left as it is while loading.
  */
-function writeKeys() {
-  const keys = {};
-  return {
-    keyFor(path, body) {
-      const id = `${path} ${JSON.stringify(body || {})}`;
-      if (!keys[id]) keys[id] = newIdempotencyKey();
-      return keys[id];
-    },
-    done(path, body) {
-      delete keys[`${path} ${JSON.stringify(body || {})}`];
-    },
-  };
+async function loadPage(page, reset, opts) {
+  const key = opts.key ? opts.key() : undefined;
+  const start = reset ? { loading: true } : { loadingMore: true };
+  if (!opts.keepError) start.error = '';
+  page.setData(start);
+  try {
+    const answer = await opts.read(reset ? undefined : page.data.nextCursor);
+    if (opts.key && opts.key() !== key) return; // the tab changed while this page was coming
+    const items = opts.rows(answer);
+    page.setData(
+      Object.assign(
+        { items: reset ? items : page.data.items.concat(items), nextCursor: answer.next_cursor || null, loading: false, loadingMore: false },
+        opts.also ? opts.also(answer) : {},
+      ),
+    );
+    if (opts.shown) opts.shown(answer);
+  } catch (error) {
+    page.setData(Object.assign({ loading: false, loadingMore: false }, opts.failed ? opts.failed(error) : { error: errorText(error) }));
+  }
 }
 
 /**
@@ -199,6 +229,9 @@ module.exports = {
   toast,
   confirm,
   stopPullDown,
+  pullDown,
+  loadMore,
+  loadPage,
   writeKeys,
   attachmentClient,
 };
