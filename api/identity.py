@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -12,7 +11,7 @@ from sanic.response import HTTPResponse, empty, json
 from api import guards
 from api.endpoint import Audience, Code, endpoint
 from api.params import body
-from api.schemas import In, Out
+from api.schemas import In, IsoDay, Out
 from auth import citizens, common, companies, staff
 from auth.permissions import Action, staff_may
 from cases import kernel
@@ -67,7 +66,7 @@ class MandateIn(In):
     agent_name: str = Field(min_length=2, max_length=30)
     agent_id_number: str = Field(min_length=1, max_length=32)
     item_codes: list[Code] = Field(default_factory=list, max_length=50)
-    ends_on: date = Field(strict=False, description="YYYY-MM-DD")
+    ends_on: IsoDay = Field(description="YYYY-MM-DD")
 
 
 class BindIn(In):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from contextlib import suppress
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from catalog.schemas import (
@@ -17,6 +20,21 @@ from catalog.schemas import (
 from catalog.search import MAX_QUERY_CHARS
 from core.identifiers import holds_identifier
 from core.paging import MAX_CURSOR_CHARS
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """``YYYY-MM-DD`` becomes the date; anything else is left to the strict date check, which
+    refuses it (lax dates took ``1812153600.0`` as a Unix time and a date-time as its day)."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        with suppress(ValueError):
+            return date.fromisoformat(value)
+    return value
+
+
+#: A calendar day in a request body: exactly ``YYYY-MM-DD`` (the body's strictness kept).
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class Query(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auth.common import PHONE_CONTEXT
-from auth.models import Staff, StaffRole, User
+from auth.models import Company, CompanyAgent, Staff, StaffRole, User
 from core.crypto import FieldCipher
 from notify.ledger import Recipient
 
@@ -56,6 +56,31 @@ async def department_staff(department: str, roles: Iterable[StaffRole]) -> list[
     wanted = {r.value for r in roles}
     members = await Staff.filter(department_code=department, active=True).order_by("id")
     return [_staff_recipient(m) for m in members if wanted & set(m.roles or [])]
+
+
+async def recused_staff(*, user_ids: Iterable[int | None], company_id: int | None) -> set[str]:
+    """The staff (refs) who must step aside from an application of ``user_ids`` (its applicant,
+    who filed it) or of ``company_id`` (its legal representative and agents): the accounts bound
+    to the same WeChat as one of these people (``auth.permissions.recused``, for a whole
+    department at once: three queries)."""
+    people = {u for u in user_ids if u}
+    if company_id is not None:
+        company = await Company.get_or_none(id=company_id)
+        if company is not None:
+            people.add(company.legal_rep_id)
+        agents = await CompanyAgent.filter(
+            company_id=company_id, revoked_at=None, user_id__not_isnull=True
+        ).values_list("user_id", flat=True)
+        people |= {int(str(a)) for a in agents}
+    if not people:
+        return set()
+    openids = await User.filter(id__in=people, openid__not_isnull=True).values_list(
+        "openid", flat=True
+    )
+    if not openids:
+        return set()
+    staff = await Staff.filter(openid__in=list(openids)).values_list("id", flat=True)
+    return {staff_ref(int(str(i))) for i in staff}
 
 
 async def openid_of(kind: str, subject_id: int) -> str | None:

@@ -78,7 +78,9 @@ def form_errors(guide: Guide, form: dict[str, Any], *, complete: bool) -> list[d
     still miss required fields. Each names the field's title from the schema, in the message
     and as its ``label``."""
     schema = guide.form_schema
-    validator = Draft202012Validator(schema)
+    # formats are checked too ("date": 2026-13-45 is no date; found from outside): JSON Schema
+    # only annotates them unless asked
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     problems = []
     for error in validator.iter_errors(form):
         if not complete and error.validator == "required":

@@ -144,6 +144,17 @@ class CaseNotices:
         if messages:
             await publish(messages, deps=self.notify, now=utcnow())
 
+    async def _not_recused(self, case: Case, messages: list[Message]) -> list[Message]:
+        """Staff messages about ``case`` reach none of the staff who must step aside from it
+        (recusal): a queue line, a notice or a rating of one's own application is not one's
+        to read (found from outside: the recused were kept off the case, not off its news)."""
+        if not any(m.recipient.ref.startswith("staff:") for m in messages):
+            return messages
+        recused = await contacts.recused_staff(
+            user_ids=(case.applicant_user_id, case.agent_user_id), company_id=case.company_id
+        )
+        return [m for m in messages if m.recipient.ref not in recused]
+
     async def on_transition(self, event_id: int, topic: str, payload: dict[str, Any]) -> None:
         """``case.<transition>``: the applicant side's message, and the staff's queue."""
         name = str(payload.get("transition") or topic.removeprefix("case."))
@@ -165,7 +176,7 @@ class CaseNotices:
             messages += await self._queue_messages(
                 event_id, case, (StaffRole.reviewer, StaffRole.approver), "新办件待审查", now
             )
-        await self._publish(messages)
+        await self._publish(await self._not_recused(case, messages))
 
     async def _applicant_messages(
         self, event_id: int, case: Case, said: Said, payload: dict[str, Any], now: datetime
@@ -436,7 +447,7 @@ class CaseNotices:
                         now=now,
                     )
                 )
-        await self._publish(messages)
+        await self._publish(await self._not_recused(case, messages))
 
     async def _holders(self, case: Case) -> list[Recipient]:
         """Who holds the case now: the assignees of its open review tasks, else the clerks."""

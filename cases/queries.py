@@ -196,7 +196,15 @@ async def citizen_case_rows(
 
 
 async def inbox_rows(
-    *, staff_id: int, department: str, role: str, after: int, limit: int, count_cap: int
+    *,
+    staff_id: int,
+    department: str,
+    role: str,
+    after: int,
+    limit: int,
+    count_cap: int,
+    person_id: int | None = None,
+    person_companies: frozenset[int] = frozenset(),
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """A page (and one row more) of one role's inbox in a department, oldest first, and the
     counts of its tabs, each capped at ``count_cap``: clerk → submitted cases, dispatcher →
@@ -214,16 +222,33 @@ async def inbox_rows(
     # asked alone with the first ``len(counting)`` values.
     p = SqlParams()
     counts_sql: dict[str, str] = {}
+    # Recusal (auth.permissions.recused): a staff member who applies too never sees their own
+    # applications, nor their companies', in an inbox. Only for such a member: the others' plan
+    # stays as it is.
+    own = ""
+    if person_id is not None or person_companies:
+        who = p(person_id or 0)
+        companies = ", ".join(p(c) for c in sorted(person_companies)) or p(0)
+        own = (
+            f'SELECT "id" FROM "{_CASE}" WHERE "applicant_user_id" = {who} '
+            f'OR "agent_user_id" = {who} OR "company_id" IN ({companies})'
+        )
+
+    def not_own(column: str) -> str:
+        return f" AND {column} NOT IN ({own})" if own else ""
+
     # Supervision notices for me, and my department's addressed to nobody in particular (the
     # case had no holder when it was supervised): see cases.supervision.
     counts_sql["supervision"] = (
         f'SELECT 1 FROM "{_NOTICE}" WHERE "acknowledged_at" IS NULL AND '
         f'("assignee_staff_id" = {p(staff_id)} OR '
         f'("department_code" = {p(department)} AND "assignee_staff_id" IS NULL))'
+        + not_own('"case_id"')
     )
     if role in ("clerk", "dispatcher"):
         status = CaseStatus.submitted.value if role == "clerk" else CaseStatus.result_pending.value
         queue = f'c."lead_department_code" = {p(department)} AND c."status" = {p(status)}'
+        queue += not_own('c."id"')
         counts_sql["queue"] = f'SELECT 1 FROM "{_CASE}" AS c WHERE {queue}'
         counting = list(p.values)
         page_sql = (
@@ -231,7 +256,7 @@ async def inbox_rows(
             f'WHERE {queue} AND c."id" > {p(after)} ORDER BY c."id" LIMIT {p(limit + 1)}'
         )
     else:
-        tasks = f'"department_code" = {p(department)} AND "role" = {p(role)}'
+        tasks = f'"department_code" = {p(department)} AND "role" = {p(role)}' + not_own('"case_id"')
         open_, claimed, me = p("open"), p("claimed"), p(staff_id)
         counts_sql["queue"] = f'SELECT 1 FROM "{_TASK}" WHERE {tasks} AND "status" = {open_}'
         counts_sql["mine"] = (

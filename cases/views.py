@@ -542,6 +542,8 @@ async def staff_inbox(
         after=position["id"] if position else 0,
         limit=page_request.limit,
         count_cap=INBOX_COUNT_CAP,
+        person_id=subject.person_id,
+        person_companies=subject.person_companies,
     )
     page, next_cursor = page_request.cut(found, paging, lambda row: {"id": row[key]})
     calendar = await calendar_source.get()

@@ -30,6 +30,7 @@ from tests.cases_flow import (
     import_case_catalogue,
     open_task,
 )
+from tests.functional.test_notify import eventually
 from tests.oversight_flow import accepted, refused
 from tests.people import Phone, company_of, grant_mandate, id_number, make_agent, uid
 from tests.staff import Hire, StaffMember
@@ -709,6 +710,28 @@ async def test_the_recused_neither_answer_the_rating_nor_sign_the_notices_of_the
     assert signed.status_code == 403, signed.text
     theirs = await staff.clerk.call("GET", "/api/v1/staff/supervision-notices")
     assert [n["id"] for n in theirs.json()["items"]] == [notice_id]
+
+    # …nor find their own application in their inbox, its counts, or their messages (found
+    # from outside, the second time: the inbox and the staff messages ignored recusal)
+    for role in ("clerk", "reviewer"):
+        inbox = (await own.call("GET", "/api/v1/staff/inbox", params={"role": role})).json()
+        assert case_id not in [row["id"] for row in inbox["items"]], role
+        assert inbox["counts"]["supervision"] == 0
+    clerks = (await staff.clerk.call("GET", "/api/v1/staff/inbox", params={"role": "clerk"})).json()
+    assert case_id in [row["id"] for row in clerks["items"]]
+    assert clerks["counts"]["supervision"] == 1
+
+    async def about(member: StaffMember, *cases: int) -> list[dict[str, Any]]:
+        lines = (await member.call("GET", "/api/v1/staff/messages")).json()["messages"]
+        return [m for m in lines if m["subject"] in [f"case:{c}" for c in cases]]
+
+    # the colleague's queue line and notice came: the recused one's would have come with them
+    await eventually(lambda: _has_kinds(about(staff.clerk, case_id), "staff.supervision"))
+    assert await about(own, case_id, rated_case) == []
+
+
+async def _has_kinds(lines: Any, *kinds: str) -> bool:
+    return set(kinds) <= {m["kind"] for m in await lines}
 
 
 async def test_the_applicant_does_not_learn_which_supervisor_moved_a_task(

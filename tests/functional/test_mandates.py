@@ -364,3 +364,19 @@ async def test_a_mandate_names_items_the_catalogue_has(family: dict[str, Phone])
     await nothing_granted()
     listed = (await mother.call("GET", "/api/v1/mandates")).json()
     assert listed == {"given": [], "held": []}
+
+
+async def test_the_end_date_is_a_calendar_day_as_written(family: dict[str, Phone]) -> None:
+    """Found from outside: ``1812153600.0`` was taken as a Unix time and a date-time as its day."""
+    mother, son = family["mother"], family["son"]
+    for written in (1812153600.0, "1812153600", "2027-06-01T00:00:00Z", "2027-6-1", "2027-02-30"):
+        body = {
+            "agent_name": son.name,
+            "agent_id_number": son.id_number,
+            "item_codes": [],
+            "ends_on": written,
+        }
+        response = await mother.call("POST", "/api/v1/mandates", json=body)
+        error = assert_envelope(response, 400, "request.validation_failed")
+        assert [f["field"] for f in error["details"]["fields"]] == ["ends_on"], written
+    await nothing_granted()
