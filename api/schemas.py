@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+import types
+import typing
 from contextlib import suppress
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from catalog.schemas import (
@@ -37,10 +47,38 @@ def _iso_day(value: Any) -> Any:
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
+def _scalar(annotation: Any) -> Any:
+    """``int`` for ``int``, ``int | None`` and ``Annotated[int, …] | None``; the same for bool."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kept = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = kept[0] if len(kept) == 1 else annotation
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
 class Query(BaseModel):
-    """Query strings: unknown parameters (cache busters a client adds) are ignored."""
+    """Query strings: unknown parameters (cache busters a client adds) are ignored; a number is
+    written in digits and a boolean as true or false, as the document says (lenient parsing took
+    ``limit=5.0`` as 5 and ``unread=yes`` as true: found from outside)."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _as_written(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str) or info.field_name is None:
+            return value
+        kind = _scalar(cls.model_fields[info.field_name].annotation)
+        written = value.strip()
+        if kind is int and not _DIGITS.fullmatch(written):
+            raise PydanticCustomError("int_parsing", "请填写整数。")
+        if kind is bool and written not in ("true", "false"):
+            raise PydanticCustomError("bool_parsing", "请填写 true 或 false。")
+        return written
 
 
 class PageQuery(Query):

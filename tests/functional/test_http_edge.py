@@ -202,3 +202,30 @@ async def test_a_client_that_hangs_up_is_not_a_server_error(app: Sanic) -> None:
     response = await handler(request, RequestCancelled())
     assert response.status == 499
     assert b"http.client_closed" in response.body
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": "5.0"}, "limit"),
+        ({"limit": "1e1"}, "limit"),
+        ({"limit": "true"}, "limit"),
+        ({"paid": "yes"}, "paid"),
+        ({"paid": "1"}, "paid"),
+        ({"paid": "on"}, "paid"),
+    ],
+)
+async def test_a_query_string_is_read_as_written(
+    client: httpx.AsyncClient, params: dict[str, str], field: str
+) -> None:
+    """A number in digits, a boolean as true or false: found from outside, ``limit=5.0`` was 5
+    and ``unread=yes`` was true."""
+    error = assert_envelope(
+        await client.get("/api/v1/items", params=params), 400, "request.validation_failed"
+    )
+    assert [f["field"] for f in error["details"]["fields"]] == [field]
+
+
+async def test_a_query_string_as_the_document_says_passes(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/api/v1/items", params={"limit": " 5 ", "paid": "false"})
+    assert answer.status_code == 200, answer.text
