@@ -46,7 +46,7 @@ from cases.states import CLOCK_RUNNING, EVENT_LABELS, RATEABLE, STATUS_LABELS, C
 from catalog.guides import forget_guides
 from core.calendar import WorkCalendar, calendar_source
 from core.clock import local_today
-from core.db import as_date, as_datetime, as_json
+from core.db import as_date, as_datetime, as_json, iso_or_none
 from core.paging import Cursor, PageRequest
 from storage.models import Upload
 from storage.queries import live_files_of_case
@@ -204,11 +204,6 @@ async def _duration_stats(item_code: str) -> ItemDurationStats | None:
 _STAFF_ONLY_DETAILS = frozenset({"assigned_by"})
 
 
-def _iso(value: Any) -> str | None:
-    at = as_datetime(value)
-    return at.isoformat() if at else None
-
-
 async def _timeline(
     case_id: int, *, staff: bool, rated: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -248,8 +243,8 @@ async def _timeline(
             "comment": first["v_comment"],
             "answer": first["v_answer"] or None,
             "follow_up": first["v_follow_up"] or None,
-            "rated_at": _iso(first["v_created_at"]),
-            "answered_at": _iso(first["v_answered_at"]),
+            "rated_at": iso_or_none(first["v_created_at"]),
+            "answered_at": iso_or_none(first["v_answered_at"]),
         }
     return timeline, evaluation
 

@@ -268,6 +268,12 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+def iso_or_none(value: datetime | str | None) -> str | None:
+    """A timestamp column's value (either dialect, see ``as_datetime``) as ISO 8601, or None."""
+    at = as_datetime(value)
+    return at.isoformat() if at is not None else None
+
+
 def as_json(value: Any) -> Any:
     """A JSON column's value from either dialect (text on SQLite; asyncpg hands jsonb over as
     text unless a codec is set, and Tortoise sets none)."""

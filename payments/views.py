@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from core.clock import CHINA
 from core.crypto import mask_name
+from core.db import iso_or_none
 from payments.errors import ReceiptNotFound
 from payments.models import ChannelOrder, Disposition, FeeOrder, OrderStatus, Payment, Refund
 from payments.money import capitals, figures
@@ -27,16 +28,12 @@ REFUND_LABELS = {
 CHANNEL_NAMES = {"wechatpay": "微信支付", "alipay": "支付宝"}
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def payment_view(p: Payment) -> dict[str, Any]:
     return {
         "id": p.id,
         "channel": p.channel,
         "amount_fen": p.amount_fen,
-        "paid_at": _iso(p.paid_at),
+        "paid_at": iso_or_none(p.paid_at),
         "disposition": p.disposition,
         "note": p.disposition_reason or None,
         "refunded_fen": p.refunded_fen,
@@ -53,8 +50,8 @@ def refund_view(r: Refund) -> dict[str, Any]:
         "automatic": r.requested_by == "system",
         "status": r.status,
         "status_label": REFUND_LABELS[r.status],
-        "created_at": _iso(r.created_at),
-        "settled_at": _iso(r.settled_at),
+        "created_at": iso_or_none(r.created_at),
+        "settled_at": iso_or_none(r.settled_at),
         "escalated": r.escalated_at is not None,
     }
 
@@ -78,8 +75,8 @@ async def order_view(order: FeeOrder) -> dict[str, Any]:
             "code": order.payee_department_code,
             "name": order.payee_department_name,
         },
-        "opened_at": _iso(order.opened_at),
-        "paid_at": _iso(order.paid_at),
+        "opened_at": iso_or_none(order.opened_at),
+        "paid_at": iso_or_none(order.paid_at),
         "receipt_title": order.receipt_title or None,
         "receipt_tax_number": order.receipt_tax_number or None,
         "payments": [payment_view(p) for p in payments],
