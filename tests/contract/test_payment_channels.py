@@ -40,6 +40,7 @@ from payments.providers.base import (
     TradeState,
 )
 from payments.providers.factory import CHANNELS
+from tests.bills import seconds_until_todays_bill
 from tests.contract.alipay_stand import alipay_stand
 from tests.contract.wechatpay_stand import wechatpay_stand
 from tests.processes import free_port, serving_asgi
@@ -312,9 +313,9 @@ async def test_the_daily_bill_lists_the_payment(stand: Stand, receiver: Receiver
     out_trade_no = await paid_trade(stand, receiver, amount_fen=4321)
     day = local_today(datetime.now(UTC))
     if hasattr(stand, "advance_clock"):
-        await stand.advance_clock(86400)
+        await stand.advance_clock(seconds_until_todays_bill())
     else:
-        await stand.control("advance-clock", {"seconds": 86400})
+        await stand.control("advance-clock", {"seconds": seconds_until_todays_bill()})
     entries = await stand.channel.bill(day)
     mine = [e for e in entries if e.out_trade_no == out_trade_no]
     assert [(e.kind, e.amount_fen) for e in mine] == [(BillEntryKind.payment, 4321)]

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from core.settings import Settings
 from payments.providers.base import ChargeMode, ChargeRequest, TradeState
 from sandbox.keys import ALIPAY_APP_KEY, ALIPAY_PUBLIC, ensure_sandbox_keys
+from tests.bills import seconds_until_todays_bill
 from tests.contract.alipay_stand import alipay_stand
 from tests.contract.conftest import APPID, SECRET
 from tests.processes import sandbox_process
@@ -537,7 +538,7 @@ def test_the_bill_is_ready_the_next_day_and_its_url_lives_30_seconds(gw: Gateway
     assert_error(bad, "40004", "ACQ.INVALID_PARAMETER")
     trade = paid_trade(gw, "12.30")
     refund(gw, trade, "2.30", "R1")
-    gw.control("advance-clock", {"seconds": 86400})
+    gw.control("advance-clock", {"seconds": seconds_until_todays_bill()})
     answer = gw.call(
         "alipay.data.dataservice.bill.downloadurl.query", {"bill_type": "trade", "bill_date": today}
     )
@@ -571,7 +572,7 @@ def bill_rows(archive: bytes) -> list[list[str]]:
 def test_bill_differences_apply_to_the_next_bill(gw: Gateway) -> None:
     today = datetime.now(CHINA).date().isoformat()
     first, second = paid_trade(gw, "1.00"), paid_trade(gw, "2.00")
-    gw.control("advance-clock", {"seconds": 86400})
+    gw.control("advance-clock", {"seconds": seconds_until_todays_bill()})
     set_ = gw.control("bill-differences", {"missing": first, "extra": "GHOST_1", "amount": second})
     assert set_.status_code == 200
     biz = {"bill_type": "trade", "bill_date": today}

@@ -33,6 +33,7 @@ from payments.models import ChannelOrder, Discrepancy, FeeOrder, Payment, Refund
 from payments.providers.base import ChargeMode, ChargeRequest
 from payments.reconciliation import reconcile
 from payments.refunds import check_refunds
+from tests.bills import seconds_until_todays_bill
 from tests.cases_flow import Scene, pass_step
 from tests.oversight_flow import accepted
 from tests.people import Phone
@@ -480,7 +481,7 @@ async def test_reconciliation_finds_every_kind_of_difference(
     case_id = await fee_due(scene)
     checkout = await paid_by_wechat(scene, sandbox, case_id)
     number = checkout["out_trade_no"]
-    await control(sandbox, "wechatpay", "advance-clock", seconds=86400)  # the bill is T+1
+    await control(sandbox, "wechatpay", "advance-clock", seconds=seconds_until_todays_bill())
     channels = app.ctx.resources.payments
     today = local_today(utcnow())
 
